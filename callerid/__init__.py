@@ -1,0 +1,73 @@
+"""callerid: recognise returning callers and pop a greeting card on the front-desk screens."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+from flask_wtf.csrf import CSRFProtect
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+import config
+
+csrf = CSRFProtect()
+TOP = Path(__file__).resolve().parent.parent
+
+
+def create_app(settings: Mapping[str, Any] | None = None) -> Flask:
+    """Build the app from the environment, with ``settings`` laid on top (tests pass a dict)."""
+    merged = {**config.from_env(), **(settings or {})}
+    app = Flask(
+        __name__,
+        instance_path=merged.get("INSTANCE_PATH") or None,
+        template_folder=str(TOP / "templates"),
+    )
+    app.config.update(merged)
+    _fill_defaults(app)
+    logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("callerid").setLevel(logging.INFO)
+    if app.config["CALLERID_TRUSTED_PROXIES"]:
+        hops = app.config["CALLERID_TRUSTED_PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops)  # type: ignore[method-assign]
+
+    from . import auth, board, db, errors, health, telephony
+    from .api import bp as api_bp
+    from .cli import register as register_cli
+    from .events.stream import bp as events_bp
+
+    db.init_app(app)
+    csrf.init_app(app)
+    auth.init_app(app)
+    errors.init_app(app)
+    csrf.exempt(telephony.bp)  # Twilio proves itself by signature, not by a form token.
+    csrf.exempt(api_bp)  # the API checks its own: tokens need none, sessions send a header.
+    for blueprint in (telephony.bp, health.bp, events_bp, api_bp, board.bp):
+        app.register_blueprint(blueprint)
+    register_cli(app)
+    return app
+
+
+def _fill_defaults(app: Flask) -> None:
+    """The database file and the secret key live in the instance folder unless configured."""
+    instance = Path(app.instance_path)
+    instance.mkdir(parents=True, exist_ok=True)
+    if not app.config.get("DATABASE_URL"):
+        app.config["DATABASE_URL"] = f"sqlite:///{instance / 'callerid.sqlite3'}"
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = _kept_secret(instance / "secret_key")
+    public = app.config.get("CALLERID_PUBLIC_URL") or ""
+    if public.startswith("https://"):
+        app.config["SESSION_COOKIE_SECURE"] = True
+    app.config.setdefault("SESSION_COOKIE_HTTPONLY", True)
+    app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
+
+
+def _kept_secret(path: Path) -> str:
+    if not path.exists():
+        path.write_text(secrets.token_hex(32))
+        path.chmod(0o600)
+    return path.read_text().strip()

@@ -1,0 +1,29 @@
+"""The JSON API: the same data the pages show, for wallboards, scripts and other systems."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, request
+from flask_login import current_user
+
+bp = Blueprint("api", __name__, url_prefix="/api")
+
+
+@bp.before_request
+def _same_origin_writes() -> None:
+    """Session-authenticated writes must come from our own pages (CSRF header, same origin);
+    bearer-token clients carry no ambient credentials and need neither."""
+    if request.method in {"GET", "HEAD", "OPTIONS"}:
+        return
+    if request.headers.get("Authorization", "").lower().startswith("bearer "):
+        return
+    if not current_user.is_authenticated:
+        return  # login_required answers 401
+    origin = request.headers.get("Origin")
+    if origin and origin.rstrip("/") != request.host_url.rstrip("/"):
+        abort(403, description="Cross-origin request refused.")
+    from .. import csrf
+
+    csrf.protect()
+
+
+from . import callers, calls  # noqa: E402,F401  (routes register on bp)

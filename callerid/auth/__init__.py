@@ -1,0 +1,75 @@
+"""Who may see what: staff and managers, by session cookie or bearer token."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any
+
+from flask import Flask, abort, redirect, request, url_for
+from flask_login import LoginManager, current_user, login_required
+
+from .. import db
+from . import tokens
+from .users import authenticate, create_user, set_password
+
+__all__ = [
+    "authenticate",
+    "create_user",
+    "init_app",
+    "login_required_api",
+    "manager_required",
+    "set_password",
+    "tokens",
+]
+
+login_required_api = login_required
+
+
+def init_app(app: Flask) -> None:
+    manager = LoginManager(app)
+    manager.session_protection = "basic"
+    manager.user_loader(_load_user)
+    manager.request_loader(_load_user_from_token)
+    manager.unauthorized_handler(_unauthorized)
+    from .views import bp
+
+    app.register_blueprint(bp)
+
+
+def manager_required(view: Callable[..., Any]) -> Callable[..., Any]:
+    """Only managers: anonymous users are sent to log in, staff get 403."""
+
+    @functools.wraps(view)
+    @login_required
+    def checked(*args: Any, **kwargs: Any) -> Any:
+        if not current_user.is_manager:
+            abort(403, description="Managers only.")
+        return view(*args, **kwargs)
+
+    return checked
+
+
+def _load_user(user_id: str) -> Any:
+    from ..models import User
+
+    user = db.session().get(User, int(user_id)) if user_id.isdigit() else None
+    return user if user is not None and user.is_active else None
+
+
+def _load_user_from_token(req: Any) -> Any:
+    header = req.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return None
+    return tokens.user_for(db.session(), token.strip())
+
+
+def _unauthorized() -> Any:
+    if _wants_json():
+        abort(401, description="Log in or send Authorization: Bearer <token>.")
+    return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+
+
+def _wants_json() -> bool:
+    return request.path.startswith(("/api/", "/events")) or request.path == "/api"

@@ -1,0 +1,50 @@
+"""flask db upgrade: create or migrate the schema with Alembic."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+from alembic import command
+from alembic.config import Config
+from flask import current_app
+from flask.cli import AppGroup
+
+MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
+
+db_group = AppGroup("db", help="Create or migrate the database schema.")
+
+
+def alembic_config(url: str) -> Config:
+    """An Alembic configuration for the database at ``url``, with our migrations."""
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    return cfg
+
+
+def upgrade(url: str, revision: str = "head") -> None:
+    command.upgrade(alembic_config(url), revision)
+
+
+@db_group.command("upgrade")
+@click.argument("revision", default="head")
+def upgrade_command(revision: str) -> None:
+    """Create the schema, or bring it up to date (REVISION defaults to the newest)."""
+    url = current_app.config["DATABASE_URL"]
+    upgrade(url, revision)
+    click.echo(f"Database is up to date ({_safe(url)}).")
+
+
+@db_group.command("revision")
+@click.option("-m", "--message", required=True, help="What the migration changes.")
+def revision_command(message: str) -> None:
+    """For developers: write a new migration from the difference between models and database."""
+    command.revision(alembic_config(current_app.config["DATABASE_URL"]), message, autogenerate=True)
+
+
+def _safe(url: str) -> str:
+    # Never print a password to a terminal or a CI log.
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)

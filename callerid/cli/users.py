@@ -1,0 +1,50 @@
+"""flask users create | token: people who log in, and API tokens for scripts."""
+
+from __future__ import annotations
+
+import click
+from flask import current_app
+from flask.cli import AppGroup
+
+from .. import db
+from ..auth import tokens
+from ..auth.users import ROLES, UserExists, create_user, find
+
+users_group = AppGroup("users", help="Staff and manager accounts, and API tokens.")
+
+
+@users_group.command("create")
+@click.argument("name")
+@click.option(
+    "--role",
+    type=click.Choice(ROLES),
+    default="staff",
+    show_default=True,
+    help="staff see the board; managers also see history, exports and users.",
+)
+@click.option("--password", help="Asked for (twice, hidden) when not given.")
+def create(name: str, role: str, password: str | None) -> None:
+    """Add a person who can log in."""
+    if password is None:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    with db.new_session(current_app) as session:
+        try:
+            create_user(session, name, role, password)
+        except (UserExists, ValueError) as exc:
+            raise click.ClickException(str(exc)) from exc
+        session.commit()
+    click.echo(f"Created {role} {name!r}.")
+
+
+@users_group.command("token")
+@click.argument("name")
+def token(name: str) -> None:
+    """Print a new API token for NAME (last line of output). Keep it secret: it is shown once."""
+    with db.new_session(current_app) as session:
+        user = find(session, name)
+        if user is None:
+            raise click.ClickException(f"no user named {name!r}; add one with 'users create'")
+        value = tokens.issue(session, user)
+        session.commit()
+    click.echo(f"API token for {name} (send as 'Authorization: Bearer <token>'):", err=True)
+    click.echo(value)

@@ -1,0 +1,115 @@
+"""The database: one engine and session factory per app, SQLite tuned for a busy front desk."""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import UTC, datetime
+from typing import Any
+
+from flask import Flask, g
+from sqlalchemy import DateTime, Engine, create_engine, event
+from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.types import TypeDecorator
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def iso(moment: datetime | None) -> str | None:
+    """ISO 8601 in UTC to the second, as the API and events show times: 2026-11-20T18:02:11Z."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ") if moment else None
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Aware UTC datetimes on every engine (SQLite would otherwise hand back naive ones)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given where aware UTC is required")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def make_engine(url: str, timeout: float = 1.0) -> Engine:
+    """Return an engine whose waits are bounded by ``timeout`` seconds, so a stuck database turns
+    into a quick error on the webhook path instead of a caller listening to silence."""
+    if url.startswith("sqlite"):
+        engine = create_engine(
+            url,
+            connect_args={"timeout": timeout, "check_same_thread": False},
+            pool_size=10,
+            max_overflow=20,
+            pool_timeout=timeout,
+        )
+        event.listen(engine, "connect", _tune_sqlite)
+        return engine
+    connect_args: dict[str, Any] = {}
+    if url.startswith("postgresql"):
+        # libpq waits forever for an unresponsive server by default.
+        connect_args = {"connect_timeout": max(1, round(timeout))}
+    return create_engine(
+        url,
+        connect_args=connect_args,
+        pool_size=10,
+        max_overflow=20,
+        pool_timeout=timeout,
+        pool_pre_ping=True,
+    )
+
+
+def _tune_sqlite(dbapi_connection: sqlite3.Connection, _record: Any) -> None:
+    # WAL lets screens read while a webhook writes; synchronous=NORMAL is durable across process
+    # crashes and spares an fsync per commit (see docs/benchmarks.md). No mmap: long tails here.
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+
+
+def init_app(app: Flask) -> None:
+    """Create the app's engine and session factory; one session per request, closed at teardown."""
+    engine = make_engine(app.config["DATABASE_URL"], app.config["CALLERID_DB_TIMEOUT"])
+    app.extensions["callerid.engine"] = engine
+    # expire_on_commit=False: reading a row after commit would otherwise cost a second SELECT.
+    app.extensions["callerid.sessions"] = sessionmaker(engine, expire_on_commit=False)
+    app.teardown_appcontext(_close_session)
+
+
+def engine_for(app: Flask) -> Engine:
+    return app.extensions["callerid.engine"]
+
+
+def new_session(app: Flask) -> Session:
+    """A session the caller owns and closes (CLI commands, background work)."""
+    return app.extensions["callerid.sessions"]()
+
+
+def session() -> Session:
+    """The current request's session, created on first use."""
+    if "db_session" not in g:
+        from flask import current_app
+
+        g.db_session = new_session(current_app)
+    return g.db_session
+
+
+def _close_session(_exc: BaseException | None) -> None:
+    db_session = g.pop("db_session", None)
+    if db_session is not None:
+        db_session.close()

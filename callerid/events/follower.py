@@ -1,0 +1,86 @@
+"""One follower per process reads new rows of the events table and wakes every open stream.
+
+Every process (gunicorn worker, host) follows the same table, so an event written by any of them
+reaches screens connected to all of them; one cheap indexed poll per process, never per stream.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections import deque
+from collections.abc import Callable
+
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
+
+from . import store
+from .store import StoredEvent
+
+log = logging.getLogger(__name__)
+
+
+class Follower:
+    """Keeps the newest events in memory; ``after(position)`` hands a stream what it has not sent."""
+
+    def __init__(
+        self, sessions: Callable[[], Session], poll_interval: float, keep: int = 2000
+    ) -> None:
+        self._sessions = sessions
+        self._poll_interval = poll_interval
+        self._recent: deque[StoredEvent] = deque(maxlen=keep)
+        self._changed = threading.Condition()
+        self._wake = threading.Event()
+        self._stopped = threading.Event()
+        with self._sessions() as session:
+            self.position = store.latest_id(session)
+        # Events above this id are all in memory; a stream further behind reads the table.
+        self._floor = self.position
+        self._thread = threading.Thread(target=self._run, name="callerid-events", daemon=True)
+        self._thread.start()
+
+    def wake(self) -> None:
+        """Look for new events now rather than at the next poll (an event was just written)."""
+        self._wake.set()
+
+    def stop(self) -> None:
+        self._stopped.set()
+        self._wake.set()
+
+    def after(self, position: int, timeout: float) -> list[StoredEvent]:
+        """Events with ids above ``position``, oldest first; waits up to ``timeout`` seconds for
+        one to arrive and returns ``[]`` if none did."""
+        if position < self._floor:
+            # Behind what memory holds: a reconnecting screen that missed more than we keep.
+            with self._sessions() as session:
+                missed = store.since(session, position)
+            if missed:
+                return missed
+            position = self._floor  # the rows were pruned meanwhile; carry on from memory
+        with self._changed:
+            if self.position <= position:
+                self._changed.wait(timeout)
+            return [event for event in self._recent if event.id > position]
+
+    def _run(self) -> None:
+        while not self._stopped.is_set():
+            self._wake.wait(self._poll_interval)
+            self._wake.clear()
+            try:
+                self._poll()
+            except SQLAlchemyError:
+                log.exception("could not read new events; retrying")
+                self._stopped.wait(1.0)
+
+    def _poll(self) -> None:
+        with self._sessions() as session:
+            fresh = store.since(session, self.position)
+        if not fresh:
+            return
+        with self._changed:
+            for event in fresh:
+                if len(self._recent) == self._recent.maxlen:
+                    self._floor = self._recent[0].id
+                self._recent.append(event)
+            self.position = fresh[-1].id
+            self._changed.notify_all()

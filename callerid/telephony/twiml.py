@@ -1,0 +1,68 @@
+"""The TwiML we answer with, built from settings alone so it can always be returned."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from twilio.twiml.voice_response import Dial, VoiceResponse
+
+from ..numbers import Caller
+
+DESK_EVENTS = "initiated ringing answered completed"
+
+
+def dial(settings: Mapping[str, Any], caller: Caller, status_url: str) -> str:
+    """Connect the caller to the front desk (``CALLERID_FORWARD_TO``).
+
+    The caller hears ringing until someone answers (answerOnBridge), their number is shown to the
+    desk, and every step of the desk leg is reported to ``status_url``. With no desk configured
+    the caller hears the no-answer message instead of an error.
+    """
+    target = settings.get("CALLERID_FORWARD_TO")
+    if not target:
+        return no_answer(settings, status_url)
+    response = VoiceResponse()
+    options: dict[str, Any] = {
+        "action": status_url,
+        "method": "POST",
+        "answer_on_bridge": True,
+        "timeout": settings.get("CALLERID_DIAL_TIMEOUT", 20),
+    }
+    # A withheld or invalid caller ID passed on can get the desk leg rejected (Twilio error 13214).
+    if caller.is_number:
+        options["caller_id"] = caller.number
+    desk = Dial(**options)
+    leg = {
+        "status_callback": status_url,
+        "status_callback_event": DESK_EVENTS,
+        "status_callback_method": "POST",
+    }
+    lowered = target.lower()
+    if lowered.startswith("client:"):
+        desk.client(target[len("client:") :], **leg)
+    elif lowered.startswith("sip:"):
+        desk.sip(target, **leg)
+    else:
+        desk.number(target, **leg)
+    response.append(desk)
+    return str(response)
+
+
+def no_answer(settings: Mapping[str, Any], status_url: str | None = None) -> str:
+    """What the caller hears when nobody at the desk picked up: a message, then voicemail or
+    goodbye. The recording is reported to ``status_url``."""
+    response = VoiceResponse()
+    message = settings.get("CALLERID_NO_ANSWER_MESSAGE")
+    if message:
+        response.say(message)
+    if settings.get("CALLERID_VOICEMAIL"):
+        response.record(action=status_url, max_length=120, play_beep=True)
+    response.hangup()
+    return str(response)
+
+
+def hang_up() -> str:
+    response = VoiceResponse()
+    response.hangup()
+    return str(response)

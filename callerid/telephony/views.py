@@ -1,0 +1,121 @@
+"""POST /twilio/voice and /twilio/status: parse, call one service, answer TwiML."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from email.utils import parsedate_to_datetime
+
+from flask import Blueprint, Response, abort, current_app, request
+from sqlalchemy.exc import SQLAlchemyError
+
+from .. import calls, db, numbers
+from ..events import stream
+from . import twiml
+from .signature import twilio_signed
+
+log = logging.getLogger(__name__)
+bp = Blueprint("telephony", __name__, url_prefix="/twilio")
+
+
+@bp.post("/voice")
+@twilio_signed
+def voice() -> Response:
+    call_sid, raw_from = _required("CallSid", "From")
+    settings = current_app.config
+    caller = numbers.normalise(raw_from, settings["CALLERID_DEFAULT_REGION"])
+    _record(
+        calls.receive,
+        call_sid,
+        raw_from,
+        request.form.get("To", ""),
+        settings["CALLERID_DEFAULT_REGION"],
+        direction=request.form.get("Direction", "inbound"),
+    )
+    return _xml(twiml.dial(settings, caller, _status_url()))
+
+
+@bp.post("/status")
+@twilio_signed
+def status() -> Response:
+    (call_sid,) = _required("CallSid")
+    form = request.form
+    region = current_app.config["CALLERID_DEFAULT_REGION"]
+    if "RecordingUrl" in form:
+        log.info("voicemail left on %s: %s", call_sid, form["RecordingUrl"])
+        return _xml(twiml.hang_up())
+    if "DialCallStatus" in form:
+        missed = _record(
+            calls.dial_finished,
+            call_sid,
+            form["DialCallStatus"],
+            region,
+            duration=_int(form.get("DialCallDuration")),
+        )
+        settings = current_app.config
+        return _xml(
+            twiml.no_answer(settings, _status_url()) if missed is not False else twiml.hang_up()
+        )
+    _record(
+        calls.callback,
+        call_sid,
+        form.get("CallStatus", ""),
+        region,
+        parent_call_sid=form.get("ParentCallSid") or None,
+        raw_from=form.get("From", ""),
+        raw_to=form.get("To", ""),
+        direction=form.get("Direction", "inbound"),
+        at=_timestamp(form.get("Timestamp")),
+        duration=_int(form.get("CallDuration")),
+    )
+    return Response(status=204)
+
+
+def _record(service, *args, **kwargs):  # type: ignore[no-untyped-def]
+    """Run one service call in its own transaction; on a database failure log it and return None,
+    because the call must connect whatever happens to our records."""
+    session = db.session()
+    try:
+        result = service(session, *args, **kwargs)
+        session.commit()
+    except SQLAlchemyError:
+        log.exception("database failure on %s; the call goes on unrecorded", request.path)
+        session.rollback()
+        return None
+    stream.wake(current_app)
+    return result
+
+
+def _required(*names: str) -> list[str]:
+    values = [request.form.get(name) for name in names]
+    missing = [name for name, value in zip(names, values) if value is None or value == ""]
+    if "From" in missing and request.form.get("From") == "":
+        missing.remove("From")  # an empty From is a withheld caller, not a bad request
+    if missing:
+        abort(400, description=f"Missing {', '.join(missing)} in the webhook's parameters.")
+    return [value or "" for value in values]
+
+
+def _status_url() -> str:
+    base = current_app.config["CALLERID_PUBLIC_URL"] or request.host_url.rstrip("/")
+    return f"{base}/twilio/status"
+
+
+def _xml(body: str) -> Response:
+    return Response(body, status=200, mimetype="text/xml")
+
+
+def _int(value: str | None) -> int | None:
+    try:
+        return int(value) if value not in (None, "") else None
+    except ValueError:
+        return None
+
+
+def _timestamp(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    try:
+        return parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None

@@ -1,0 +1,68 @@
+"""Settings read from the environment: one line per variable, its default, and why."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import Any
+
+
+def _flag(value: str | None, default: bool) -> bool:
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _int(value: str | None, default: int) -> int:
+    return int(value) if value not in (None, "") else default
+
+
+def _float(value: str | None, default: float) -> float:
+    return float(value) if value not in (None, "") else default
+
+
+def from_env(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """Return the settings found in ``environ`` (``os.environ`` by default).
+
+    Only variables that are set appear, except where a default is a value rather than "work it out
+    later"; ``create_app`` fills in the rest (database file, secret key) from the instance folder.
+    """
+    env = os.environ if environ is None else environ
+    settings: dict[str, Any] = {
+        # Folder for the SQLite file and the generated secret key; None means ./instance.
+        "INSTANCE_PATH": env.get("CALLERID_INSTANCE_PATH") or None,
+        # SQLAlchemy URL; None means a SQLite file in the instance folder.
+        "DATABASE_URL": env.get("DATABASE_URL") or None,
+        # Flask's secret; None means one generated once and kept in the instance folder.
+        "SECRET_KEY": env.get("SECRET_KEY") or None,
+        # Validates X-Twilio-Signature; without it every webhook is refused (fail closed).
+        "TWILIO_AUTH_TOKEN": env.get("TWILIO_AUTH_TOKEN") or None,
+        # Region assumed for numbers written without a country code.
+        "CALLERID_DEFAULT_REGION": (env.get("CALLERID_DEFAULT_REGION") or "US").upper(),
+        # Where incoming calls are dialed: E.164 number, sip: URI or client: identity.
+        "CALLERID_FORWARD_TO": env.get("CALLERID_FORWARD_TO") or None,
+        # External base URL (https://desk.example.com): Twilio signs the URL it called.
+        "CALLERID_PUBLIC_URL": (env.get("CALLERID_PUBLIC_URL") or "").rstrip("/") or None,
+        # How many reverse proxies in front of us may set X-Forwarded-*; 0 trusts none.
+        "CALLERID_TRUSTED_PROXIES": _int(env.get("CALLERID_TRUSTED_PROXIES"), 0),
+        # Seconds the desk phone rings before the caller hears the no-answer message.
+        "CALLERID_DIAL_TIMEOUT": _int(env.get("CALLERID_DIAL_TIMEOUT"), 20),
+        # What a caller hears when nobody answers; empty means hang up politely without words.
+        "CALLERID_NO_ANSWER_MESSAGE": env.get(
+            "CALLERID_NO_ANSWER_MESSAGE",
+            "Sorry, nobody could take your call right now. We will call you back soon.",
+        ),
+        # Record a voicemail after the no-answer message.
+        "CALLERID_VOICEMAIL": _flag(env.get("CALLERID_VOICEMAIL"), False),
+        # Upper bound for one database step on the webhook path; the call connects regardless.
+        "CALLERID_DB_TIMEOUT": _float(env.get("CALLERID_DB_TIMEOUT"), 1.0),
+        # Seconds between heartbeat comments on /events; proxies close idle streams at ~60 s.
+        "CALLERID_HEARTBEAT": _float(env.get("CALLERID_HEARTBEAT"), 15.0),
+        # How often each process looks for new events in the database (seconds).
+        "CALLERID_EVENT_POLL": _float(env.get("CALLERID_EVENT_POLL"), 0.05),
+        # Events older than this many days are pruned; screens only replay recent ones.
+        "CALLERID_EVENT_RETENTION_DAYS": _int(env.get("CALLERID_EVENT_RETENTION_DAYS"), 7),
+        # Mark session cookies Secure; on by default, off for plain-http development.
+        "SESSION_COOKIE_SECURE": _flag(env.get("CALLERID_SECURE_COOKIES"), False),
+    }
+    return settings

@@ -1,0 +1,78 @@
+"""Rows for tests, one line each: add only what the test talks about."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from itertools import count
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from callerid.auth import tokens
+from callerid.auth.users import create_user
+from callerid.db import utcnow
+from callerid.models import Call, Customer, Line, PhoneNumber, User
+
+_sids = count(1)
+
+
+def call_sid() -> str:
+    return f"CA{next(_sids):032x}"
+
+
+def add_customer(
+    session: Session,
+    name: str = "Anna Moors",
+    numbers: tuple[str, ...] = ("+14155550134",),
+    **fields: Any,
+) -> Customer:
+    customer = Customer(name=name, **fields)
+    customer.numbers = [PhoneNumber(number=number) for number in numbers]
+    session.add(customer)
+    session.commit()
+    return customer
+
+
+def add_call(
+    session: Session,
+    customer: Customer | None = None,
+    *,
+    from_number: str | None = None,
+    at: datetime | None = None,
+    status: str = "completed",
+    line: str = "+12025550143",
+    **fields: Any,
+) -> Call:
+    number = from_number or (customer.numbers[0].number if customer else "+13125550187")
+    line_row = session.query(Line).filter_by(number=line).one_or_none() or Line(number=line)
+    received = at or utcnow() - timedelta(days=1)
+    call = Call(
+        call_sid=call_sid(),
+        from_number=number,
+        raw_from=number,
+        customer=customer,
+        matched_by="number" if customer else None,
+        status=status,
+        line=line_row,
+        received_at=received,
+        answered_at=received if status == "completed" else None,
+        ended_at=received + timedelta(minutes=2),
+        **fields,
+    )
+    session.add(call)
+    session.commit()
+    return call
+
+
+def add_user(
+    session: Session, name: str = "desk", role: str = "staff", password: str = "correct horse"
+) -> User:
+    user = create_user(session, name, role, password)
+    session.commit()
+    return user
+
+
+def token_for(session: Session, user: User) -> str:
+    token = tokens.issue(session, user)
+    session.commit()
+    return token

@@ -1,0 +1,3 @@
+from callerid import create_app
+
+app = create_app()
