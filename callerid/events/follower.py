@@ -21,7 +21,7 @@ log = logging.getLogger(__name__)
 
 
 class Follower:
-    """Keeps the newest events in memory; ``after(position)`` hands a stream what it has not sent."""
+    """Keeps the newest events in memory; ``after(position)`` gives a stream what it lacks."""
 
     def __init__(
         self, sessions: Callable[[], Session], poll_interval: float, keep: int = 2000

@@ -52,10 +52,9 @@ def status() -> Response:
             region,
             duration=_int(form.get("DialCallDuration")),
         )
-        settings = current_app.config
-        return _xml(
-            twiml.no_answer(settings, _status_url()) if missed is not False else twiml.hang_up()
-        )
+        if missed is False:
+            return _xml(twiml.hang_up())
+        return _xml(twiml.no_answer(current_app.config, _status_url()))
     _record(
         calls.callback,
         call_sid,
@@ -88,9 +87,12 @@ def _record(service, *args, **kwargs):  # type: ignore[no-untyped-def]
 
 def _required(*names: str) -> list[str]:
     values = [request.form.get(name) for name in names]
-    missing = [name for name, value in zip(names, values) if value is None or value == ""]
-    if "From" in missing and request.form.get("From") == "":
-        missing.remove("From")  # an empty From is a withheld caller, not a bad request
+    # An empty From is a withheld caller, not a bad request; an absent one is.
+    missing = [
+        name
+        for name, value in zip(names, values, strict=True)
+        if value is None or (value == "" and name != "From")
+    ]
     if missing:
         abort(400, description=f"Missing {', '.join(missing)} in the webhook's parameters.")
     return [value or "" for value in values]
