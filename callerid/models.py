@@ -44,6 +44,8 @@ class Customer(Base):
     anniversary: Mapped[date | None] = mapped_column(Date)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    # Set when a manager erased the customer's personal data; the row keeps statistics joined.
+    erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     numbers: Mapped[list[PhoneNumber]] = relationship(
         back_populates="customer", cascade="all, delete-orphan", order_by="PhoneNumber.id"
@@ -108,6 +110,11 @@ class Call(Base):
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # When a screen first showed the card: received_at -> card_shown_at is the screen-pop time.
+    card_shown_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # A missed call someone has returned, and who.
+    called_back_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    called_back_by: Mapped[str] = mapped_column(String(100), default="")
 
     line: Mapped[Line | None] = relationship()
     customer: Mapped[Customer | None] = relationship()

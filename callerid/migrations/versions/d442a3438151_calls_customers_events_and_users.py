@@ -1,8 +1,8 @@
 """calls, customers, events and users
 
-Revision ID: 03fd456e569b
+Revision ID: d442a3438151
 Revises: 
-Create Date: 2026-11-22 22:02:47.511954
+Create Date: 2026-11-22 22:05:06.597442
 """
 
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 import callerid.db
 
 
-revision = '03fd456e569b'
+revision = 'd442a3438151'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -33,6 +33,7 @@ def upgrade() -> None:
     sa.Column('anniversary', sa.Date(), nullable=True),
     sa.Column('created_at', callerid.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column('updated_at', callerid.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('erased_at', callerid.db.UTCDateTime(timezone=True), nullable=True),
     sa.PrimaryKeyConstraint('id')
     )
     op.create_table('events',
@@ -112,6 +113,9 @@ def upgrade() -> None:
     sa.Column('received_at', callerid.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column('answered_at', callerid.db.UTCDateTime(timezone=True), nullable=True),
     sa.Column('ended_at', callerid.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('card_shown_at', callerid.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('called_back_at', callerid.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('called_back_by', sa.String(length=100), nullable=False),
     sa.ForeignKeyConstraint(['customer_id'], ['customers.id'], ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['line_id'], ['lines.id'], ),
     sa.PrimaryKeyConstraint('id'),
