@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from flask import Flask, g
-from sqlalchemy import DateTime, Engine, create_engine, event
+from sqlalchemy import DateTime, Engine, create_engine, event, text
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -80,6 +80,18 @@ def _tune_sqlite(dbapi_connection: sqlite3.Connection, _record: Any) -> None:
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
+
+
+def bound(session: Session, seconds: float) -> None:
+    """Make every statement of the session's current transaction give up after ``seconds``.
+
+    SQLite's wait is bounded per connection (``make_engine``); PostgreSQL needs it per
+    transaction, so a stuck lock or a slow server turns into a quick error on the webhook path.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        millis = max(1, int(seconds * 1000))
+        session.execute(text(f"SET LOCAL statement_timeout = {millis}"))
+        session.execute(text(f"SET LOCAL lock_timeout = {millis}"))
 
 
 def init_app(app: Flask) -> None:

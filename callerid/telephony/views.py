@@ -75,6 +75,7 @@ def _record(service, *args, **kwargs):  # type: ignore[no-untyped-def]
     because the call must connect whatever happens to our records."""
     session = db.session()
     try:
+        db.bound(session, current_app.config["CALLERID_DB_TIMEOUT"])
         result = service(session, *args, **kwargs)
         session.commit()
     except SQLAlchemyError:

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import json
 import xml.etree.ElementTree as ET
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
 
+from callerid.db import utcnow
 from callerid.models import Call, Event
 
 from ..conftest import DESK
-from ..factories import add_customer
+from ..factories import add_call, add_customer
 from ..twilio import post_signed, sample
 
 
@@ -64,3 +67,79 @@ def test_withheld_caller_is_connected_without_a_caller_id(client, session):
     assert call.caller_kind == "withheld"
     assert call.from_number is None
     assert call.customer_id is None
+
+
+def test_ringing_event_carries_the_greeting_card(client, session):
+    add_customer(
+        session,
+        "Anna Moors",
+        numbers=("+13125550187",),
+        salutation="Mrs.",
+        is_vip=True,
+        notes="Allergic to nuts",
+    )
+    post_signed(client, "/twilio/voice", sample("voice-inbound-us"))
+    event = session.scalar(select(Event))
+    card = json.loads(event.data)
+    assert event.kind == "call.ringing"
+    assert card["greeting"] == "Welcome back, Mrs. Moors"
+    assert card["from"] == "+13125550187"
+    assert card["to"] == "+12025550143"
+    assert card["customer"]["name"] == "Anna Moors"
+    assert card["customer"]["vip"] is True
+    assert card["customer"]["notes"] == "Allergic to nuts"
+    assert card["also"] == []
+
+
+def test_unknown_international_caller_gets_a_card_that_says_where_from(client, session):
+    post_signed(client, "/twilio/voice", sample("voice-inbound-international"))
+    card = json.loads(session.scalar(select(Event.data)))
+    assert card["customer"] is None
+    assert card["greeting"] == "Thank you for calling"
+    assert card["caller"]["display"] == "+44 20 7946 0321"
+    assert card["caller"]["country"] == "United Kingdom"
+
+
+def test_shared_number_leads_with_the_last_caller_and_names_the_others(client, session):
+    tom = add_customer(session, "Tom Moors", numbers=("+13125550187",))
+    anna = add_customer(session, "Anna Moors", numbers=("+13125550187",))
+    add_call(session, anna, at=utcnow() - timedelta(days=2))
+    post_signed(client, "/twilio/voice", sample("voice-inbound-us"))
+    card = json.loads(session.scalar(select(Event.data)))
+    assert card["customer"]["id"] == anna.id
+    assert card["also"] == [{"id": tom.id, "name": "Tom Moors"}]
+    sid = sample("voice-inbound-us")["CallSid"]
+    assert session.scalar(select(Call.matched_by).where(Call.call_sid == sid)) == "shared"
+
+
+@pytest.mark.parametrize("missing", ["CallSid", "From"])
+def test_a_webhook_without_callsid_or_from_is_a_bad_request(client, session, missing):
+    response = post_signed(client, "/twilio/voice", sample("voice-inbound-us", **{missing: None}))
+    assert response.status_code == 400
+    assert missing in response.get_json()["error"]["message"]
+    assert session.scalar(select(func.count()).select_from(Call)) == 0
+
+
+def test_an_empty_from_is_a_withheld_caller(client, session):
+    dial = dial_of(post_signed(client, "/twilio/voice", sample("voice-inbound-us", From="")))
+    assert dial.get("callerId") is None
+    assert session.scalar(select(Call.caller_kind)) == "withheld"
+
+
+def test_sip_and_client_desks_are_dialled_with_the_right_noun(app, client):
+    app.config["CALLERID_FORWARD_TO"] = "client:frontdesk"
+    dial = dial_of(post_signed(client, "/twilio/voice", sample("voice-inbound-us")))
+    assert dial.find("Client").text == "frontdesk"
+    app.config["CALLERID_FORWARD_TO"] = "sip:desk@pbx.example.com"
+    params = sample("voice-inbound-us", CallSid="CA" + "1" * 32)
+    dial = dial_of(post_signed(client, "/twilio/voice", params))
+    assert dial.find("Sip").text == "sip:desk@pbx.example.com"
+
+
+def test_without_a_desk_number_the_caller_hears_a_message_not_an_error(app, client):
+    app.config["CALLERID_FORWARD_TO"] = None
+    response = post_signed(client, "/twilio/voice", sample("voice-inbound-us"))
+    root = ET.fromstring(response.data)
+    assert response.status_code == 200
+    assert root.find("Say") is not None
+    assert root.find("Hangup") is not None
