@@ -1,0 +1,47 @@
+"""flask users create | token."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from callerid.auth import tokens
+from callerid.models import User
+
+
+def test_a_manager_is_created_with_a_hashed_password(runner, session):
+    result = runner.invoke(
+        args=["users", "create", "anna", "--role", "manager", "--password", "s3cret-pass"]
+    )
+    assert result.exit_code == 0, result.output
+    user = session.scalar(select(User).where(User.name == "anna"))
+    assert user.role == "manager"
+    assert "s3cret-pass" not in user.password_hash
+
+
+def test_the_password_is_asked_for_when_not_given(runner, session):
+    result = runner.invoke(args=["users", "create", "desk"], input="long-enough\nlong-enough\n")
+    assert result.exit_code == 0, result.output
+    assert session.scalar(select(User.role).where(User.name == "desk")) == "staff"
+
+
+def test_a_taken_name_or_short_password_is_refused_clearly(runner):
+    runner.invoke(args=["users", "create", "anna", "--password", "long-enough"])
+    taken = runner.invoke(args=["users", "create", "anna", "--password", "long-enough"])
+    short = runner.invoke(args=["users", "create", "bob", "--password", "short"])
+    assert taken.exit_code != 0 and "already exists" in taken.output
+    assert short.exit_code != 0 and "8 characters" in short.output
+
+
+def test_a_token_is_printed_on_the_last_line_and_works(runner, session, client):
+    runner.invoke(args=["users", "create", "wallboard", "--password", "long-enough"])
+    result = runner.invoke(args=["users", "token", "wallboard"])
+    assert result.exit_code == 0
+    token = result.output.strip().splitlines()[-1]
+    assert tokens.user_for(session, token).name == "wallboard"
+    assert client.get("/api/calls", headers={"Authorization": f"Bearer {token}"}).status_code == 200
+
+
+def test_a_token_for_nobody_is_refused(runner):
+    result = runner.invoke(args=["users", "token", "ghost"])
+    assert result.exit_code != 0
+    assert "no user named 'ghost'" in result.output

@@ -1,0 +1,48 @@
+"""The migrations build exactly the schema the models describe, on every engine."""
+
+from __future__ import annotations
+
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import create_engine
+
+from callerid import create_app, db
+from callerid.cli.database import upgrade
+from callerid.db import Base
+
+from .conftest import _empty_postgres, settings_for
+
+
+def test_migrations_match_the_models(database_url, runner, tmp_path):
+    if database_url.startswith("sqlite"):
+        database_url = f"sqlite:///{tmp_path / 'migrated.sqlite3'}"
+    else:
+        _drop_all(database_url)
+    upgrade(database_url)
+    engine = create_engine(database_url)
+    with engine.connect() as connection:
+        diff = compare_metadata(MigrationContext.configure(connection), Base.metadata)
+    engine.dispose()
+    assert diff == []
+    if database_url.startswith("postgresql"):
+        _empty_postgres(database_url)
+
+
+def _drop_all(url: str) -> None:
+    engine = create_engine(url)
+    Base.metadata.drop_all(engine)
+    with engine.begin() as connection:
+        connection.exec_driver_sql("DROP TABLE IF EXISTS alembic_version")
+    engine.dispose()
+
+
+def test_db_upgrade_creates_a_new_database_and_is_safe_to_repeat(tmp_path):
+    app = create_app(settings_for(f"sqlite:///{tmp_path / 'new.sqlite3'}", tmp_path / "i"))
+    runner = app.test_cli_runner()
+    first = runner.invoke(args=["db", "upgrade"])
+    again = runner.invoke(args=["db", "upgrade"])
+    db.engine_for(app).dispose()
+    assert first.exit_code == 0, first.output
+    assert again.exit_code == 0, again.output
+    assert "up to date" in again.output
+    assert (tmp_path / "new.sqlite3").exists()
