@@ -129,12 +129,18 @@ def describe(number: str, region: str = "US") -> dict[str, str]:
     """Where an E.164 number is from and what kind of line it is, from phonenumbers' offline data:
     ``{"display", "region", "country", "place", "line_type", "carrier"}`` (empty strings when
     unknown)."""
+    return dict(_describe(number, region))
+
+
+@lru_cache(maxsize=8192)
+def _describe(number: str, region: str) -> dict[str, str]:
+    # Cached: regulars call again and again, and the look-ups below cost ~300 µs together.
     # Imported here: the geocoder's data costs ~100 MB per process (see docs/deployment.md).
     from phonenumbers import carrier, geocoder
 
     parsed = phonenumbers.parse(number)
     region_code = phonenumbers.region_code_for_number(parsed) or ""
-    country = geocoder.country_name_for_number(parsed, "en")
+    country = _country_name(region_code, parsed)
     place = geocoder.description_for_number(parsed, "en")
     return {
         "display": display(number, region),
@@ -144,6 +150,19 @@ def describe(number: str, region: str = "US") -> dict[str, str]:
         "line_type": _LINE_TYPES.get(phonenumbers.number_type(parsed), ""),
         "carrier": carrier.name_for_number(parsed, "en"),
     }
+
+
+_COUNTRY_NAMES: dict[str, str] = {}
+
+
+def _country_name(region_code: str, parsed: phonenumbers.PhoneNumber) -> str:
+    # The geocoder works the country out from the number again (~160 µs for +1 numbers); the
+    # answer depends only on the region we already know.
+    if region_code not in _COUNTRY_NAMES:
+        from phonenumbers import geocoder
+
+        _COUNTRY_NAMES[region_code] = geocoder.country_name_for_number(parsed, "en")
+    return _COUNTRY_NAMES[region_code]
 
 
 def preload_offline_data() -> None:

@@ -13,13 +13,14 @@ from flask.testing import FlaskClient, FlaskCliRunner
 from sqlalchemy import create_engine, text
 from sqlalchemy.orm import Session
 
-from callerid import create_app, db
+from callerid import create_app, db, models
 from callerid.cli.database import upgrade
 from callerid.db import Base
 
 from . import pg
 from .twilio import AUTH_TOKEN
 
+assert models  # imported so that Base.metadata knows every table before create_all
 DESK = "+12025550199"
 ENGINES = [
     e.strip()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -12,19 +14,26 @@ from ..models import Call, Customer, Line, PhoneNumber
 def find_by_number(session: Session, number: str) -> list[Customer]:
     """Return the customers who own this E.164 number, the one who last called from it first
     (then the oldest entry first); empty if none. Never raises for an unknown number."""
-    last_call = (
-        select(func.max(Call.received_at))
-        .where(Call.customer_id == Customer.id, Call.from_number == number)
-        .correlate(Customer)
-        .scalar_subquery()
+    owners = list(
+        session.scalars(
+            select(Customer)
+            .join(PhoneNumber, PhoneNumber.customer_id == Customer.id)
+            .where(PhoneNumber.number == number)
+            .order_by(Customer.id)
+        )
     )
-    query = (
-        select(Customer)
-        .join(PhoneNumber, PhoneNumber.customer_id == Customer.id)
-        .where(PhoneNumber.number == number)
-        .order_by(last_call.desc().nulls_last(), Customer.id)
+    if len(owners) < 2:
+        return owners
+    # A shared number (household, switchboard): lead with whoever called from it last.
+    last_calls = dict(
+        session.execute(
+            select(Call.customer_id, func.max(Call.received_at))
+            .where(Call.from_number == number, Call.customer_id.in_([c.id for c in owners]))
+            .group_by(Call.customer_id)
+        ).all()
     )
-    return list(session.scalars(query).unique())
+    never = datetime.min.replace(tzinfo=UTC)
+    return sorted(owners, key=lambda c: last_calls.get(c.id) or never, reverse=True)
 
 
 def add_number(session: Session, customer: Customer, number: str, label: str = "") -> PhoneNumber:

@@ -8,26 +8,36 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections import deque
 from collections.abc import Callable
+from datetime import timedelta
 
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
+from ..db import utcnow
 from . import store
 from .store import StoredEvent
 
 log = logging.getLogger(__name__)
+PRUNE_EVERY = 3600.0  # seconds
 
 
 class Follower:
     """Keeps the newest events in memory; ``after(position)`` gives a stream what it lacks."""
 
     def __init__(
-        self, sessions: Callable[[], Session], poll_interval: float, keep: int = 2000
+        self,
+        sessions: Callable[[], Session],
+        poll_interval: float,
+        retention: timedelta,
+        keep: int = 2000,
     ) -> None:
         self._sessions = sessions
         self._poll_interval = poll_interval
+        self._retention = retention
+        self._next_prune = time.monotonic() + PRUNE_EVERY
         self._recent: deque[StoredEvent] = deque(maxlen=keep)
         self._changed = threading.Condition()
         self._wake = threading.Event()
@@ -68,9 +78,20 @@ class Follower:
             self._wake.clear()
             try:
                 self._poll()
+                if time.monotonic() >= self._next_prune:
+                    self._prune()
             except SQLAlchemyError:
                 log.exception("could not read new events; retrying")
                 self._stopped.wait(1.0)
+
+    def _prune(self) -> None:
+        # Every process prunes now and then; doing it twice is harmless and needs no cron.
+        self._next_prune = time.monotonic() + PRUNE_EVERY
+        with self._sessions() as session:
+            gone = store.prune(session, utcnow() - self._retention)
+            session.commit()
+        if gone:
+            log.info("pruned %d events older than %s", gone, self._retention)
 
     def _poll(self) -> None:
         with self._sessions() as session:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
+from datetime import timedelta
 
 from flask import Blueprint, Flask, Response, current_app, request
 
@@ -58,7 +59,11 @@ def follower_for(app: Flask) -> Follower:
         with _start_lock:
             follower = app.extensions.get("callerid.follower")
             if follower is None:
-                follower = Follower(lambda: db.new_session(app), app.config["CALLERID_EVENT_POLL"])
+                follower = Follower(
+                    lambda: db.new_session(app),
+                    app.config["CALLERID_EVENT_POLL"],
+                    timedelta(days=app.config["CALLERID_EVENT_RETENTION_DAYS"]),
+                )
                 app.extensions["callerid.follower"] = follower
     return follower
 

@@ -1,0 +1,51 @@
+"""The per-process follower: hands each stream what it has not sent, from memory or the table."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from callerid import db
+from callerid.events import store
+from callerid.events.follower import Follower
+
+
+@pytest.fixture
+def follower(app):
+    running = Follower(lambda: db.new_session(app), 0.02, timedelta(days=7), keep=3)
+    yield running
+    running.stop()
+
+
+def append(app, count: int) -> list[int]:
+    with db.new_session(app) as session:
+        ids = [store.append(session, "call.ringing", {"n": n}) for n in range(count)]
+        session.commit()
+    return ids
+
+
+def test_new_events_reach_a_waiting_stream(app, follower):
+    start = follower.position
+    ids = append(app, 2)
+    follower.wake()
+    got = follower.after(start, timeout=5)
+    while len(got) < 2:
+        got += follower.after(got[-1].id if got else start, timeout=5)
+    assert [e.id for e in got] == ids
+
+
+def test_a_stream_further_behind_than_memory_reads_the_table(app, follower):
+    start = follower.position
+    ids = append(app, 6)  # more than the 3 kept in memory
+    follower.wake()
+    deadline_events = []
+    while follower.position < ids[-1]:
+        deadline_events = follower.after(follower.position, timeout=1)
+    replay = follower.after(start, timeout=1)
+    assert [e.id for e in replay] == ids
+    assert deadline_events is not None
+
+
+def test_waiting_with_nothing_new_returns_nothing_after_the_timeout(follower):
+    assert follower.after(follower.position, timeout=0.1) == []
