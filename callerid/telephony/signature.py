@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import hmac
 import logging
 from collections.abc import Callable
 from typing import Any
@@ -42,7 +43,13 @@ def is_valid(req: Request, auth_token: str | None, public_url: str | None) -> bo
     if not auth_token or not signature:
         return False
     validator = RequestValidator(auth_token)
-    return validator.validate(signed_url(req, public_url), _SignedParams(req.form), signature)
+    url, params = signed_url(req, public_url), _SignedParams(req.form)
+    # validate() signs twice (the URL with and without its default port). The URL as we rebuilt
+    # it is always one of the two, so a match on it alone is the same verdict at half the cost.
+    expected = validator.compute_signature(url, params)
+    if hmac.compare_digest(expected.encode(), signature.encode("utf-8", "replace")):
+        return True
+    return validator.validate(url, params, signature)
 
 
 def twilio_signed(view: Callable[..., Any]) -> Callable[..., Any]:

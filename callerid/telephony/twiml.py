@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import lru_cache
 from typing import Any
 
 from twilio.twiml.voice_response import Dial, VoiceResponse
@@ -10,6 +11,10 @@ from twilio.twiml.voice_response import Dial, VoiceResponse
 from ..numbers import Caller
 
 DESK_EVENTS = "initiated ringing answered completed"
+
+
+# Stands in for the caller's number in a cached document; E.164 needs no XML escaping.
+_CALLER = "+00000000000000"
 
 
 def dial(settings: Mapping[str, Any], caller: Caller, status_url: str) -> str:
@@ -22,16 +27,25 @@ def dial(settings: Mapping[str, Any], caller: Caller, status_url: str) -> str:
     target = settings.get("CALLERID_FORWARD_TO")
     if not target:
         return no_answer(settings, status_url)
+    timeout = settings.get("CALLERID_DIAL_TIMEOUT", 20)
+    # A withheld or invalid caller ID passed on can get the desk leg rejected (Twilio error 13214).
+    if not caller.is_number or not caller.number:
+        return _dial(target, timeout, status_url, with_caller_id=False)
+    return _dial(target, timeout, status_url, with_caller_id=True).replace(_CALLER, caller.number)
+
+
+@lru_cache(maxsize=64)
+def _dial(target: str, timeout: int, status_url: str, *, with_caller_id: bool) -> str:
+    # Built once per desk and URL: the document differs between calls only by the caller's number.
     response = VoiceResponse()
     options: dict[str, Any] = {
         "action": status_url,
         "method": "POST",
         "answer_on_bridge": True,
-        "timeout": settings.get("CALLERID_DIAL_TIMEOUT", 20),
+        "timeout": timeout,
     }
-    # A withheld or invalid caller ID passed on can get the desk leg rejected (Twilio error 13214).
-    if caller.is_number:
-        options["caller_id"] = caller.number
+    if with_caller_id:
+        options["caller_id"] = _CALLER
     desk = Dial(**options)
     leg = {
         "status_callback": status_url,

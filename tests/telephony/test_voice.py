@@ -143,3 +143,18 @@ def test_without_a_desk_number_the_caller_hears_a_message_not_an_error(app, clie
     assert response.status_code == 200
     assert root.find("Say") is not None
     assert root.find("Hangup") is not None
+
+
+def test_each_caller_is_shown_to_the_desk_with_their_own_number(client):
+    first = post_signed(client, "/twilio/voice", sample("voice-inbound-us"))
+    second = post_signed(client, "/twilio/voice", sample("voice-inbound-international"))
+    withheld = post_signed(client, "/twilio/voice", sample("voice-withheld"))
+    assert dial_of(first).get("callerId") == "+13125550187"
+    assert dial_of(second).get("callerId") == "+442079460321"
+    assert dial_of(withheld).get("callerId") is None
+
+
+def test_a_signature_with_odd_characters_is_refused_not_an_error(client):
+    params = sample("voice-inbound-us")
+    response = client.post("/twilio/voice", data=params, headers={"X-Twilio-Signature": "é∂ƒ"})
+    assert response.status_code == 403
