@@ -1,0 +1,74 @@
+"""GET /api/missed and POST /api/missed/<call_sid>/called-back (staff and managers)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from flask import abort, current_app, jsonify, request
+from flask.typing import ResponseReturnValue
+from flask_login import current_user, login_required
+
+from .. import db, numbers
+from ..db import iso, utcnow
+from ..history import missed
+from . import bp
+from .params import limit_arg, time_arg
+
+DEFAULT_DAYS = 30
+MAX_GROUPS = 500
+_NO_NUMBER = {numbers.WITHHELD: "Number withheld", numbers.INVALID: "Unrecognised number"}
+
+
+@bp.get("/missed")
+@login_required
+def missed_list() -> ResponseReturnValue:
+    """Open missed calls of the last ``DEFAULT_DAYS`` days (or ``since``), grouped per caller."""
+    since = time_arg(request.args.get("since"), "since") or utcnow() - timedelta(days=DEFAULT_DAYS)
+    groups = missed.open_groups(
+        db.session(), since=since, limit=limit_arg(request.args.get("limit"), 100, MAX_GROUPS)
+    )
+    region = current_app.config["CALLERID_DEFAULT_REGION"]
+    return jsonify({"since": iso(since), "groups": [_group_json(g, region) for g in groups]})
+
+
+@bp.post("/missed/<call_sid>/called-back")
+@login_required
+def called_back(call_sid: str) -> ResponseReturnValue:
+    session = db.session()
+    try:
+        done = missed.mark_called_back(session, call_sid, current_user.name)
+    except missed.UnknownCall:
+        abort(404, description=f"No call {call_sid}.")
+    except missed.NotMissed:
+        abort(409, description=f"Call {call_sid} was answered: there is nothing to call back.")
+    session.commit()
+    return jsonify(
+        {
+            "call_sid": done.call.call_sid,
+            "called_back_at": iso(done.call.called_back_at),
+            "called_back_by": done.call.called_back_by,
+            "marked": done.marked,
+        }
+    )
+
+
+def _group_json(group: missed.Group, region: str) -> dict[str, Any]:
+    call = group.last_call
+    customer = call.customer
+    number = call.from_number
+    if number:
+        display = numbers.display(number, region)
+    else:
+        display = _NO_NUMBER.get(call.caller_kind, call.raw_from)
+    return {
+        "caller": group.caller,
+        "caller_kind": call.caller_kind,
+        "customer": {"id": customer.id, "name": customer.name} if customer else None,
+        "number": number,
+        "display": display,
+        "count": group.count,
+        "first_missed_at": iso(group.first_missed_at),
+        "last_missed_at": iso(group.last_missed_at),
+        "call_sid": call.call_sid,
+    }

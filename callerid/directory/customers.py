@@ -1,0 +1,357 @@
+"""Managing customers: search, read, create and change them, numbers included."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import Select, func, or_, select
+from sqlalchemy.orm import Session, selectinload
+
+from .. import numbers
+from ..models import Call, Customer, Note, PhoneNumber
+from .lookup import add_number
+
+SORTS = ("name", "last_call", "calls")
+TIMELINE_CALLS = 20
+
+# Fields a manager may set, with their longest length (the columns' sizes; the desk's limits).
+TEXT_FIELDS = {
+    "name": 200,
+    "salutation": 40,
+    "preferred_name": 100,
+    "email": 200,
+    "notes": 4000,
+    "preferences": 4000,
+}
+FLAGS = {"vip": "is_vip", "do_not_greet": "do_not_greet"}
+DATES = ("birthday", "anniversary")
+TAGS_LENGTH = 400
+NUMBER_LISTS = ("numbers", "add_numbers", "remove_numbers")
+# What GET answers besides the fields: sent back unchanged by a client that edits what it read.
+READ_ONLY = {"id", "created_at", "updated_at", "erased_at", "calls_count", "last_call_at"}
+READ_ONLY |= {"occasion", "timeline", "calls_url"}
+
+# Only these characters: "(415) 555-0134", "+44 7912 345678", "0134".
+_NUMBERISH = re.compile(r"^[\d\s()+.\-/]+$")
+MIN_DIGITS = 3
+
+
+class UnknownCustomer(LookupError):
+    """No customer has this id."""
+
+    def __init__(self, customer_id: int) -> None:
+        super().__init__(f"no customer {customer_id}")
+        self.customer_id = customer_id
+
+
+class ErasedCustomer(LookupError):
+    """The customer's personal data was erased; only the anonymous shell remains."""
+
+    def __init__(self, customer: Customer) -> None:
+        super().__init__(f"customer {customer.id} was erased")
+        self.customer_id = customer.id
+        self.erased_at = customer.erased_at
+
+
+class InvalidCustomer(ValueError):
+    """A value that does not fit (wrong type, too long, unknown field); the message says which."""
+
+
+@dataclass(frozen=True, slots=True)
+class Listed:
+    customer: Customer
+    calls_count: int
+    last_call_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class Found:
+    customers: list[Listed]
+    total: int
+    page: int
+    has_more: bool
+
+
+def search(
+    session: Session,
+    q: str = "",
+    *,
+    sort: str = "name",
+    page: int = 1,
+    limit: int = 50,
+    region: str = "US",
+) -> Found:
+    """Customers whose name, preferred name or email contains ``q`` (any case); for a ``q`` made
+    of digits and phone punctuation, those with that number written in any format, or, when it
+    is not a whole number, with a number containing its digits ("555 0134"). All of them when
+    ``q`` is empty. Erased customers never appear. Sorted by ``sort`` (one of ``SORTS``: name
+    A-Z, latest call first, most calls first; ties by name, then id) and cut into pages numbered
+    from 1. Raises ``InvalidCustomer`` for an unknown sort."""
+    if sort not in SORTS:
+        raise InvalidCustomer(f"sort must be one of {', '.join(SORTS)}")
+    matching = [Customer.erased_at.is_(None)]
+    if q.strip():
+        matching.append(_matches(q.strip(), region))
+    total = session.scalar(select(func.count(Customer.id)).where(*matching)) or 0
+    if sort == "name":
+        listed = _by_name(session, matching, page, limit)
+    else:
+        listed = _by_calls(session, matching, sort, page, limit)
+    return Found(listed, total, page, has_more=page * limit < total)
+
+
+_BY_NAME = (func.lower(Customer.name), Customer.id)
+
+
+def _by_name(session: Session, matching: list[Any], page: int, limit: int) -> list[Listed]:
+    query = select(Customer).where(*matching).order_by(*_BY_NAME)
+    rows = list(session.scalars(_paged(query, page, limit)))
+    counted = call_stats(session, [c.id for c in rows])
+    return [Listed(c, *counted.get(c.id, (0, None))) for c in rows]
+
+
+def _by_calls(
+    session: Session, matching: list[Any], sort: str, page: int, limit: int
+) -> list[Listed]:
+    # Sorting by calls takes every matching customer's count: one aggregate over their calls.
+    stats = (
+        select(
+            Call.customer_id,
+            func.count().label("calls_count"),
+            func.max(Call.received_at).label("last_call_at"),
+        )
+        .where(Call.customer_id.in_(select(Customer.id).where(*matching)))
+        .group_by(Call.customer_id)
+        .subquery()
+    )
+    calls_count = func.coalesce(stats.c.calls_count, 0)
+    first = calls_count.desc() if sort == "calls" else stats.c.last_call_at.desc().nulls_last()
+    query = (
+        select(Customer, calls_count, stats.c.last_call_at)
+        .outerjoin(stats, stats.c.customer_id == Customer.id)
+        .where(*matching)
+        .order_by(first, *_BY_NAME)
+    )
+    return [Listed(*row) for row in session.execute(_paged(query, page, limit))]
+
+
+def _paged(query: Select[Any], page: int, limit: int) -> Select[Any]:
+    return query.options(selectinload(Customer.numbers)).offset((page - 1) * limit).limit(limit)
+
+
+def _matches(q: str, region: str) -> Any:
+    digits = re.sub(r"\D", "", q)
+    if not (_NUMBERISH.match(q) and len(digits) >= MIN_DIGITS):
+        text = q.lower()
+        return or_(
+            *(
+                func.lower(column).contains(text, autoescape=True)
+                for column in (Customer.name, Customer.preferred_name, Customer.email)
+            )
+        )
+    try:
+        # A whole number: one look-up in the numbers' index.
+        owners = select(PhoneNumber.customer_id).where(
+            PhoneNumber.number == numbers.parse(q, region)
+        )
+    except numbers.InvalidNumber:
+        # Part of a number. A national trunk 0 or an international 00 never appears in E.164.
+        parts = {part for part in (digits, digits.lstrip("0")) if len(part) >= MIN_DIGITS}
+        owners = select(PhoneNumber.customer_id).where(
+            or_(*(PhoneNumber.number.contains(part, autoescape=True) for part in parts))
+        )
+    return Customer.id.in_(owners)
+
+
+def call_stats(session: Session, customer_ids: list[int]) -> dict[int, tuple[int, datetime]]:
+    """How many calls each of these customers made and when the last one came."""
+    if not customer_ids:
+        return {}
+    rows = session.execute(
+        select(Call.customer_id, func.count(), func.max(Call.received_at))
+        .where(Call.customer_id.in_(customer_ids))
+        .group_by(Call.customer_id)
+    )
+    return {customer_id: (count, last) for customer_id, count, last in rows}
+
+
+def get(session: Session, customer_id: int, *, for_update: bool = False) -> Customer:
+    """The customer with this id (its row locked until commit with ``for_update``, on PostgreSQL).
+    Raises ``UnknownCustomer``, or ``ErasedCustomer`` for one whose personal data was erased."""
+    customer = session.get(
+        Customer,
+        customer_id,
+        options=[selectinload(Customer.numbers)],
+        with_for_update=for_update or None,
+    )
+    if customer is None:
+        raise UnknownCustomer(customer_id)
+    if customer.erased_at is not None:
+        raise ErasedCustomer(customer)
+    return customer
+
+
+def timeline(session: Session, customer_id: int, limit: int = TIMELINE_CALLS) -> list[Call]:
+    """The customer's latest ``limit`` calls, newest first, with their lines loaded."""
+    return list(
+        session.scalars(
+            select(Call)
+            .options(selectinload(Call.line), selectinload(Call.customer))
+            .where(Call.customer_id == customer_id)
+            .order_by(Call.received_at.desc(), Call.id.desc())
+            .limit(limit)
+        )
+    )
+
+
+def notes_on(session: Session, call_ids: list[int]) -> dict[int, list[Note]]:
+    """The notes written on each of these calls, oldest first, authors loaded."""
+    found: dict[int, list[Note]] = {}
+    if call_ids:
+        rows = session.scalars(
+            select(Note)
+            .options(selectinload(Note.author))
+            .where(Note.call_id.in_(call_ids))
+            .order_by(Note.id)
+        )
+        for note in rows:
+            found.setdefault(note.call_id or 0, []).append(note)
+    return found
+
+
+def create(session: Session, data: Mapping[str, Any], region: str = "US") -> Customer:
+    """Add a customer from ``data`` (the fields of ``TEXT_FIELDS``, ``FLAGS``, ``DATES``, ``tags``
+    as a list or a comma-separated text, ``numbers`` in any format). Raises ``InvalidCustomer``
+    for a value that does not fit or a customer with neither name nor number, and
+    ``numbers.InvalidNumber`` (with the number and the reason) for a number that is not one.
+    The caller commits."""
+    if {"add_numbers", "remove_numbers"} & set(data):
+        raise InvalidCustomer("a new customer takes its numbers as numbers")
+    values, wanted = _changes(data, region)
+    if not values.get("name") and not wanted.get("numbers"):
+        raise InvalidCustomer("a customer needs a name or a number")
+    customer = Customer(**{field: value for field, value in values.items()})
+    session.add(customer)
+    for number in wanted.get("numbers", []):
+        add_number(session, customer, number)
+    session.flush()
+    return customer
+
+
+def update(
+    session: Session, customer_id: int, data: Mapping[str, Any], region: str = "US"
+) -> Customer:
+    """Change only the fields given in ``data`` (as for ``create``). Numbers: ``numbers`` replaces
+    the whole list; ``add_numbers`` and ``remove_numbers`` change it (removing a number the
+    customer lacks changes nothing); ``numbers`` cannot be combined with the other two. Raises
+    ``UnknownCustomer``, ``ErasedCustomer``, ``InvalidCustomer`` and ``numbers.InvalidNumber``,
+    and changes nothing then. The caller commits."""
+    customer = get(session, customer_id)
+    values, lists = _changes(data, region)
+    if "numbers" in lists and len(lists) > 1:
+        raise InvalidCustomer("send either numbers (the whole list) or add_numbers/remove_numbers")
+    if "numbers" in lists:
+        wanted = lists["numbers"]
+    else:
+        current = [row.number for row in customer.numbers] + lists.get("add_numbers", [])
+        removed = set(lists.get("remove_numbers", []))
+        wanted = list(dict.fromkeys(n for n in current if n not in removed))
+    if not values.get("name", customer.name) and not wanted:
+        raise InvalidCustomer("a customer needs a name or a number")
+    for field, value in values.items():
+        setattr(customer, field, value)
+    _replace_numbers(customer, wanted)
+    session.flush()
+    return customer
+
+
+def _replace_numbers(customer: Customer, wanted: list[str]) -> None:
+    # Rows for numbers kept stay (with their labels); only the difference is written.
+    kept = [row for row in customer.numbers if row.number in wanted]
+    have = {row.number for row in kept}
+    fresh = [PhoneNumber(number=n) for n in wanted if n not in have]
+    if len(kept) != len(customer.numbers) or fresh:
+        customer.numbers = kept + fresh
+
+
+def _changes(data: Mapping[str, Any], region: str) -> tuple[dict[str, Any], dict[str, list[str]]]:
+    """Check ``data``; return the model attributes to set and the number lists, in E.164."""
+    known = set(TEXT_FIELDS) | set(FLAGS) | set(DATES) | {"tags"} | set(NUMBER_LISTS)
+    unknown = set(data) - known - READ_ONLY
+    if unknown:
+        raise InvalidCustomer(f"unknown field {', '.join(sorted(unknown))}")
+    values: dict[str, Any] = {}
+    lists: dict[str, list[str]] = {}
+    for key, value in data.items():
+        if key in TEXT_FIELDS:
+            values[key] = _text(key, value)
+        elif key in FLAGS:
+            if not isinstance(value, bool):
+                raise InvalidCustomer(f"{key} must be true or false")
+            values[FLAGS[key]] = value
+        elif key in DATES:
+            values[key] = _date(key, value)
+        elif key == "tags":
+            values["tags"] = ", ".join(tags_of(value))
+        elif key in NUMBER_LISTS:
+            lists[key] = _numbers(key, value, region)
+    return values, lists
+
+
+def _text(key: str, value: Any) -> str:
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise InvalidCustomer(f"{key} must be text")
+    value = value.strip()
+    if len(value) > TEXT_FIELDS[key]:
+        raise InvalidCustomer(f"{key} has at most {TEXT_FIELDS[key]} characters")
+    if key == "email" and value and ("@" not in value or any(c.isspace() for c in value)):
+        raise InvalidCustomer(f"{value!r} is not an email address")
+    return value
+
+
+def _date(key: str, value: Any) -> date | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, str):
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            pass
+    raise InvalidCustomer(f"{key} must be a date like 1980-05-17, or null")
+
+
+def tags_of(value: Any) -> list[str]:
+    """Tags from a list of texts or one comma-separated text: trimmed, without repeats (compared
+    in any case), first spelling kept. Raises ``InvalidCustomer``."""
+    if value is None:
+        return []
+    if isinstance(value, str):
+        value = value.split(",")
+    if not isinstance(value, list) or not all(isinstance(tag, str) for tag in value):
+        raise InvalidCustomer("tags must be a list of texts or one comma-separated text")
+    if any("," in tag for tag in value):
+        raise InvalidCustomer("a tag cannot contain a comma")
+    tags: list[str] = []
+    for tag in (t.strip() for t in value):
+        if tag and tag.lower() not in {t.lower() for t in tags}:
+            tags.append(tag)
+    if len(", ".join(tags)) > TAGS_LENGTH:
+        raise InvalidCustomer(f"tags have at most {TAGS_LENGTH} characters together")
+    return tags
+
+
+def _numbers(key: str, value: Any, region: str) -> list[str]:
+    if not isinstance(value, list) or not all(isinstance(n, str) for n in value):
+        raise InvalidCustomer(f"{key} must be a list of phone numbers as text")
+    parsed: list[str] = []
+    for raw_number in value:
+        number = numbers.parse(raw_number, region)  # raises InvalidNumber, with the reason
+        if number not in parsed:
+            parsed.append(number)
+    return parsed

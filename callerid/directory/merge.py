@@ -1,0 +1,122 @@
+"""Merging two records of one customer: everything of the merged one moves to the survivor.
+
+Nothing is lost: numbers, calls and notes move; the survivor's empty fields are filled from the
+merged record; notes and preferences are appended; tags are united; VIP and "do not greet" hold
+if either record said so; a differing name, email or date the survivor already has a value for is
+written into the survivor's notes. The merged record is then deleted.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import update
+from sqlalchemy.orm import Session
+
+from ..history import audit
+from ..models import Call, Customer, Note
+from .customers import get, tags_of
+
+# Fields the survivor takes from the merged record when its own is empty, with how to name them.
+FILLED = {
+    "name": "name",
+    "salutation": "salutation",
+    "preferred_name": "preferred name",
+    "email": "email",
+    "birthday": "birthday",
+    "anniversary": "anniversary",
+}
+
+
+class SelfMerge(ValueError):
+    """A customer cannot be merged into itself."""
+
+
+@dataclass(frozen=True, slots=True)
+class Merged:
+    survivor: Customer
+    merged_id: int
+    numbers: int
+    calls: int
+    notes: int
+
+
+def merge(
+    session: Session, customer_id: int, into_id: int, *, actor: str, user_id: int | None = None
+) -> Merged:
+    """Merge customer ``customer_id`` into ``into_id`` (the survivor) and record it in the audit
+    trail. Raises ``SelfMerge``, ``UnknownCustomer`` or ``ErasedCustomer`` (for either), and
+    changes nothing then. The caller commits."""
+    if customer_id == into_id:
+        raise SelfMerge(f"customer {customer_id} cannot be merged into itself")
+    # Lock both rows, lower id first, so two opposite merges at once wait instead of deadlocking.
+    locked = {i: get(session, i, for_update=True) for i in sorted((customer_id, into_id))}
+    merged, survivor = locked[customer_id], locked[into_id]
+    moved_numbers = _move_numbers(merged, survivor)
+    calls = _reassign(session, Call, merged.id, survivor.id)
+    notes = _reassign(session, Note, merged.id, survivor.id)
+    _combine(survivor, merged)
+    session.delete(merged)
+    session.flush()
+    audit.record(
+        session,
+        audit.MERGE,
+        f"customer {merged.id}",
+        actor=actor,
+        user_id=user_id,
+        detail=(
+            f"into customer {survivor.id}: {moved_numbers} numbers, {calls} calls "
+            f"and {notes} notes moved"
+        ),
+    )
+    session.refresh(survivor)
+    return Merged(survivor, merged.id, moved_numbers, calls, notes)
+
+
+def _move_numbers(merged: Customer, survivor: Customer) -> int:
+    have = {row.number: row for row in survivor.numbers}
+    moved = 0
+    for row in list(merged.numbers):
+        if row.number in have:
+            have[row.number].label = have[row.number].label or row.label
+            continue  # deleted with the merged record: the survivor has the number already
+        survivor.numbers.append(row)  # the back-reference takes it out of merged.numbers
+        moved += 1
+    return moved
+
+
+def _reassign(session: Session, model: type[Call] | type[Note], old: int, new: int) -> int:
+    result = session.execute(
+        update(model).where(model.customer_id == old).values(customer_id=new),
+        execution_options={"synchronize_session": False},
+    )
+    return result.rowcount or 0
+
+
+def _combine(survivor: Customer, merged: Customer) -> None:
+    aside = []
+    for field, label in FILLED.items():
+        mine, theirs = getattr(survivor, field), getattr(merged, field)
+        if not theirs or theirs == mine:
+            continue
+        if not mine:
+            setattr(survivor, field, theirs)
+        else:
+            value = theirs.isoformat() if hasattr(theirs, "isoformat") else theirs
+            aside.append(f"{label}: {value}")
+    kept = f"From merged customer {merged.id}: " + "; ".join(aside) if aside else ""
+    survivor.notes = _joined(survivor.notes, merged.notes, kept)
+    survivor.preferences = _joined(survivor.preferences, merged.preferences)
+    survivor.tags = ", ".join(tags_of(survivor.tag_list + merged.tag_list))
+    survivor.is_vip = survivor.is_vip or merged.is_vip
+    survivor.do_not_greet = survivor.do_not_greet or merged.do_not_greet
+    survivor.created_at = min(survivor.created_at, merged.created_at)
+
+
+def _joined(*texts: str) -> str:
+    """The texts one after the other, a blank line apart, each only once."""
+    joined = ""
+    for text in (t.strip() for t in texts):
+        if text and text not in joined:
+            joined = f"{joined}\n\n{text}" if joined else text
+    return joined

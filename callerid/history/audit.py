@@ -1,0 +1,65 @@
+"""The audit trail: who exported, erased, merged or anonymised what, and when."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ..models import AuditEntry
+
+# The actions this package writes; the trail is free text, so others may add their own.
+EXPORT = "export"
+ERASE = "erase"
+MERGE = "merge"
+ANONYMISE = "anonymise"
+
+
+def record(
+    session: Session,
+    action: str,
+    target: str,
+    *,
+    actor: str,
+    user_id: int | None = None,
+    detail: str = "",
+) -> AuditEntry:
+    """Add an entry to the trail in the caller's transaction, so it is kept exactly when the
+    change it describes is. ``detail`` must never hold personal data (the trail outlives erasure):
+    ids, counts and filters only. The caller commits."""
+    entry = AuditEntry(
+        action=action[:40], target=target[:200], actor=actor[:80], user_id=user_id, detail=detail
+    )
+    session.add(entry)
+    session.flush()
+    return entry
+
+
+class BadCursor(ValueError):
+    """The pagination cursor was not one we handed out."""
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    entries: list[AuditEntry]
+    next_cursor: str | None
+
+
+def entries(
+    session: Session, *, limit: int = 50, cursor: str | None = None, action: str | None = None
+) -> Page:
+    """The trail, newest first (by id, which grows with every entry), optionally one ``action``.
+    Keyset pagination: the cursor is the id of the last entry of the previous page, so entries
+    written meanwhile never repeat a row. Raises ``BadCursor``."""
+    query = select(AuditEntry).order_by(AuditEntry.id.desc()).limit(limit + 1)
+    if action:
+        query = query.where(AuditEntry.action == action)
+    if cursor:
+        if not cursor.isdigit():
+            raise BadCursor(cursor)
+        query = query.where(AuditEntry.id < int(cursor))
+    rows = list(session.scalars(query))
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return Page(rows, str(rows[-1].id) if more and rows else None)
