@@ -55,6 +55,8 @@ def _empty_postgres(url: str) -> None:
     engine = create_engine(url)
     tables = ", ".join(table.name for table in Base.metadata.sorted_tables)
     with engine.begin() as connection:
+        # A connection a test left open would otherwise make this wait forever.
+        connection.execute(text("SET LOCAL lock_timeout = '10s'"))
         connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
     engine.dispose()
 

@@ -2,36 +2,46 @@
 
 from __future__ import annotations
 
+import re
 from urllib.parse import urlsplit
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_user, logout_user
+from flask_wtf.csrf import validate_csrf
 from werkzeug.wrappers import Response
+from wtforms import ValidationError
 
-from .. import db
+from .. import csrf, db
 from .users import Locked, authenticate
 
 bp = Blueprint("auth", __name__)
+_UNSAFE = re.compile(r"^//|[\\\x00-\x1f]")
 
 
 @bp.route("/login", methods=["GET", "POST"])
-def login() -> Response | str:
+@csrf.exempt  # checked below, so an expired form gets the login page again, not an error page
+def login() -> Response | tuple[str, int] | str:
     next_url = _safe_next(request.values.get("next"))
     if current_user.is_authenticated and request.method == "GET":
         return redirect(next_url)
     if request.method == "GET":
         return render_template("auth/login.html", next_url=next_url)
+    if not _csrf_valid():
+        # A login page left open for over an hour: its token expired. Ask again, calmly.
+        flash("This page had been open a long time. Please log in again.", "error")
+        return _form(next_url, 400)
+    name = request.form.get("name", "")
     session = db.session()
     try:
-        user = authenticate(session, request.form.get("name", ""), request.form.get("password", ""))
+        user = authenticate(session, name, request.form.get("password", ""))
     except Locked:
         session.commit()
         flash("Too many failed attempts. Wait five minutes, then try again.", "error")
-        return render_template("auth/login.html", next_url=next_url), 429  # type: ignore[return-value]
+        return _form(next_url, 429, name)
     session.commit()
     if user is None:
         flash("That name and password do not match.", "error")
-        return render_template("auth/login.html", next_url=next_url), 401  # type: ignore[return-value]
+        return _form(next_url, 401, name)
     login_user(user, remember=False)
     return redirect(next_url)
 
@@ -42,8 +52,23 @@ def logout() -> Response:
     return redirect(url_for("auth.login"))
 
 
+def _form(next_url: str, status: int, name: str = "") -> tuple[str, int]:
+    return render_template("auth/login.html", next_url=next_url, name=name), status
+
+
+def _csrf_valid() -> bool:
+    if not current_app.config.get("WTF_CSRF_ENABLED", True):
+        return True
+    try:
+        validate_csrf(request.form.get("csrf_token"))
+    except ValidationError:
+        return False
+    return True
+
+
 def _safe_next(raw: str | None) -> str:
-    # Only a path on this site: never send someone who just logged in to another host.
-    if raw and raw.startswith("/") and not raw.startswith("//") and not urlsplit(raw).netloc:
+    # Only a path on this site: never send someone who just logged in to another host. Browsers
+    # read a backslash as "/" and drop tabs and newlines, so "/\evil.example" is refused too.
+    if raw and raw.startswith("/") and not _UNSAFE.search(raw) and not urlsplit(raw).netloc:
         return raw
     return url_for("board.index")

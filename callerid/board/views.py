@@ -1,14 +1,84 @@
-"""GET /: the board."""
+"""GET / (the board page) and the JSON it starts from: a snapshot of the calls on screen."""
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template
-from flask_login import login_required
+import functools
+from collections.abc import Callable
+from typing import Any
+
+from flask import Blueprint, abort, current_app, jsonify, render_template, request
+from flask.typing import ResponseReturnValue
+from flask_login import current_user, login_required
+from flask_wtf.csrf import generate_csrf
+from sqlalchemy import select
+
+from .. import calls, db, events
+from ..models import Line
 
 bp = Blueprint("board", __name__)
+
+
+def login_required_json(view: Callable[..., Any]) -> Callable[..., Any]:
+    """The board's JSON answers 401 to anonymous requests; the page itself redirects to /login."""
+
+    @functools.wraps(view)
+    def checked(*args: Any, **kwargs: Any) -> Any:
+        if not current_user.is_authenticated:
+            abort(401, description="Your session has ended: log in again.")
+        return view(*args, **kwargs)
+
+    return checked
+
+
+@bp.before_request
+def _same_origin_writes() -> None:
+    # CSRFProtect already checks the token of every write here; a foreign Origin is refused too,
+    # as the API does for session-authenticated writes.
+    if request.method in {"GET", "HEAD", "OPTIONS"}:
+        return
+    origin = request.headers.get("Origin")
+    if origin and origin.rstrip("/") != request.host_url.rstrip("/"):
+        abort(403, description="Cross-origin request refused.")
 
 
 @bp.get("/")
 @login_required
 def index() -> str:
     return render_template("board/index.html")
+
+
+@bp.get("/board/live")
+@login_required_json
+def live() -> ResponseReturnValue:
+    """Everything a screen needs to start: the calls on the board, the lines, and the id of the
+    newest event, from which it follows /events (anything newer is replayed, so nothing falls
+    between the snapshot and the stream)."""
+    session = db.session()
+    position = events.latest_id(session)  # read first: later changes arrive as events
+    shown = calls.board(session)
+    region = current_app.config["CALLERID_DEFAULT_REGION"]
+    notes = calls.notes_of(session, [call.id for call in (*shown.live, *shown.recent)])
+
+    def cards(rows: list[Any]) -> list[dict[str, Any]]:
+        return [{**calls.card(session, c, region), "call_notes": notes.get(c.id, [])} for c in rows]
+
+    lines = session.scalars(select(Line).order_by(Line.label, Line.number))
+    response = jsonify(
+        position=position,
+        live=cards(shown.live),
+        recent=cards(shown.recent),
+        lines=[{"number": line.number, "label": line.label} for line in lines],
+        user={"name": current_user.name},
+        csrf_token=generate_csrf(),
+    )
+    response.headers["Cache-Control"] = "no-store"  # callers' details: never kept on disk
+    return response
+
+
+@bp.get("/board/token")
+@login_required_json
+def token() -> ResponseReturnValue:
+    """A fresh CSRF token: the board stays open for days, Flask-WTF's tokens last an hour."""
+    response = jsonify(csrf_token=generate_csrf())
+    response.headers["Cache-Control"] = "no-store"
+    return response

@@ -1,6 +1,18 @@
 """Customers and their numbers: who is calling, how to greet them, and keeping the list tidy."""
 
-from .cards import caller_card, card_for_call, greeting
+from .cards import caller_card, card_for_call, customer_details, greeting
+from .desk import InvalidChange, new_customer, update_customer
 from .lookup import add_number, find_by_number, find_line
 
-__all__ = ["add_number", "caller_card", "card_for_call", "find_by_number", "find_line", "greeting"]
+__all__ = [
+    "InvalidChange",
+    "add_number",
+    "caller_card",
+    "card_for_call",
+    "customer_details",
+    "find_by_number",
+    "find_line",
+    "greeting",
+    "new_customer",
+    "update_customer",
+]

@@ -78,6 +78,11 @@ def caller_card(
     }
 
 
+def customer_details(session: Session, customer: Customer, *, today: date) -> dict[str, Any]:
+    """The ``customer`` part of a card outside any call (all their calls count)."""
+    return _customer(session, customer, today)
+
+
 def _caller_details(call: Call, region: str) -> dict[str, str]:
     if call.from_number:
         return numbers.describe(call.from_number, region)

@@ -59,3 +59,6 @@ def post_signed(base_url: str, path: str, params: dict[str, str], **kwargs) -> r
     """POST to a real server with the X-Twilio-Signature Twilio would compute for that URL."""
     headers = {"X-Twilio-Signature": signature(base_url + path, params)}
     return requests.post(base_url + path, data=params, headers=headers, timeout=10, **kwargs)
+
+
+from .browser import board_server, browser, desk_user, live_db, screens  # noqa: E402,F401

@@ -51,28 +51,38 @@ class Server:
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
-        deadline = time.monotonic() + 30
+        try:
+            self._wait_until_healthy(deadline=time.monotonic() + 60)
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def _wait_until_healthy(self, deadline: float) -> None:
+        assert self.process is not None
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise RuntimeError(f"gunicorn exited: {self.log_path.read_text()[-3000:]}")
+                raise RuntimeError(f"gunicorn exited: {self.log()[-3000:]}")
             try:
-                if requests.get(self.url + "/healthz", timeout=1).ok:
-                    return self
-            except requests.ConnectionError:
+                if requests.get(self.url + "/healthz", timeout=3).ok:
+                    return
+            except (requests.ConnectionError, requests.Timeout):
+                # The socket accepts before a busy master has finished loading the app.
                 time.sleep(0.1)
-        raise RuntimeError(f"gunicorn did not answer: {self.log_path.read_text()[-3000:]}")
+        raise RuntimeError(f"gunicorn did not answer: {self.log()[-3000:]}")
 
     def stop(self) -> None:
-        if self.process is None or self.process.poll() is not None:
+        """SIGTERM to the master (it stops its workers), then SIGKILL to whatever is left."""
+        if self.process is None:
             return
-        group = os.getpgid(self.process.pid)
-        os.killpg(group, signal.SIGINT)
-        try:
-            self.process.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            os.killpg(group, signal.SIGKILL)
-            self.process.wait(timeout=5)
-        else:
+        group = os.getpgid(self.process.pid) if self.process.poll() is None else None
+        if group is not None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=5)
             try:
                 os.killpg(group, signal.SIGKILL)  # a worker orphaned by its master
             except ProcessLookupError:

@@ -1,0 +1,43 @@
+"""POST /api/calls/<call_sid>/notes: the desk adds a note and an outcome to a call."""
+
+from __future__ import annotations
+
+from flask import abort, current_app, jsonify, request
+from flask.typing import ResponseReturnValue
+from flask_login import current_user, login_required
+
+from .. import calls, db
+from ..events import stream
+from . import bp
+
+
+@bp.post("/calls/<call_sid>/notes")
+@login_required
+def add_note(call_sid: str) -> ResponseReturnValue:
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        abort(400, description='Send JSON: {"body": "...", "outcome": "booking"}.')
+    text, outcome = body.get("body", ""), body.get("outcome")
+    if not isinstance(text, str) or not (outcome is None or isinstance(outcome, str)):
+        abort(400, description="body and outcome must be text.")
+    session = db.session()
+    call = calls.find(session, call_sid)
+    if call is None:
+        abort(404, description=f"No call {call_sid}.")
+    region = current_app.config["CALLERID_DEFAULT_REGION"]
+    try:
+        note, _ = calls.add_note(
+            session,
+            call,
+            region,
+            body=text,
+            outcome=outcome,
+            author=current_user._get_current_object(),
+        )
+    except ValueError as exc:
+        abort(400, description=str(exc))
+    session.commit()
+    stream.wake(current_app)
+    answer = {"call_sid": call.call_sid, "outcome": call.outcome}
+    answer["note"] = calls.note_json(note) if note else None
+    return jsonify(answer), 201

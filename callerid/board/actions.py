@@ -1,0 +1,103 @@
+"""What the desk does from a card: "I've got it", card shown, save a new caller, edit a customer.
+
+JSON in, JSON out; each write carries the page's CSRF token in an X-CSRFToken header.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from flask import abort, current_app, jsonify, request
+from flask.typing import ResponseReturnValue
+from flask_login import current_user
+
+from .. import calls, db, directory
+from ..db import utcnow
+from ..events import stream
+from ..models import Call, Customer
+from .views import bp, login_required_json
+
+
+@bp.post("/board/calls/<call_sid>/claim")
+@login_required_json
+def claim(call_sid: str) -> ResponseReturnValue:
+    """ "I've got it": every screen collapses the card to "Answered by <name>"."""
+    session = db.session()
+    call = _call(call_sid)
+    event_id = calls.claim(session, call, current_user.name, _region())
+    _commit()
+    return jsonify(claimed=event_id is not None, answered_by=call.answered_by, status=call.status)
+
+
+@bp.post("/board/calls/<call_sid>/shown")
+@login_required_json
+def shown(call_sid: str) -> ResponseReturnValue:
+    """A screen displayed the card; the first one sets ``card_shown_at`` (screen-pop time)."""
+    calls.mark_shown(db.session(), call_sid)
+    db.session().commit()
+    return "", 204
+
+
+@bp.post("/board/calls/<call_sid>/caller")
+@login_required_json
+def save_caller(call_sid: str) -> ResponseReturnValue:
+    """Save a new caller's name from their card: their next call says "Welcome back"."""
+    name = _json().get("name")
+    if not isinstance(name, str):
+        abort(400, description='Send JSON: {"name": "..."}.')
+    session = db.session()
+    call = _call(call_sid)
+    try:
+        customer, _ = calls.save_caller(session, call, name, _region())
+    except calls.AlreadyKnown as exc:
+        abort(409, description=f"This caller is already saved as {exc}.")
+    except (calls.NoNumber, directory.InvalidChange) as exc:
+        abort(400, description=str(exc))
+    _commit()
+    return jsonify(customer_id=customer.id, name=customer.name), 201
+
+
+@bp.patch("/board/customers/<int:customer_id>")
+@login_required_json
+def edit_customer(customer_id: int) -> ResponseReturnValue:
+    """Correct a customer's name, salutation, preferred name, notes, preferences, VIP or
+    do-not-greet; open cards of that customer redraw on every screen (``customer.updated``)."""
+    session = db.session()
+    customer = session.get(Customer, customer_id)
+    if customer is None or customer.erased_at is not None:
+        abort(404, description=f"No customer {customer_id}.")
+    try:
+        directory.update_customer(session, customer, _json())
+    except directory.InvalidChange as exc:
+        abort(400, description=str(exc))
+    calls.customer_changed(session, customer, _region())
+    _commit()
+    return jsonify(customer=directory.customer_details(session, customer, today=_today()))
+
+
+def _json() -> dict[str, Any]:
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        abort(400, description="Send a JSON object.")
+    return body
+
+
+def _call(call_sid: str) -> Call:
+    call = calls.find(db.session(), call_sid)
+    if call is None:
+        abort(404, description=f"No call {call_sid}.")
+    return call
+
+
+def _commit() -> None:
+    db.session().commit()
+    stream.wake(current_app)
+
+
+def _region() -> str:
+    return current_app.config["CALLERID_DEFAULT_REGION"]
+
+
+def _today() -> date:
+    return utcnow().date()

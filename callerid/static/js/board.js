@@ -1,0 +1,338 @@
+// The front-desk board: a card per call, kept up to date from the snapshot and the event stream.
+
+import { announce, chime, notify, setUpNotifications, setUpSound } from "./alerts.js";
+import {
+  TERMINAL,
+  answeredText,
+  createCardElement,
+  fill,
+  headline,
+  rankOf,
+  stateOf,
+} from "./card.js";
+import { refreshToken, request, setToken, url } from "./http.js";
+import { addLines, isWatched, onChange } from "./lines.js";
+import { sampleCard } from "./sample.js";
+import { createStream } from "./stream.js";
+
+const RECENT_MAX = 12;
+const ALERT_WITHIN = 120000; // ms: a call ringing longer than this when the page opens gets no chime
+const TOKEN_EVERY = 30 * 60000; // CSRF tokens last an hour; the board stays open for days
+// A call still "ringing" after this long lost its callbacks; the server's snapshot drops it too.
+const RINGING_FOR = 10 * 60000;
+
+const body = document.body;
+const liveList = document.getElementById("live-cards");
+const recentList = document.getElementById("recent-cards");
+const entries = new Map(); // call_sid -> {card, element, notes, expanded, test, order, shownAt}
+let serial = 0;
+let me = "";
+
+const STATUS_WORDS = { open: "Live", connecting: "Connecting…", offline: "Offline · retrying" };
+
+function setStatus(status) {
+  body.dataset.stream = status;
+  document.getElementById("connection-text").textContent = STATUS_WORDS[status];
+}
+
+/** Who the card is about, in a few words: for notifications and screen readers. */
+function caller(card) {
+  const number = card.from ? card.caller?.display : "";
+  const line = card.line ? card.line.label || card.line.number : "";
+  return [headline(card), card.customer ? card.customer.name : "", number, line && `on ${line}`]
+    .filter(Boolean)
+    .join(", ");
+}
+
+/**
+ * Add or redraw the card of ``card.call_sid``. A call never moves back (a replayed "ringing"
+ * after "answered" only refreshes who the caller is); "answered by" once known is kept.
+ */
+function upsert(card, { kind = "snapshot", notes = [], test = false } = {}) {
+  let entry = entries.get(card.call_sid);
+  const before = entry ? stateOf(entry.card) : null;
+  if (!entry) {
+    // Notes and customer changes redraw cards on screen; they never bring back old calls.
+    if (kind === "call.noted" || kind === "customer.updated") return;
+    serial += 1;
+    entry = { card, element: createCardElement(), notes: new Map(), expanded: null, test };
+    entry.order = serial;
+    entries.set(card.call_sid, entry);
+  } else if (rankOf(card) < rankOf(entry.card)) {
+    const { customer, greeting, also } = card;
+    entry.card = { ...entry.card, customer, greeting, also };
+  } else {
+    entry.card = { ...entry.card, ...card, answered_by: card.answered_by || entry.card.answered_by };
+  }
+  for (const note of [...(card.call_notes || []), ...notes]) entry.notes.set(note.id, note);
+  if (card.line) addLines([card.line]);
+  render(entry);
+  const after = stateOf(entry.card);
+  if (before && before !== after && !entry.element.hidden) {
+    announce(`${caller(entry.card)}: ${answeredText(entry.card)}.`);
+  }
+}
+
+function render(entry) {
+  const { element, card } = entry;
+  fill(element, card, { notes: [...entry.notes.values()], test: entry.test, expanded: entry.expanded });
+  element.hidden = !isWatched(card.line);
+  place(entry);
+  if (!element.hidden) firstShown(entry);
+  showEmpty();
+}
+
+function newer(a, b) {
+  const at = a.card.received_at || "";
+  const bt = b.card.received_at || "";
+  return at > bt || (at === bt && a.order > b.order);
+}
+
+/** Live calls on top, ended ones in the recent strip; newest first in both. */
+function place(entry) {
+  const list = rankOf(entry.card) < TERMINAL ? liveList : recentList;
+  const { element } = entry;
+  let next = null;
+  for (const other of list.children) {
+    if (other !== element && newer(entry, entries.get(other.dataset.callSid))) {
+      next = other;
+      break;
+    }
+  }
+  if (element.parentElement === list && element.nextElementSibling === next) return;
+  const focused = element.contains(document.activeElement) ? document.activeElement : null;
+  list.insertBefore(element, next);
+  if (focused) focused.focus({ preventScroll: true });
+  while (recentList.children.length > RECENT_MAX) {
+    const oldest = recentList.lastElementChild;
+    entries.delete(oldest.dataset.callSid);
+    oldest.remove();
+  }
+}
+
+function showEmpty() {
+  const visible = (list) => [...list.children].some((element) => !element.hidden);
+  document.getElementById("live-empty").hidden = visible(liveList);
+  document.getElementById("recent-empty").hidden = visible(recentList);
+}
+
+/** The first time this screen shows a ringing card: tell the server (screen-pop time), ring. */
+function firstShown(entry) {
+  if (entry.shownAt) return;
+  entry.shownAt = Math.round(performance.timeOrigin + performance.now());
+  entry.element.dataset.shownAt = String(entry.shownAt);
+  const { card } = entry;
+  if (stateOf(card) !== "ringing") return;
+  if (!entry.test) {
+    request("POST", url("shown", card.call_sid), undefined, { keepalive: true }).catch(() => {});
+  }
+  if (Date.now() - Date.parse(card.received_at) < ALERT_WITHIN) {
+    chime();
+    notify(headline(card), caller(card), card.call_sid);
+    announce(`Incoming call: ${caller(card)}.`, "call");
+  }
+}
+
+function onEvent(kind, data) {
+  if (kind === "customer.updated") {
+    for (const card of data.cards || []) upsert(card, { kind });
+  } else if (kind === "call.noted") {
+    upsert(data, { kind, notes: data.note ? [data.note] : [] });
+  } else {
+    upsert(data, { kind });
+  }
+}
+
+function status(entry, text) {
+  entry.element.querySelector('[data-slot="card-status"]').textContent = text;
+}
+
+async function claim(entry, button) {
+  const { card } = entry;
+  if (entry.test) {
+    upsert({ ...card, status: "in-progress", answered_by: `${me} (test)` }, { kind: "local" });
+    return;
+  }
+  button.disabled = true;
+  try {
+    const answer = await request("POST", url("claim", card.call_sid));
+    upsert({ ...card, status: answer.status, answered_by: answer.answered_by }, { kind: "local" });
+    // The button is gone now: keep the keyboard on this card.
+    if (document.activeElement === button || button.hidden) {
+      entry.element.querySelector('[data-action="note"]').focus();
+    }
+  } catch (error) {
+    status(entry, `Could not take the call: ${error.message}`);
+  } finally {
+    button.disabled = false;
+  }
+}
+
+function form(entry, name) {
+  return entry.element.querySelector(`form[data-form="${name}"]`);
+}
+
+function openForm(entry, name, open) {
+  const target = form(entry, name);
+  const button = entry.element.querySelector(`[data-action="${name}"]`);
+  target.hidden = !open;
+  button.setAttribute("aria-expanded", String(open));
+  if (open) {
+    if (name === "edit") prefill(target, entry.card.customer);
+    target.querySelector("input:not([type=hidden]), textarea").focus();
+  } else {
+    button.focus();
+  }
+}
+
+function prefill(target, customer) {
+  for (const field of ["name", "salutation", "preferred_name", "notes", "preferences"]) {
+    target.elements[field].value = customer[field] || "";
+  }
+  target.elements.vip.checked = Boolean(customer.vip);
+  target.elements.do_not_greet.checked = Boolean(customer.do_not_greet);
+  target.querySelector('[data-slot="edit-status"]').textContent = "";
+}
+
+async function submit(entry, target) {
+  const { card } = entry;
+  const name = target.dataset.form;
+  const say = (text) => {
+    target.querySelector('[role="status"]').textContent = text;
+  };
+  const button = target.querySelector('button[type="submit"]');
+  button.disabled = true;
+  say("Saving…");
+  try {
+    if (name === "save-caller") {
+      const saved = await request("POST", url("caller", card.call_sid), {
+        name: target.elements.name.value,
+      });
+      say(`Saved. Next time: "Welcome back".`);
+      announce(`Saved ${saved.name}.`);
+    } else if (name === "note") {
+      const choice = target.querySelector('input[name="outcome"]:checked');
+      const answer = await request("POST", url("notes", card.call_sid), {
+        body: target.elements.body.value,
+        ...(choice ? { outcome: choice.value } : {}),
+      });
+      upsert({ ...entry.card, outcome: answer.outcome }, { kind: "local", notes: answer.note ? [answer.note] : [] });
+      target.reset();
+      say("");
+      openForm(entry, "note", false);
+      status(entry, "Note saved.");
+    } else if (name === "edit") {
+      const fields = target.elements;
+      await request("PATCH", body.dataset.customerUrl + card.customer.id, {
+        name: fields.name.value,
+        salutation: fields.salutation.value,
+        preferred_name: fields.preferred_name.value,
+        notes: fields.notes.value,
+        preferences: fields.preferences.value,
+        vip: fields.vip.checked,
+        do_not_greet: fields.do_not_greet.checked,
+      });
+      say("");
+      openForm(entry, "edit", false);
+      status(entry, "Customer saved.");
+    }
+  } catch (error) {
+    say(error.message);
+  } finally {
+    button.disabled = false;
+  }
+}
+
+function entryOf(node) {
+  const element = node.closest(".card");
+  return element ? entries.get(element.dataset.callSid) : null;
+}
+
+function wire() {
+  document.addEventListener("click", (event) => {
+    const button = event.target.closest("[data-action]");
+    const entry = button && entryOf(button);
+    if (!entry) return;
+    const action = button.dataset.action;
+    if (action === "claim") claim(entry, button);
+    if (action === "details") {
+      entry.expanded = entry.element.classList.contains("is-collapsed");
+      render(entry);
+    }
+    if (action === "note" || action === "edit") openForm(entry, action, form(entry, action).hidden);
+    if (action === "note-cancel") openForm(entry, "note", false);
+    if (action === "edit-cancel") openForm(entry, "edit", false);
+    if (action === "dismiss") {
+      entries.delete(entry.card.call_sid);
+      entry.element.remove();
+      showEmpty();
+      document.getElementById("test-call").focus();
+    }
+  });
+  document.addEventListener("submit", (event) => {
+    const target = event.target.closest("form[data-form]");
+    const entry = target && entryOf(target);
+    if (!entry) return;
+    event.preventDefault();
+    submit(entry, target);
+  });
+  document.addEventListener("keydown", (event) => {
+    const target = event.key === "Escape" && event.target.closest?.("form[data-form]");
+    const entry = target && entryOf(target);
+    if (entry && (target.dataset.form === "note" || target.dataset.form === "edit")) {
+      openForm(entry, target.dataset.form, false);
+    }
+  });
+  document.getElementById("test-call").addEventListener("click", () => {
+    upsert(sampleCard(), { kind: "test", test: true });
+  });
+  onChange(() => {
+    for (const entry of entries.values()) render(entry);
+  });
+}
+
+function dropStaleRinging() {
+  for (const entry of [...entries.values()]) {
+    const age = Date.now() - Date.parse(entry.card.received_at);
+    if (stateOf(entry.card) === "ringing" && !entry.test && age > RINGING_FOR) {
+      entries.delete(entry.card.call_sid);
+      entry.element.remove();
+    }
+  }
+  showEmpty();
+}
+
+async function snapshot() {
+  for (let delay = 2000; ; delay = Math.min(delay * 2, 30000)) {
+    try {
+      return await request("GET", body.dataset.liveUrl);
+    } catch {
+      setStatus("offline");
+      await new Promise((resolve) => setTimeout(resolve, delay));
+    }
+  }
+}
+
+async function start() {
+  setUpSound();
+  setUpNotifications();
+  wire();
+  const stream = createStream({
+    url: body.dataset.eventsUrl,
+    onEvent,
+    onStatus: setStatus,
+    checkSession: refreshToken,
+  });
+  const first = await snapshot();
+  me = first.user.name;
+  setToken(first.csrf_token);
+  addLines(first.lines);
+  for (const card of [...first.recent].reverse()) upsert(card);
+  for (const card of [...first.live].reverse()) upsert(card);
+  body.dataset.ready = "true";
+  stream.start(first.position);
+  setInterval(() => refreshToken().catch(() => {}), TOKEN_EVERY);
+  setInterval(dropStaleRinging, 30000);
+}
+
+start();

@@ -1,0 +1,51 @@
+// How times, durations and call states read on the board.
+
+const clockFormat = new Intl.DateTimeFormat(undefined, { hour: "2-digit", minute: "2-digit" });
+const dayFormat = new Intl.DateTimeFormat(undefined, { weekday: "short", day: "numeric", month: "short" });
+
+export function clock(iso) {
+  return iso ? clockFormat.format(new Date(iso)) : "";
+}
+
+/** "Today 18:02", "Yesterday", "Fri 20 Nov". */
+export function day(iso) {
+  if (!iso) return "";
+  const when = new Date(iso);
+  const today = new Date();
+  const yesterday = new Date(today.getFullYear(), today.getMonth(), today.getDate() - 1);
+  if (when.toDateString() === today.toDateString()) return `Today ${clock(iso)}`;
+  if (when.toDateString() === yesterday.toDateString()) return `Yesterday ${clock(iso)}`;
+  return dayFormat.format(when);
+}
+
+/** "just now", "4 min ago", "2 h ago" for the recent strip. */
+export function ago(iso, now = Date.now()) {
+  if (!iso) return "";
+  const minutes = Math.floor((now - new Date(iso).getTime()) / 60000);
+  if (minutes < 1) return "just now";
+  if (minutes < 60) return `${minutes} min ago`;
+  return `${Math.floor(minutes / 60)} h ago`;
+}
+
+export function duration(seconds) {
+  if (seconds == null) return "";
+  const s = Number(seconds);
+  if (s < 60) return `${s} s`;
+  return `${Math.floor(s / 60)} min ${s % 60} s`;
+}
+
+export function plural(count, word) {
+  return `${count} ${word}${count === 1 ? "" : "s"}`;
+}
+
+const OUTCOMES = { booking: "Booking", question: "Question", complaint: "Complaint", other: "Other" };
+
+export function outcome(value) {
+  return OUTCOMES[value] || "";
+}
+
+/** Desks answered by a phone number show as "the desk phone"; named desks and people by name. */
+export function answerer(answeredBy) {
+  if (!answeredBy) return "";
+  return /^[+\d][\d\s()-]*$/.test(answeredBy) ? "the desk phone" : answeredBy;
+}

@@ -1,0 +1,150 @@
+// The live connection: one EventSource per browser, shared by every board tab.
+//
+// Browsers open at most six HTTP/1.1 connections per host and each open stream holds one, so a
+// seventh board tab would never load. One tab leads (it holds a Web Lock), follows /events and
+// relays every event over a BroadcastChannel; the others listen. When the leader closes, the
+// next tab takes the lock and resumes from the last event id it saw, so nothing is missed.
+// Without Web Locks (plain http on a LAN address is not a secure context) every tab connects.
+
+export const KINDS = [
+  "call.ringing",
+  "call.answered",
+  "call.ended",
+  "call.noted",
+  "customer.updated",
+];
+const LOCK = "callerid-board-stream";
+const CHANNEL = "callerid-board";
+// A 5 s timer that fires this late means the computer slept (hidden tabs run timers only once a
+// minute, so less would reconnect every minute).
+const SLEEP_GAP = 90000;
+
+/**
+ * The shared stream. Relayed events that arrive before ``start(after)`` are kept, so that none
+ * falls between the snapshot and the stream. ``onEvent(kind, data, id)`` gets each event once,
+ * in order; ``onStatus(status)`` gets "connecting", "open" or "offline"; ``checkSession()``
+ * rejects when the login has ended.
+ */
+export function createStream({ url, onEvent, onStatus, checkSession }) {
+  let lastId = 0;
+  let started = false;
+  const early = [];
+  let source = null;
+  let leading = false;
+  let status = "connecting";
+  let retryDelay = 2000;
+  let retryTimer = 0;
+  const channel = "BroadcastChannel" in window ? new BroadcastChannel(CHANNEL) : null;
+
+  function setStatus(next) {
+    status = next;
+    onStatus(next);
+    if (leading && channel) channel.postMessage({ type: "status", status: next });
+  }
+
+  function deliver(kind, data, id) {
+    if (id <= lastId) return; // replayed after a reconnect, or already in the snapshot
+    lastId = id;
+    onEvent(kind, data, id);
+  }
+
+  function open() {
+    clearTimeout(retryTimer);
+    if (source) source.close();
+    if (!navigator.onLine) {
+      setStatus("offline");
+      return;
+    }
+    setStatus("connecting");
+    // after= is only for this first request: on its own reconnects the browser sends
+    // Last-Event-ID, which the server prefers.
+    const stream = new EventSource(`${url}?after=${lastId}`);
+    source = stream;
+    stream.addEventListener("stream.open", () => {
+      retryDelay = 2000;
+      setStatus("open");
+    });
+    for (const kind of KINDS) {
+      stream.addEventListener(kind, (message) => {
+        const id = Number(message.lastEventId);
+        if (channel && id > lastId) channel.postMessage({ type: "event", kind, data: message.data, id });
+        deliver(kind, JSON.parse(message.data), id);
+      });
+    }
+    stream.addEventListener("error", () => {
+      if (stream.readyState === EventSource.CONNECTING) {
+        setStatus("connecting"); // the browser retries by itself
+        return;
+      }
+      // Closed for good (an error status, e.g. the login ended): retry ourselves, slower each time.
+      setStatus("offline");
+      stream.close();
+      retryTimer = setTimeout(reconnect, retryDelay);
+      retryDelay = Math.min(retryDelay * 2, 30000);
+    });
+  }
+
+  async function reconnect() {
+    if (!leading) return;
+    try {
+      await checkSession();
+    } catch {
+      retryTimer = setTimeout(reconnect, retryDelay);
+      return;
+    }
+    open();
+  }
+
+  function lead() {
+    leading = true;
+    open();
+    window.addEventListener("offline", () => {
+      if (source) source.close();
+      setStatus("offline");
+    });
+    window.addEventListener("online", () => open());
+    document.addEventListener("visibilitychange", () => {
+      if (document.visibilityState === "visible" && status !== "open") open();
+    });
+    let tick = Date.now();
+    setInterval(() => {
+      const now = Date.now();
+      // Back from sleep: the old connection may be dead without knowing it. Start afresh.
+      if (now - tick > SLEEP_GAP) open();
+      tick = now;
+    }, 5000);
+  }
+
+  const shared = Boolean(channel && navigator.locks);
+  if (shared) {
+    channel.addEventListener("message", ({ data: message }) => {
+      if (message.type === "event" && !leading) {
+        if (!started) early.push(message);
+        else deliver(message.kind, JSON.parse(message.data), message.id);
+      } else if (message.type === "status" && !leading) {
+        onStatus(message.status);
+      } else if (message.type === "hello" && leading) {
+        channel.postMessage({ type: "status", status });
+      }
+    });
+  }
+
+  return {
+    /** Begin from event id ``after``: lead if no other tab does, else listen to the leader. */
+    start(after) {
+      lastId = after;
+      started = true;
+      for (const message of early.splice(0)) {
+        deliver(message.kind, JSON.parse(message.data), message.id);
+      }
+      if (!shared) {
+        lead();
+        return;
+      }
+      onStatus("connecting");
+      channel.postMessage({ type: "hello" });
+      // The callback's promise never settles: this tab leads until it closes.
+      navigator.locks.request(LOCK, () => new Promise(() => lead()));
+    },
+  };
+}

@@ -1,0 +1,229 @@
+"""The board in a real browser against real gunicorn: cards pop, change and stay readable."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from playwright.sync_api import expect
+
+from ..factories import add_call, add_customer
+from .browser import LINE, PASSWORD, callback, desk_answers, log_in, open_board, ring, shot
+
+
+def test_a_signed_call_pops_the_callers_card_with_the_greeting(
+    board_server, screens, live_db, desk_user
+):
+    soon = date.today() + timedelta(days=3)
+    anna = add_customer(
+        live_db,
+        "Anna Moors",
+        numbers=("+13125550187",),
+        salutation="Mrs.",
+        is_vip=True,
+        tags="regular, terrace",
+        notes="Prefers the corner table.",
+        preferences="No shellfish.",
+        birthday=soon.replace(year=1980),
+    )
+    add_call(live_db, anna, outcome="booking")
+    screen = open_board(screens(), board_server)
+
+    sid = ring(board_server, "+1 312-555-0187")
+
+    card = screen.live(sid)
+    expect(card).to_have_attribute("data-state", "ringing")
+    expect(card.locator(".card__greeting")).to_have_text("Welcome back, Mrs. Moors")
+    expect(card.locator(".chips")).to_contain_text("VIP")
+    expect(card.locator(".chips")).to_contain_text("terrace")
+    expect(card).to_contain_text("Prefers the corner table.")
+    expect(card).to_contain_text("No shellfish.")
+    expect(card).to_contain_text("Birthday in 3 days")
+    expect(card).to_contain_text("1 earlier call")
+    expect(card.locator(".history__call")).to_have_count(1)
+    expect(card.locator(".history__call")).to_contain_text("Booking")
+    shot(screen.page, "board-ringing-known-caller")
+    screen.assert_clean()
+
+
+def test_answered_then_ended_cards_move_to_recent_calls(board_server, screens, live_db, desk_user):
+    add_customer(live_db, "Anna Moors", numbers=("+13125550187",), salutation="Mrs.")
+    screen = open_board(screens(), board_server)
+    sid = ring(board_server)
+    expect(screen.live(sid)).to_have_attribute("data-state", "ringing")
+
+    callback(board_server, sid, "in-progress")
+    card = screen.live(sid)
+    expect(card).to_have_attribute("data-state", "answered")
+    expect(card.locator(".card__answered")).to_have_text("Answered")
+    expect(card).to_have_class("card is-collapsed")
+    expect(card.locator(".card__greeting")).to_have_text("Welcome back, Mrs. Moors")
+    shot(screen.page, "board-answered")
+
+    callback(board_server, sid, "completed", CallDuration="94")
+    expect(screen.recent(sid)).to_have_attribute("data-state", "ended")
+    expect(screen.live(sid)).to_have_count(0)
+    expect(screen.recent(sid).locator(".card__answered")).to_have_text("Answered · 1 min 34 s")
+    screen.assert_clean()
+
+
+def test_the_desk_answering_shows_who_answered(board_server, screens, desk_user):
+    screen = open_board(screens(), board_server)
+    sid = ring(board_server)
+    expect(screen.live(sid)).to_have_attribute("data-state", "ringing")
+    desk_answers(board_server, sid, "client:Marco")
+    expect(screen.live(sid).locator(".card__answered")).to_have_text("Answered by Marco")
+    screen.assert_clean()
+
+
+def test_a_missed_call_stands_out_in_recent_calls(board_server, screens, desk_user):
+    screen = open_board(screens(), board_server)
+    sid = ring(board_server, "+44 7912 345678")
+    expect(screen.live(sid)).to_have_attribute("data-state", "ringing")
+    callback(board_server, sid, "no-answer")
+    missed = screen.recent(sid)
+    expect(missed).to_have_attribute("data-state", "missed")
+    expect(missed.locator(".card__state")).to_have_text("Missed")
+    expect(missed.locator(".card__answered")).to_have_text("Missed call: nobody answered")
+    shot(screen.page, "board-missed")
+    screen.assert_clean()
+
+
+def test_a_new_caller_shows_the_number_where_it_is_from_and_the_line_type(
+    board_server, screens, desk_user
+):
+    screen = open_board(screens(), board_server)
+    sid = ring(board_server, "+44 7912 345678")
+    card = screen.live(sid)
+    expect(card.locator(".card__greeting")).to_have_text("New caller")
+    expect(card.locator(".card__number")).to_have_text("+44 7912 345678")
+    expect(card.locator(".card__where")).to_contain_text("United Kingdom")
+    expect(card.locator(".card__where")).to_contain_text("mobile")
+    expect(card.get_by_label("Caller's name")).to_be_visible()
+    shot(screen.page, "board-new-caller")
+    screen.assert_clean()
+
+
+def test_a_withheld_caller_says_so_and_offers_nothing_to_save(board_server, screens, desk_user):
+    screen = open_board(screens(), board_server)
+    sid = ring(board_server, "anonymous")
+    card = screen.live(sid)
+    expect(card.locator(".card__greeting")).to_have_text("Number withheld")
+    expect(card).to_contain_text("The caller hid their number")
+    expect(card.get_by_label("Caller's name")).to_be_hidden()
+    screen.assert_clean()
+
+
+XSS_NAMES = ["<img src=x onerror=alert(2)>", "<script>alert(1)</script>"]
+
+
+def test_customer_text_is_shown_as_text_never_run(board_server, screens, live_db, desk_user):
+    for number, name in zip(("+13125550187", "+13125550188"), XSS_NAMES, strict=True):
+        add_customer(
+            live_db,
+            name,
+            numbers=(number,),
+            preferred_name=name,
+            notes=name,
+            preferences=name,
+            tags=name.replace(",", ""),
+        )
+    screen = open_board(screens(), board_server)
+    sids = [ring(board_server, "+13125550187"), ring(board_server, "+13125550188")]
+
+    for sid, name in zip(sids, XSS_NAMES, strict=True):
+        card = screen.live(sid)
+        for selector in (".card__name", ".fact__text >> nth=0", ".fact__text >> nth=1", ".chip"):
+            element = card.locator(selector)
+            expect(element).to_have_text(name)
+            assert element.evaluate("node => node.childElementCount") == 0
+        expect(card.locator(".card__greeting")).to_have_text(f"Welcome back, {name}")
+    assert screen.page.locator("#live-cards img").count() == 0
+    screen.page.wait_for_timeout(300)  # give an onerror handler its chance to fire
+    screen.assert_clean()
+
+
+def test_saving_a_new_callers_name_greets_them_next_time(board_server, screens, desk_user):
+    screen = open_board(screens(), board_server)
+    first = ring(board_server, "+1 (415) 555-0134")
+    card = screen.live(first)
+    card.get_by_label("Caller's name").fill("Jamie Rivera")
+    card.get_by_role("button", name="Save name").click()
+    # Every screen redraws the card: the caller is now known.
+    expect(card.locator(".card__greeting")).to_have_text("Welcome back, Jamie")
+    expect(card.get_by_label("Caller's name")).to_be_hidden()
+    callback(board_server, first, "completed")
+
+    second = ring(board_server, "415-555-0134")
+    expect(screen.live(second).locator(".card__greeting")).to_have_text("Welcome back, Jamie")
+    expect(screen.live(second)).to_contain_text("1 earlier call")
+    screen.assert_clean()
+
+
+def test_a_note_and_an_outcome_are_saved_from_the_card(board_server, screens, desk_user):
+    screen = open_board(screens(), board_server)
+    sid = ring(board_server)
+    card = screen.live(sid)
+    card.get_by_role("button", name="Add note").click()
+    card.get_by_label("Note on this call").fill("Table for 4, Friday 8 pm")
+    card.get_by_label("Booking").check()
+    card.get_by_role("button", name="Save note").click()
+    expect(card.locator(".call-note__body")).to_have_text("Table for 4, Friday 8 pm")
+    expect(card.locator(".call-notes__outcome")).to_have_text("Outcome: Booking")
+    screen.page.reload()
+    screen.wait_open()
+    expect(screen.live(sid).locator(".call-note__body")).to_have_text("Table for 4, Friday 8 pm")
+    screen.assert_clean()
+
+
+def test_a_test_call_shows_a_marked_sample_card_on_this_screen_only(
+    board_server, screens, desk_user
+):
+    screen = open_board(screens(), board_server)
+    other = open_board(screens(), board_server)
+    screen.page.get_by_role("button", name="Send a test call").click()
+    card = screen.page.locator('#live-cards article[data-test="true"]')
+    expect(card.locator(".card__test")).to_have_text("TEST · only on this screen")
+    expect(card.locator(".card__greeting")).to_have_text("Welcome back, Ms. Example")
+    card.get_by_role("button", name="I've got it").click()
+    expect(card.locator(".card__answered")).to_have_text("Answered by Anna (test)")
+    card.get_by_role("button", name="Dismiss").click()
+    expect(card).to_have_count(0)
+    expect(other.page.locator("article.card")).to_have_count(0)
+    screen.assert_clean()
+
+
+def test_a_screen_can_leave_out_a_line(board_server, screens, desk_user):
+    screen = open_board(screens(), board_server)
+    shown = ring(board_server, to=LINE)
+    expect(screen.live(shown)).to_be_visible()
+    page = screen.page
+    page.get_by_text("Lines:").click()
+    page.get_by_label(LINE).uncheck()
+    expect(screen.live(shown)).to_be_hidden()
+    other = ring(board_server, "+13125550111", to="+12025550144")
+    expect(screen.live(other)).to_be_visible()
+    page.reload()
+    screen.wait_open()
+    expect(screen.live(shown)).to_be_hidden()  # kept in this browser
+    expect(screen.live(other)).to_be_visible()
+    screen.assert_clean()
+
+
+def test_anonymous_visitors_are_sent_to_log_in(board_server, screens):
+    page = screens().new_page()
+    page.goto(board_server.url + "/")
+    assert page.url == board_server.url + "/login?next=/"
+    expect(page.get_by_role("heading", name="Front desk")).to_be_visible()
+
+
+def test_a_wrong_password_says_so(board_server, screens, desk_user):
+    page = screens().new_page()
+    log_in(page, board_server, "Anna", "not the password")
+    expect(page.get_by_role("alert")).to_have_text("That name and password do not match.")
+    expect(page.get_by_label("Name")).to_have_value("Anna")
+    log_in(page, board_server, "Anna", PASSWORD)
+    page.wait_for_url(board_server.url + "/")
+    page.get_by_role("button", name="Log out").click()
+    page.wait_for_url(board_server.url + "/login")
+    page.goto(board_server.url + "/")
+    assert "/login" in page.url

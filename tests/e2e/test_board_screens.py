@@ -1,0 +1,133 @@
+"""Several screens, one desk: claims, edits, reconnects and late-opened screens agree."""
+
+from __future__ import annotations
+
+from playwright.sync_api import expect
+
+from ..factories import add_customer, add_user
+from .browser import PASSWORD, callback, open_board, ring
+
+
+def test_ive_got_it_on_one_screen_collapses_the_card_on_every_screen(
+    board_server, screens, live_db, desk_user
+):
+    add_user(live_db, "Marco", password=PASSWORD)
+    add_customer(live_db, "Anna Moors", numbers=("+13125550187",), salutation="Mrs.")
+    mine = open_board(screens(), board_server, "Anna")
+    theirs = open_board(screens(), board_server, "Marco")
+    sid = ring(board_server)
+    expect(theirs.live(sid)).to_have_attribute("data-state", "ringing")
+
+    mine.live(sid).get_by_role("button", name="I've got it").click()
+
+    for screen in (mine, theirs):
+        card = screen.live(sid)
+        expect(card).to_have_attribute("data-state", "answered")
+        expect(card.locator(".card__answered")).to_have_text("Answered by Anna")
+        expect(card).to_have_class("card is-collapsed")
+        expect(card.get_by_role("button", name="I've got it")).to_be_hidden()
+    theirs.live(sid).get_by_role("button", name="Show details").click()
+    expect(theirs.live(sid).locator(".card__details")).to_be_visible()
+    mine.assert_clean()
+    theirs.assert_clean()
+
+
+def test_editing_a_customer_redraws_their_card_on_other_screens(
+    board_server, screens, live_db, desk_user
+):
+    add_customer(live_db, "Anna Moors", numbers=("+13125550187",))
+    mine = open_board(screens(), board_server)
+    theirs = open_board(screens(), board_server)
+    sid = ring(board_server)
+    expect(theirs.live(sid).locator(".card__greeting")).to_have_text("Welcome back, Anna")
+
+    card = mine.live(sid)
+    card.get_by_role("button", name="Edit customer").click()
+    card.get_by_label("Salutation").fill("Dr.")
+    card.get_by_label("Notes").fill("Allergic to peanuts")
+    card.get_by_label("VIP").check()
+    card.get_by_role("button", name="Save customer").click()
+
+    other = theirs.live(sid)
+    expect(other.locator(".card__greeting")).to_have_text("Welcome back, Dr. Moors")
+    expect(other.locator(".fact__text").first).to_have_text("Allergic to peanuts")
+    expect(other.locator(".chip--vip")).to_have_text("VIP")
+    expect(card.locator(".card__greeting")).to_have_text("Welcome back, Dr. Moors")
+    mine.assert_clean()
+    theirs.assert_clean()
+
+
+def test_a_screen_that_was_offline_gets_the_calls_it_missed_once(board_server, screens, desk_user):
+    context = screens()
+    screen = open_board(context, board_server)
+    before = ring(board_server)
+    expect(screen.live(before)).to_be_visible()
+
+    context.set_offline(True)
+    expect(screen.page.locator("body")).to_have_attribute("data-stream", "offline")
+    expect(screen.page.locator("#connection")).to_have_text("Offline · retrying")
+    missed = [ring(board_server, f"+1312555{n:04d}") for n in range(3)]
+    callback(board_server, before, "completed")
+    context.set_offline(False)
+
+    screen.wait_open()
+    for sid in missed:
+        expect(screen.live(sid)).to_have_count(1)
+    expect(screen.recent(before)).to_have_count(1)
+    expect(screen.page.locator("article.card")).to_have_count(4)
+    screen.assert_clean()
+
+
+def test_a_screen_whose_stream_is_cut_replays_what_it_missed(board_server, screens, desk_user):
+    context = screens()
+    screen = open_board(context, board_server)
+    seen = ring(board_server)
+    expect(screen.live(seen)).to_be_visible()
+    # Cut the stream where the network would: the server goes away, and until the test says so
+    # the browser's own reconnects (with Last-Event-ID) fail.
+    context.route("**/events?*", lambda route: route.abort())
+    board_server.stop()
+    expect(screen.page.locator("body")).not_to_have_attribute("data-stream", "open")
+    board_server.start()
+    missed = [ring(board_server, f"+1312555{n:04d}") for n in range(2)]
+    callback(board_server, seen, "completed")
+    context.unroute("**/events?*")
+
+    screen.wait_open()
+    for sid in missed:
+        expect(screen.live(sid)).to_have_count(1)
+    expect(screen.recent(seen)).to_have_count(1)
+    expect(screen.page.locator("article.card")).to_have_count(3)
+
+
+def test_a_screen_opened_while_a_call_rings_shows_it_at_once(
+    board_server, screens, live_db, desk_user
+):
+    add_customer(live_db, "Anna Moors", numbers=("+13125550187",), salutation="Mrs.")
+    sid = ring(board_server)
+    screen = open_board(screens(), board_server)
+    card = screen.live(sid)
+    expect(card).to_have_attribute("data-state", "ringing")
+    expect(card.locator(".card__greeting")).to_have_text("Welcome back, Mrs. Moors")
+    screen.page.reload()
+    expect(screen.live(sid)).to_have_count(1)
+    screen.assert_clean()
+
+
+def test_tabs_of_one_browser_share_one_stream(board_server, screens, desk_user):
+    context = screens()
+    streams: list[str] = []
+    context.on("request", lambda r: streams.append(r.url) if "/events" in r.url else None)
+    first = open_board(context, board_server)
+    second = first.page.context.new_page()
+    second.goto(board_server.url + "/")
+    expect(second.locator("body")).to_have_attribute("data-stream", "open")
+    sid = ring(board_server)
+    expect(first.live(sid)).to_be_visible()
+    expect(second.locator(f'#live-cards article[data-call-sid="{sid}"]')).to_be_visible()
+    assert len(streams) == 1, streams
+
+    first.page.close()  # the leader goes; the other tab takes over the stream
+    later = ring(board_server, "+13125550111")
+    expect(second.locator(f'#live-cards article[data-call-sid="{later}"]')).to_be_visible()
+    assert len(streams) == 2, streams
