@@ -62,7 +62,7 @@ def from_env(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
         "CALLERID_EVENT_POLL": _float(env.get("CALLERID_EVENT_POLL"), 0.05),
         # Events older than this many days are pruned; screens only replay recent ones.
         "CALLERID_EVENT_RETENTION_DAYS": _int(env.get("CALLERID_EVENT_RETENTION_DAYS"), 7),
-        # Mark session cookies Secure; on by default, off for plain-http development.
+        # Mark session cookies Secure (https only); also on whenever CALLERID_PUBLIC_URL is https.
         "SESSION_COOKIE_SECURE": _flag(env.get("CALLERID_SECURE_COOKIES"), False),
     }
     return settings

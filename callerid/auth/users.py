@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from datetime import timedelta
 
 from sqlalchemy import select
@@ -14,8 +15,13 @@ from ..models import User
 ROLES = ("staff", "manager")
 MAX_FAILURES = 5
 LOCK_FOR = timedelta(minutes=5)
-# Checked when the name is unknown, so a wrong name costs the same time as a wrong password.
-_DUMMY_HASH = generate_password_hash("not a real password")
+
+@functools.cache
+def _dummy_hash() -> str:
+    # Checked when the name is unknown, so a wrong name costs the same time as a wrong password.
+    # Made on first use: hashing costs ~0.3 s, which every CLI command would pay at import.
+    return generate_password_hash("not a real password")
+
 
 
 class UserExists(ValueError):
@@ -63,7 +69,7 @@ def authenticate(session: Session, name: str, password: str) -> User | None:
     ``MAX_FAILURES`` wrong passwords in a row, for ``LOCK_FOR``. The caller commits."""
     user = find(session, name)
     if user is None or not user.is_active:
-        check_password_hash(_DUMMY_HASH, password)
+        check_password_hash(_dummy_hash(), password)
         return None
     now = utcnow()
     if user.locked_until is not None and user.locked_until > now:
