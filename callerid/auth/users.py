@@ -16,12 +16,12 @@ ROLES = ("staff", "manager")
 MAX_FAILURES = 5
 LOCK_FOR = timedelta(minutes=5)
 
+
 @functools.cache
 def _dummy_hash() -> str:
     # Checked when the name is unknown, so a wrong name costs the same time as a wrong password.
     # Made on first use: hashing costs ~0.3 s, which every CLI command would pay at import.
     return generate_password_hash("not a real password")
-
 
 
 class UserExists(ValueError):
