@@ -16,6 +16,7 @@ from .signature import twilio_signed
 
 log = logging.getLogger(__name__)
 bp = Blueprint("telephony", __name__, url_prefix="/twilio")
+STATUS_PATIENCE = 10.0
 
 
 @bp.post("/voice")
@@ -55,6 +56,7 @@ def status() -> Response:
         if missed is False:
             return _xml(twiml.hang_up())
         return _xml(twiml.no_answer(current_app.config, _status_url()))
+    # A status callback has no caller waiting on its answer: a busy database may take longer.
     _record(
         calls.callback,
         call_sid,
@@ -66,16 +68,18 @@ def status() -> Response:
         direction=form.get("Direction", "inbound"),
         at=_timestamp(form.get("Timestamp")),
         duration=_int(form.get("CallDuration")),
+        patience=STATUS_PATIENCE,
     )
     return Response(status=204)
 
 
-def _record(service, *args, **kwargs):  # type: ignore[no-untyped-def]
+def _record(service, *args, patience: float = 1.0, **kwargs):  # type: ignore[no-untyped-def]
     """Run one service call in its own transaction; on a database failure log it and return None,
-    because the call must connect whatever happens to our records."""
+    because the call must connect whatever happens to our records. ``patience`` stretches the
+    database bound where no caller is waiting for our answer."""
     session = db.session()
     try:
-        db.bound(session, current_app.config["CALLERID_DB_TIMEOUT"])
+        db.bound(session, current_app.config["CALLERID_DB_TIMEOUT"] * patience)
         result = service(session, *args, **kwargs)
         session.commit()
     except SQLAlchemyError:
