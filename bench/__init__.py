@@ -1,0 +1,1 @@
+"""Benchmarks: the real app under real gunicorn, on SQLite and PostgreSQL (see bench/README.md)."""
