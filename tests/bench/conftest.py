@@ -37,7 +37,7 @@ def postgres_ok() -> None:
     if "postgresql" not in wanted:
         pytest.skip("CALLERID_TEST_DATABASES leaves PostgreSQL out")
     if not postgres.available():
-        pytest.skip("PostgreSQL is not installed")
+        pytest.fail("PostgreSQL is not installed: run scripts/test, which installs it")
 
 
 @pytest.fixture(autouse=True)
