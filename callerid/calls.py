@@ -100,6 +100,11 @@ def progress(
     if call.status in RANK and rank <= RANK[call.status]:
         if rank == TERMINAL and duration is not None and call.duration is None:
             call.duration = duration
+        if rank == RANK["in-progress"] and call.answered_at is None:
+            # "answered" overtaken by "completed": the call was answered all the same.
+            call.answered_at = at
+            call.answered_by = call.answered_by or answered_by
+            call.is_missed = call.status in MISSED_STATUSES
         return None
     call.status = status
     if rank == RANK["in-progress"]:

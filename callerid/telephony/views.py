@@ -69,25 +69,31 @@ def status() -> Response:
         at=_timestamp(form.get("Timestamp")),
         duration=_int(form.get("CallDuration")),
         patience=STATUS_PATIENCE,
+        tries=2,
     )
     return Response(status=204)
 
 
-def _record(service, *args, patience: float = 1.0, **kwargs):  # type: ignore[no-untyped-def]
+def _record(service, *args, patience: float = 1.0, tries: int = 1, **kwargs):  # type: ignore[no-untyped-def]
     """Run one service call in its own transaction; on a database failure log it and return None,
     because the call must connect whatever happens to our records. ``patience`` stretches the
-    database bound where no caller is waiting for our answer."""
+    database bound where no caller is waiting for our answer; ``tries`` > 1 runs it again after
+    a failure (a callback racing the still-open transaction of its own voice webhook)."""
     session = db.session()
-    try:
-        db.bound(session, current_app.config["CALLERID_DB_TIMEOUT"] * patience)
-        result = service(session, *args, **kwargs)
-        session.commit()
-    except SQLAlchemyError:
-        log.exception("database failure on %s; the call goes on unrecorded", request.path)
-        session.rollback()
-        return None
-    stream.wake(current_app)
-    return result
+    for attempt in range(1, tries + 1):
+        try:
+            db.bound(session, current_app.config["CALLERID_DB_TIMEOUT"] * patience)
+            result = service(session, *args, **kwargs)
+            session.commit()
+        except SQLAlchemyError:
+            session.rollback()
+            if attempt < tries:
+                continue
+            log.exception("database failure on %s; the call goes on unrecorded", request.path)
+            return None
+        stream.wake(current_app)
+        return result
+    return None
 
 
 def _required(*names: str) -> list[str]:

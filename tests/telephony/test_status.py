@@ -142,3 +142,14 @@ def test_a_callback_for_an_unrecorded_call_records_it(client, session):
 def test_a_desk_leg_for_an_unknown_call_is_ignored(client, session):
     assert post_signed(client, "/twilio/status", sample("status-child-leg")).status_code == 204
     assert session.scalar(select(Call)) is None
+
+
+def test_answered_arriving_after_completed_still_counts_the_call_answered(client, session):
+    ring(client)
+    ringing, answered, completed = status_sequence()
+    post_signed(client, "/twilio/status", completed)
+    post_signed(client, "/twilio/status", answered)
+    call = call_of(session)
+    assert call.status == "completed"
+    assert call.answered_at is not None
+    assert call.is_missed is False
