@@ -9,8 +9,9 @@ from flask import abort, jsonify, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import login_required
 
-from .. import calls, db
+from .. import db
 from ..db import iso
+from ..history import calllog
 from ..models import Call
 from . import bp
 
@@ -22,7 +23,7 @@ MAX_LIMIT = 500
 def call_log() -> ResponseReturnValue:
     args = request.args
     try:
-        page = calls.log(
+        page = calllog.log(
             db.session(),
             since=_time(args.get("since"), "since"),
             until=_time(args.get("until"), "until"),
@@ -32,7 +33,7 @@ def call_log() -> ResponseReturnValue:
             limit=min(_number(args.get("limit"), "limit") or 50, MAX_LIMIT),
             cursor=args.get("cursor") or None,
         )
-    except calls.BadCursor:
+    except calllog.BadCursor:
         abort(400, description="cursor is not one this API handed out.")
     body: dict[str, Any] = {"calls": [call_json(call) for call in page.calls], "next": None}
     if page.next_cursor:

@@ -13,9 +13,9 @@ from flask import Response, request, stream_with_context
 from flask.typing import ResponseReturnValue
 from sqlalchemy.orm import Session
 
-from .. import calls, db
+from .. import db
 from ..auth import manager_required
-from ..history import audit
+from ..history import audit, calllog
 from ..models import Call
 from . import bp
 from .calls import call_json
@@ -69,7 +69,7 @@ def calls_csv() -> ResponseReturnValue:
 def _lines(session: Session, filters: dict[str, Any]) -> Iterator[str]:
     try:
         yield _csv([COLUMNS])
-        for chunk in calls.log_chunks(session, chunk=CHUNK, **filters):
+        for chunk in calllog.log_chunks(session, chunk=CHUNK, **filters):
             text = _csv([_row(call) for call in chunk])
             # Give the connection back while the client reads: a big export takes minutes.
             session.close()

@@ -43,7 +43,7 @@ def zone_arg(raw: str | None) -> ZoneInfo:
 
 
 def log_filters(args: MultiDict[str, str]) -> dict[str, Any]:
-    """The call log's filters (``calls.log``), as GET /api/calls reads them."""
+    """The call log's filters (``history.calllog.log``), as GET /api/calls reads them."""
     return {
         "since": time_arg(args.get("since"), "since"),
         "until": time_arg(args.get("until"), "until"),

@@ -12,7 +12,7 @@ from flask import abort, current_app, jsonify, request
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
-from .. import calls, db, directory
+from .. import calls, db, desk, directory
 from ..db import utcnow
 from ..events import stream
 from ..models import Call, Customer
@@ -34,7 +34,7 @@ def claim(call_sid: str) -> ResponseReturnValue:
 @login_required_json
 def shown(call_sid: str) -> ResponseReturnValue:
     """A screen displayed the card; the first one sets ``card_shown_at`` (screen-pop time)."""
-    calls.mark_shown(db.session(), call_sid)
+    desk.mark_shown(db.session(), call_sid)
     db.session().commit()
     return "", 204
 
@@ -49,10 +49,10 @@ def save_caller(call_sid: str) -> ResponseReturnValue:
     session = db.session()
     call = _call(call_sid)
     try:
-        customer, _ = calls.save_caller(session, call, name, _region())
-    except calls.AlreadyKnown as exc:
+        customer, _ = desk.save_caller(session, call, name, _region())
+    except desk.AlreadyKnown as exc:
         abort(409, description=f"This caller is already saved as {exc}.")
-    except (calls.NoNumber, directory.InvalidChange) as exc:
+    except (desk.NoNumber, directory.InvalidChange) as exc:
         abort(400, description=str(exc))
     _commit()
     return jsonify(customer_id=customer.id, name=customer.name), 201
@@ -71,7 +71,7 @@ def edit_customer(customer_id: int) -> ResponseReturnValue:
         directory.update_customer(session, customer, _json())
     except directory.InvalidChange as exc:
         abort(400, description=str(exc))
-    calls.customer_changed(session, customer, _region())
+    desk.customer_changed(session, customer, _region())
     _commit()
     return jsonify(customer=directory.customer_details(session, customer, today=_today()))
 

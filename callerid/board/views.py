@@ -12,7 +12,7 @@ from flask_login import current_user, login_required
 from flask_wtf.csrf import generate_csrf
 from sqlalchemy import select
 
-from .. import calls, db, events
+from .. import db, desk, events
 from ..models import Line
 
 bp = Blueprint("board", __name__)
@@ -55,12 +55,12 @@ def live() -> ResponseReturnValue:
     between the snapshot and the stream)."""
     session = db.session()
     position = events.latest_id(session)  # read first: later changes arrive as events
-    shown = calls.board(session)
+    shown = desk.board(session)
     region = current_app.config["CALLERID_DEFAULT_REGION"]
-    notes = calls.notes_of(session, [call.id for call in (*shown.live, *shown.recent)])
+    notes = desk.notes_of(session, [call.id for call in (*shown.live, *shown.recent)])
 
     def cards(rows: list[Any]) -> list[dict[str, Any]]:
-        return [{**calls.card(session, c, region), "call_notes": notes.get(c.id, [])} for c in rows]
+        return [{**desk.card(session, c, region), "call_notes": notes.get(c.id, [])} for c in rows]
 
     lines = session.scalars(select(Line).order_by(Line.label, Line.number))
     response = jsonify(
