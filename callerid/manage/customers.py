@@ -1,0 +1,5 @@
+"""Manager pages: customers (views register on manage.bp)."""
+
+from __future__ import annotations
+
+from . import bp  # noqa: F401
