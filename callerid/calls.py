@@ -6,11 +6,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Connection, bindparam, select, text
 from sqlalchemy.orm import Session
 
 from . import directory, numbers
-from .db import utcnow
+from .db import UTCDateTime, utcnow
 from .events import store as events
 from .models import Call
 
@@ -37,6 +37,96 @@ class Received:
     event_id: int | None
 
 
+@dataclass(frozen=True, slots=True)
+class Ringing:
+    """What ``ring`` recorded: the call's id, whether it is new, the ``call.ringing`` event's id."""
+
+    call_id: int
+    is_new: bool
+    event_id: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class _NewCall:
+    # What the card reads of a call that has just started ringing, without loading a model.
+    id: int
+    call_sid: str
+    from_number: str | None
+    raw_from: str
+    caller_kind: str
+    received_at: datetime
+    status: str = "ringing"
+    answered_at: datetime | None = None
+    ended_at: datetime | None = None
+    answered_by: str = ""
+    is_missed: bool = False
+    duration: int | None = None
+    outcome: str = ""
+
+
+# Written once as SQL: on the webhook path, building statements per call cost more than running
+# them (docs/benchmarks.md). A retried webhook's insert does nothing and returns no id.
+_INSERT_CALL = text(
+    "INSERT INTO calls (call_sid, from_number, raw_from, caller_kind, line_id, direction, status, "
+    "customer_id, matched_by, is_missed, answered_by, outcome, received_at, called_back_by) "
+    "VALUES (:call_sid, :from_number, :raw_from, :caller_kind, :line_id, :direction, 'ringing', "
+    ":customer_id, :matched_by, :is_missed, '', '', :received_at, '') "
+    "ON CONFLICT (call_sid) DO NOTHING RETURNING id"
+).bindparams(bindparam("received_at", type_=UTCDateTime()))
+_CALL_ID = text("SELECT id FROM calls WHERE call_sid = :call_sid")
+
+
+def ring(
+    connection: Connection,
+    call_sid: str,
+    raw_from: str,
+    raw_to: str,
+    region: str,
+    *,
+    direction: str = "inbound",
+    received_at: datetime | None = None,
+) -> Ringing:
+    """Record an incoming call and announce it (``call.ringing``) on ``connection``, in SQL
+    written once: the voice webhook's path. Same contract as ``receive``; the caller commits.
+
+    Everything is read before the first write, so the write lock (SQLite's, held until commit
+    and shared by every worker) covers two inserts and the commit, nothing more.
+    """
+    caller = numbers.normalise(raw_from, region)
+    to = numbers.normalise(raw_to, region)
+    customers = directory.owners_of(connection, caller.number) if caller.is_number else []
+    line = directory.line_of(connection, raw_to or "", to.number)
+    call = _NewCall(
+        id=0,  # not written yet, so none of the history the card reads is this call
+        call_sid=call_sid,
+        from_number=caller.number,
+        raw_from=(raw_from or "")[:100],
+        caller_kind=caller.kind,
+        received_at=received_at or utcnow(),
+    )
+    today = utcnow().date()
+    card = directory.card_for_call(connection, call, customers, region, today=today, line=line)
+    call_id = connection.execute(
+        _INSERT_CALL,
+        {
+            "call_sid": call_sid,
+            "from_number": call.from_number,
+            "raw_from": call.raw_from,
+            "caller_kind": call.caller_kind,
+            "line_id": line.id,
+            "direction": direction[:20],
+            "customer_id": customers[0].id if customers else None,
+            "matched_by": matched_by(customers),
+            "is_missed": False,
+            "received_at": call.received_at,
+        },
+    ).scalar()
+    if call_id is None:
+        existing = connection.execute(_CALL_ID, {"call_sid": call_sid}).scalar_one()
+        return Ringing(existing, is_new=False, event_id=None)
+    return Ringing(call_id, is_new=True, event_id=events.append(connection, "call.ringing", card))
+
+
 def receive(
     session: Session,
     call_sid: str,
@@ -53,28 +143,19 @@ def receive(
     announces nothing new. Withheld and invalid caller IDs are kept but never matched. The caller
     commits.
     """
-    existing = session.scalar(select(Call).where(Call.call_sid == call_sid))
-    if existing is not None:
-        return Received(existing, is_new=False, event_id=None)
-    caller = numbers.normalise(raw_from, region)
-    to = numbers.normalise(raw_to, region)
-    customers = directory.find_by_number(session, caller.number) if caller.is_number else []
-    call = Call(
-        call_sid=call_sid,
-        from_number=caller.number,
-        raw_from=(raw_from or "")[:100],
-        caller_kind=caller.kind,
-        line=directory.find_line(session, raw_to or "", to.number),
-        direction=direction[:20],
-        status="ringing",
-        customer=customers[0] if customers else None,
-        matched_by=matched_by(customers),
-        received_at=received_at or utcnow(),
+    session.flush()  # ring() writes plain SQL, which does not autoflush
+    ringing = ring(
+        session.connection(),
+        call_sid,
+        raw_from,
+        raw_to,
+        region,
+        direction=direction,
+        received_at=received_at,
     )
-    session.add(call)
-    session.flush()
-    event_id = announce(session, call, "call.ringing", region, customers)
-    return Received(call, is_new=True, event_id=event_id)
+    call = session.get(Call, ringing.call_id)
+    assert call is not None
+    return Received(call, is_new=ringing.is_new, event_id=ringing.event_id)
 
 
 def progress(
@@ -90,7 +171,9 @@ def progress(
     """Move ``call`` to Twilio's ``status`` if that is further along; return the new event's id.
 
     A repeated or late callback (``ringing`` after ``completed``) changes nothing and announces
-    nothing. A call that ends without having been answered is missed. The caller commits.
+    nothing, except a late ``in-progress``: the call was answered after all, and a call that
+    ended looking missed is announced again, as answered and ended. A call that ends without
+    having been answered is missed. The caller commits.
     """
     at = at or utcnow()
     rank = RANK.get(status)
@@ -101,9 +184,13 @@ def progress(
             call.duration = duration
         if rank == RANK["in-progress"] and call.answered_at is None:
             # "answered" overtaken by "completed": the call was answered all the same.
+            was_missed = call.is_missed
             call.answered_at = at
             call.answered_by = call.answered_by or answered_by
             call.is_missed = call.status in MISSED_STATUSES
+            if was_missed and not call.is_missed:
+                # Screens showed it missed when it ended: the same card, put right, redraws it.
+                return announce(session, call, "call.ended", region)
         return None
     call.status = status
     if rank == RANK["in-progress"]:

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from flask import Flask, g
-from sqlalchemy import DateTime, Engine, create_engine, event, text
+from sqlalchemy import Connection, DateTime, Engine, create_engine, event, text
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -45,15 +45,22 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
-def make_engine(url: str, timeout: float = 1.0) -> Engine:
+def make_engine(
+    url: str, timeout: float = 1.0, pool_size: int = 10, max_overflow: int = 10
+) -> Engine:
     """Return an engine whose waits are bounded by ``timeout`` seconds, so a stuck database turns
-    into a quick error on the webhook path instead of a caller listening to silence."""
+    into a quick error on the webhook path instead of a caller listening to silence.
+
+    Each process holds at most ``pool_size + max_overflow`` connections (PostgreSQL also gets one
+    LISTEN connection per process): size PostgreSQL's max_connections from that, see
+    docs/deployment.md. More connections than that do not buy throughput on a few cores; under
+    gevent, what drains a pool is a burst of greenlets, which the callers queue instead."""
     if url.startswith("sqlite"):
         engine = create_engine(
             url,
             connect_args={"timeout": timeout, "check_same_thread": False},
-            pool_size=10,
-            max_overflow=20,
+            pool_size=pool_size,
+            max_overflow=max_overflow,
             pool_timeout=timeout,
         )
         event.listen(engine, "connect", _tune_sqlite)
@@ -65,8 +72,8 @@ def make_engine(url: str, timeout: float = 1.0) -> Engine:
     return create_engine(
         url,
         connect_args=connect_args,
-        pool_size=10,
-        max_overflow=20,
+        pool_size=pool_size,
+        max_overflow=max_overflow,
         pool_timeout=timeout,
         pool_pre_ping=True,
     )
@@ -82,21 +89,33 @@ def _tune_sqlite(dbapi_connection: sqlite3.Connection, _record: Any) -> None:
     cursor.close()
 
 
-def bound(session: Session, seconds: float) -> None:
-    """Make every statement of the session's current transaction give up after ``seconds``.
+def bound(session: Session | Connection, seconds: float) -> None:
+    """Make every statement of the current transaction of ``session`` (a Session or a
+    Connection) give up after ``seconds``.
 
     SQLite's wait is bounded per connection (``make_engine``); PostgreSQL needs it per
     transaction, so a stuck lock or a slow server turns into a quick error on the webhook path.
     """
-    if session.get_bind().dialect.name == "postgresql":
-        millis = max(1, int(seconds * 1000))
-        session.execute(text(f"SET LOCAL statement_timeout = {millis}"))
-        session.execute(text(f"SET LOCAL lock_timeout = {millis}"))
+    connection = session.connection() if isinstance(session, Session) else session
+    if connection.dialect.name == "postgresql":
+        # One round trip for both: set_config(..., true) is SET LOCAL.
+        connection.execute(_BOUND, {"millis": str(max(1, int(seconds * 1000)))})
+
+
+_BOUND = text(
+    "SELECT set_config('statement_timeout', :millis, true), "
+    "set_config('lock_timeout', :millis, true)"
+)
 
 
 def init_app(app: Flask) -> None:
     """Create the app's engine and session factory; one session per request, closed at teardown."""
-    engine = make_engine(app.config["DATABASE_URL"], app.config["CALLERID_DB_TIMEOUT"])
+    engine = make_engine(
+        app.config["DATABASE_URL"],
+        app.config["CALLERID_DB_TIMEOUT"],
+        app.config.get("CALLERID_DB_POOL_SIZE", 10),
+        app.config.get("CALLERID_DB_MAX_OVERFLOW", 10),
+    )
     app.extensions["callerid.engine"] = engine
     # expire_on_commit=False: reading a row after commit would otherwise cost a second SELECT.
     app.extensions["callerid.sessions"] = sessionmaker(engine, expire_on_commit=False)
@@ -121,7 +140,13 @@ def session() -> Session:
     return g.db_session
 
 
-def _close_session(_exc: BaseException | None) -> None:
+def release_session() -> None:
+    """Close the current request's session now, returning its connection to the pool (a
+    long-lived response such as /events must not hold one); a later ``session()`` opens anew."""
     db_session = g.pop("db_session", None)
     if db_session is not None:
         db_session.close()
+
+
+def _close_session(_exc: BaseException | None) -> None:
+    release_session()

@@ -2,7 +2,7 @@
 
 from .cards import caller_card, card_for_call, customer_details, greeting
 from .desk import InvalidChange, new_customer, update_customer
-from .lookup import add_number, find_by_number, find_line
+from .lookup import add_number, find_by_number, find_line, line_of, owners_of
 
 __all__ = [
     "InvalidChange",
@@ -13,6 +13,8 @@ __all__ = [
     "find_by_number",
     "find_line",
     "greeting",
+    "line_of",
     "new_customer",
+    "owners_of",
     "update_customer",
 ]

@@ -5,16 +5,28 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Boolean, Connection, text
 from sqlalchemy.orm import Session
 
 from .. import numbers
-from ..db import iso
-from ..models import Call, Customer, Line, Note
+from ..db import UTCDateTime, iso
+from ..models import Call, Customer, Line
 
 NEUTRAL_GREETING = "Thank you for calling"
 RECENT_CALLS = 3
 OCCASION_DAYS = 7
+
+# Written once as SQL (see lookup.py for why): the customer's call count, their last three calls
+# (another call may be left out: the one ringing) and those calls' notes, in one statement.
+_HISTORY = text(
+    "SELECT r.id, r.call_sid, r.received_at, r.status, r.is_missed, r.outcome, r.answered_by, "
+    "n.body, (SELECT count(*) FROM calls WHERE customer_id = :customer AND id != :call) AS total "
+    "FROM (SELECT id, call_sid, received_at, status, is_missed, outcome, answered_by FROM calls "
+    "WHERE customer_id = :customer AND id != :call "
+    f"ORDER BY received_at DESC, id DESC LIMIT {RECENT_CALLS}) r "
+    "LEFT JOIN notes n ON n.call_id = r.id ORDER BY r.received_at DESC, r.id DESC, n.id"
+).columns(received_at=UTCDateTime(), is_missed=Boolean())
+_NUMBERS = text("SELECT number FROM phone_numbers WHERE customer_id = :customer ORDER BY id")
 
 
 def greeting(customer: Customer | None) -> str:
@@ -36,12 +48,23 @@ def greeting(customer: Customer | None) -> str:
 
 
 def card_for_call(
-    session: Session, call: Call, customers: list[Customer], region: str, *, today: date
+    session: Session | Connection,
+    call: Call,
+    customers: list[Customer],
+    region: str,
+    *,
+    today: date,
+    line: Any = ...,
 ) -> dict[str, Any]:
     """The event payload for ``call``: caller, line, greeting and (for a known number) the customer
-    who last called from it, with ``also`` naming the others who share the number."""
+    who last called from it, with ``also`` naming the others who share the number.
+
+    The webhook passes rows instead of models: ``call`` and ``customers`` with the same
+    attributes, a Connection for ``session`` and the ``line`` row (else ``call.line`` is read).
+    """
     lead = customers[0] if customers else None
-    line = call.line
+    if line is ...:
+        line = call.line
     return {
         "call_sid": call.call_sid,
         "status": call.status,
@@ -103,13 +126,23 @@ def _line(line: Line | None) -> dict[str, str] | None:
 
 
 def _customer(
-    session: Session, customer: Customer, today: date, exclude_call_id: int | None = None
+    source: Session | Connection,
+    customer: Any,
+    today: date,
+    exclude_call_id: int | None = None,
 ) -> dict[str, Any]:
-    previous = select(Call).where(Call.customer_id == customer.id)
-    if exclude_call_id is not None:
-        previous = previous.where(Call.id != exclude_call_id)
-    count = session.scalar(select(func.count()).select_from(previous.subquery())) or 0
-    recent = list(session.scalars(previous.order_by(Call.received_at.desc()).limit(RECENT_CALLS)))
+    # ``customer`` is a Customer or a row with the same columns (the webhook's look-up).
+    connection = _connection(source)
+    mine = {"customer": customer.id, "call": exclude_call_id or 0}
+    recent: dict[int, Any] = {}
+    notes: dict[int, list[str]] = {}
+    count = 0
+    for row in connection.execute(_HISTORY, mine):
+        count = row.total
+        recent.setdefault(row.id, row)
+        if row.body is not None:
+            notes.setdefault(row.id, []).append(row.body)
+    calls = list(recent.values())
     return {
         "id": customer.id,
         "name": customer.name,
@@ -117,42 +150,36 @@ def _customer(
         "preferred_name": customer.preferred_name,
         "notes": customer.notes,
         "preferences": customer.preferences,
-        "tags": customer.tag_list,
+        "tags": [tag.strip() for tag in customer.tags.split(",") if tag.strip()],
         "vip": customer.is_vip,
         "do_not_greet": customer.do_not_greet,
         "birthday": customer.birthday.isoformat() if customer.birthday else None,
         "anniversary": customer.anniversary.isoformat() if customer.anniversary else None,
         "occasion": occasion(customer, today),
-        "numbers": [n.number for n in customer.numbers],
+        "numbers": list(connection.execute(_NUMBERS, {"customer": customer.id}).scalars()),
         "calls_count": count,
-        "last_call_at": iso(recent[0].received_at) if recent else None,
-        "recent_calls": _recent_calls(session, recent),
+        "last_call_at": iso(calls[0].received_at) if calls else None,
+        "recent_calls": [
+            {
+                "call_sid": c.call_sid,
+                "received_at": iso(c.received_at),
+                "status": c.status,
+                "is_missed": c.is_missed,
+                "outcome": c.outcome,
+                "answered_by": c.answered_by,
+                "notes": notes.get(c.id, []),
+            }
+            for c in calls
+        ],
     }
 
 
-def _recent_calls(session: Session, calls: list[Call]) -> list[dict[str, Any]]:
-    if not calls:
-        return []
-    notes: dict[int, list[str]] = {}
-    rows = session.execute(
-        select(Note.call_id, Note.body)
-        .where(Note.call_id.in_([c.id for c in calls]))
-        .order_by(Note.id)
-    )
-    for call_id, body in rows:
-        notes.setdefault(call_id, []).append(body)
-    return [
-        {
-            "call_sid": c.call_sid,
-            "received_at": iso(c.received_at),
-            "status": c.status,
-            "is_missed": c.is_missed,
-            "outcome": c.outcome,
-            "answered_by": c.answered_by,
-            "notes": notes.get(c.id, []),
-        }
-        for c in calls
-    ]
+def _connection(source: Session | Connection) -> Connection:
+    if isinstance(source, Session):
+        # Plain SQL does not autoflush: changes the session holds must be visible to it.
+        source.flush()
+        return source.connection()
+    return source
 
 
 def occasion(customer: Customer, today: date) -> str | None:

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Boolean, Connection, Date, Row, bindparam, func, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from ..db import UTCDateTime
 from ..models import Call, Customer, Line, PhoneNumber
 
 
@@ -60,3 +62,53 @@ def find_line(session: Session, raw_to: str, number: str | None) -> Line:
         return line
     except IntegrityError:
         return session.scalars(select(Line).where(Line.number == key)).one()
+
+
+# The voice webhook's look-ups, written once as SQL: building SQLAlchemy statements per call cost
+# more than the queries themselves (docs/benchmarks.md, "Where the webhook's time goes").
+_CUSTOMER_COLUMNS = (
+    "c.id, c.name, c.salutation, c.preferred_name, c.notes, c.preferences, c.tags, c.is_vip, "
+    "c.do_not_greet, c.birthday, c.anniversary"
+)
+_CUSTOMER_TYPES = {
+    "is_vip": Boolean(),
+    "do_not_greet": Boolean(),
+    "birthday": Date(),
+    "anniversary": Date(),
+}
+_OWNERS = text(
+    f"SELECT {_CUSTOMER_COLUMNS} FROM customers c JOIN phone_numbers p ON p.customer_id = c.id "
+    "WHERE p.number = :number ORDER BY c.id"
+).columns(**_CUSTOMER_TYPES)
+_LAST_CALLS = (
+    text(
+        "SELECT customer_id, max(received_at) AS last FROM calls WHERE from_number = :number "
+        "AND customer_id IN :owners GROUP BY customer_id"
+    )
+    .bindparams(bindparam("owners", expanding=True))
+    .columns(last=UTCDateTime())
+)
+_LINE = text("SELECT id, number, label FROM lines WHERE number = :number")
+_NEW_LINE = text("INSERT INTO lines (number, label) VALUES (:number, '') ON CONFLICT DO NOTHING")
+
+
+def owners_of(connection: Connection, number: str) -> list[Row[Any]]:
+    """``find_by_number`` as rows (the customer columns a card shows), for the webhook path."""
+    owners = list(connection.execute(_OWNERS, {"number": number}))
+    if len(owners) < 2:
+        return owners
+    found = connection.execute(_LAST_CALLS, {"number": number, "owners": [c.id for c in owners]})
+    last_calls = dict(found.tuples().all())
+    never = datetime.min.replace(tzinfo=UTC)
+    return sorted(owners, key=lambda c: last_calls.get(c.id) or never, reverse=True)
+
+
+def line_of(connection: Connection, raw_to: str, number: str | None) -> Row[Any]:
+    """``find_line`` as a row (id, number, label), for the webhook path."""
+    key = number or raw_to.strip()[:64] or "unknown"
+    line = connection.execute(_LINE, {"number": key}).first()
+    if line is None:
+        # Two first calls to a new line at once: the second one's insert does nothing.
+        connection.execute(_NEW_LINE, {"number": key})
+        line = connection.execute(_LINE, {"number": key}).one()
+    return line

@@ -9,7 +9,7 @@ from email.utils import parsedate_to_datetime
 from flask import Blueprint, Response, abort, current_app, request
 from sqlalchemy.exc import SQLAlchemyError
 
-from .. import calls, db, numbers
+from .. import calls, db, errors, numbers
 from ..events import stream
 from . import twiml
 from .signature import twilio_signed
@@ -24,16 +24,28 @@ STATUS_PATIENCE = 10.0
 def voice() -> Response:
     call_sid, raw_from = _required("CallSid", "From")
     settings = current_app.config
-    caller = numbers.normalise(raw_from, settings["CALLERID_DEFAULT_REGION"])
-    _record(
-        calls.receive,
-        call_sid,
-        raw_from,
-        request.form.get("To", ""),
-        settings["CALLERID_DEFAULT_REGION"],
-        direction=request.form.get("Direction", "inbound"),
-    )
+    region = settings["CALLERID_DEFAULT_REGION"]
+    form = request.form
+    _ring(call_sid, raw_from, form.get("To", ""), region, form.get("Direction", "inbound"))
+    caller = numbers.normalise(raw_from, region)
     return _xml(twiml.dial(settings, caller, _status_url()))
+
+
+def _ring(call_sid: str, raw_from: str, raw_to: str, region: str, direction: str) -> None:
+    """Record the ringing call on a plain Connection (no Session: the busiest path pays for
+    nothing it does not use); on any failure log it, the call connects anyway."""
+    app = current_app
+    try:
+        with db.engine_for(app).begin() as connection:
+            db.bound(connection, app.config["CALLERID_DB_TIMEOUT"])
+            ringing = calls.ring(
+                connection, call_sid, raw_from, raw_to, region, direction=direction
+            )
+    except Exception as error:  # whatever failed, the caller must still reach the desk
+        _failed(error)
+        return
+    if ringing.is_new:
+        stream.wake(app)
 
 
 @bp.post("/status")
@@ -85,15 +97,22 @@ def _record(service, *args, patience: float = 1.0, tries: int = 1, **kwargs):  #
             db.bound(session, current_app.config["CALLERID_DB_TIMEOUT"] * patience)
             result = service(session, *args, **kwargs)
             session.commit()
-        except SQLAlchemyError:
+        except SQLAlchemyError as error:
             session.rollback()
             if attempt < tries:
                 continue
-            log.exception("database failure on %s; the call goes on unrecorded", request.path)
+            _failed(error)
             return None
         stream.wake(current_app)
         return result
     return None
+
+
+def _failed(error: Exception) -> None:
+    # Overload (pool or statement timeouts) in one rate-limited line, not a traceback per call.
+    what = "database failure" if isinstance(error, SQLAlchemyError) else "failure"
+    message = f"{what} on {request.path}; the call goes on unrecorded"
+    errors.log_failure(log, message, error)
 
 
 def _required(*names: str) -> list[str]:

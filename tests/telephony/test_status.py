@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import json
+import logging
+import sqlite3
 import xml.etree.ElementTree as ET
 
-from sqlalchemy import select
+import pytest
+from sqlalchemy import event, select
 
+from callerid import db
 from callerid.models import Call, Event
 
 from ..twilio import post_signed, sample, status_sequence
@@ -153,3 +157,58 @@ def test_answered_arriving_after_completed_still_counts_the_call_answered(client
     assert call.status == "completed"
     assert call.answered_at is not None
     assert call.is_missed is False
+    # Screens drew the call missed when it ended; they hear it was answered after all.
+    ended = session.scalars(select(Event).where(Event.kind == "call.ended").order_by(Event.id))
+    cards = [json.loads(row.data) for row in ended]
+    assert [card["is_missed"] for card in cards] == [True, False]
+    post_signed(client, "/twilio/status", answered)  # a repeat changes nothing more
+    assert event_kinds(session).count("call.ended") == 2
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_a_callback_that_meets_a_locked_database_is_applied_on_its_second_try(
+    app, client, session, database_url, caplog
+):
+    ring(client)
+    blocker = sqlite3.connect(database_url.removeprefix("sqlite:///"))
+    blocker.execute("BEGIN EXCLUSIVE")
+    failures = []
+
+    def release(context) -> None:
+        # The first try really fails on the lock; the other writer finishes before the second.
+        failures.append(context.original_exception)
+        blocker.rollback()
+
+    event.listen(db.engine_for(app), "handle_error", release)
+    try:
+        with caplog.at_level(logging.WARNING):
+            response = post_signed(client, "/twilio/status", status_sequence()[2])
+    finally:
+        event.remove(db.engine_for(app), "handle_error", release)
+        blocker.close()
+    assert response.status_code == 204
+    assert len(failures) == 1 and "locked" in str(failures[0])
+    assert call_of(session).status == "completed"
+    assert event_kinds(session) == ["call.ringing", "call.ended"]
+    assert "unrecorded" not in caplog.text
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_a_callback_that_fails_twice_is_logged_in_one_line_and_still_answered(
+    app, client, session, database_url, caplog
+):
+    ring(client)
+    blocker = sqlite3.connect(database_url.removeprefix("sqlite:///"))
+    blocker.execute("BEGIN EXCLUSIVE")
+    try:
+        with caplog.at_level(logging.WARNING):
+            response = post_signed(client, "/twilio/status", status_sequence()[2])
+    finally:
+        blocker.rollback()
+        blocker.close()
+    assert response.status_code == 204
+    assert call_of(session).status == "ringing"
+    failures = [r for r in caplog.records if "unrecorded" in r.getMessage()]
+    assert len(failures) == 1
+    assert "database is locked" in failures[0].getMessage()
+    assert failures[0].exc_info is None

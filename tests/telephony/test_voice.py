@@ -9,8 +9,9 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
+from callerid import desk
 from callerid.db import utcnow
-from callerid.models import Call, Event
+from callerid.models import Call, Event, Note
 
 from ..conftest import DESK
 from ..factories import add_call, add_customer
@@ -158,3 +159,33 @@ def test_a_signature_with_odd_characters_is_refused_not_an_error(client):
     params = sample("voice-inbound-us")
     response = client.post("/twilio/voice", data=params, headers={"X-Twilio-Signature": "é∂ƒ"})
     assert response.status_code == 403
+
+
+def test_the_ringing_card_is_the_card_the_board_rebuilds_for_the_call(client, session):
+    anna = add_customer(
+        session,
+        "Anna Moors",
+        numbers=("+13125550187", "+13125550100"),
+        salutation="Mrs.",
+        tags="regular, window table",
+        birthday=(utcnow() + timedelta(days=2)).date().replace(year=1980),
+    )
+    tom = add_customer(session, "Tom Moors", numbers=("+13125550187",))
+    earlier = [add_call(session, anna, at=utcnow() - timedelta(days=d)) for d in (1, 3, 5, 9)]
+    session.add(Note(call_id=earlier[0].id, customer_id=anna.id, body="Booked for four"))
+    session.add(Note(call_id=earlier[0].id, customer_id=anna.id, body="Asked for the terrace"))
+    session.commit()
+    post_signed(client, "/twilio/voice", sample("voice-inbound-us"))
+    ringing = json.loads(session.scalar(select(Event.data)))
+    call = session.scalar(select(Call).where(Call.call_sid == ringing["call_sid"]))
+    assert ringing == desk.card(session, call, "US")
+    assert ringing["customer"]["calls_count"] == 4
+    assert [c["notes"] for c in ringing["customer"]["recent_calls"]] == [
+        ["Booked for four", "Asked for the terrace"],
+        [],
+        [],
+    ]
+    assert ringing["customer"]["numbers"] == ["+13125550187", "+13125550100"]
+    assert ringing["customer"]["tags"] == ["regular", "window table"]
+    assert ringing["customer"]["occasion"] == "Birthday in 2 days"
+    assert ringing["also"] == [{"id": tom.id, "name": "Tom Moors"}]
