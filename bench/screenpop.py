@@ -8,12 +8,18 @@ two gunicorn instances sharing one database (``--instances 2``, screens and webh
 them); K voice webhooks go out at a steady rate. For every call and every screen: the time from
 sending the webhook to that screen holding the whole ``call.ringing`` event; and whether any
 screen missed a call or got one twice (target: p99 < 100 ms at 1000 screens, nothing lost).
+
+To tell the parts apart it also reports the webhook's answer time, the first screen's latency
+(the webhook plus one delivery), each screen's lag behind that first one (the fan-out), and the
+CPU per call of the server's workers and of the screens (this process): on a shared machine the
+wall times grow with other work, the CPU times much less.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import time
 from collections.abc import Sequence
 from typing import Any
@@ -29,7 +35,11 @@ async def _measure(
     servers: list[Server], token: str, callers: list[str], args: argparse.Namespace
 ) -> dict[str, Any]:
     targets = [(server.host, server.port) for server in servers]
-    screens, refused = await sse.open_screens(targets, token, args.screens)
+    # --split-roles: screens on the first instance, webhooks on the second, as a reverse proxy
+    # routing /events and /twilio to different instances would have it.
+    screen_targets = targets[:1] if args.split_roles else targets
+    callers_at = list(range(1, len(servers))) if args.split_roles else list(range(len(servers)))
+    screens, refused = await sse.open_screens(screen_targets, token, args.screens)
     spread = {
         f"{n}:{pid}": count
         for n, server in enumerate(servers)
@@ -38,12 +48,16 @@ async def _measure(
     await asyncio.sleep(0.5)  # every follower has read the table up to now
     schedule = []
     for index in range(args.webhooks):
-        server = servers[index % len(servers)]
+        target = callers_at[index % len(callers_at)]
+        server = servers[target]
         (signed,) = twilio.voice_calls(
             f"{server.host}:{server.port}", [callers[index % len(callers)]], 1
         )
-        schedule.append((index / args.rate, index % len(servers), signed))
+        schedule.append((index / args.rate, target, signed))
     sent: dict[str, float] = {}
+    # CPU spent while the calls are announced: the servers' workers and this process's screens.
+    # Unlike wall time it barely grows when other work competes for the cores.
+    cpu_before = [server.cpu_seconds() for server in servers], time.process_time()
     outcome = await load.send_schedule(targets, schedule, sent)
     # Wait for the stragglers: every screen should hold every call's event.
     deadline = time.perf_counter() + 10
@@ -51,6 +65,9 @@ async def _measure(
         await asyncio.sleep(0.2)
         if sse.deliveries(screens, sent, "call.ringing").lost == 0:
             break
+    await asyncio.sleep(0.5)  # the slowest deliveries' CPU belongs to the run
+    workers_cpu = sum(s.cpu_seconds() for s in servers) - sum(cpu_before[0])
+    screens_cpu = time.process_time() - cpu_before[1]
     found = sse.deliveries(screens, sent, "call.ringing")
     for screen in screens:
         screen.close()
@@ -60,6 +77,7 @@ async def _measure(
         "webhooks": args.webhooks,
         "rate": args.rate,
         "instances": len(servers),
+        "split_roles": args.split_roles,
         "connections_per_worker": spread,
         "webhook_statuses": outcome.statuses,
         "webhook_errors": outcome.errors,
@@ -73,6 +91,11 @@ async def _measure(
         "bad_status": found.bad_status,
         "latency_ms": report.latency_summary(found.latencies_ms),
         "last_screen_ms": report.latency_summary(found.last_screen_ms),
+        "first_screen_ms": report.latency_summary(found.first_screen_ms),
+        "behind_first_ms": report.latency_summary(found.behind_first_ms),
+        "workers_cpu_ms_per_call": round(workers_cpu * 1000 / max(1, args.webhooks), 2),
+        "screens_cpu_ms_per_call": round(screens_cpu * 1000 / max(1, args.webhooks), 2),
+        "load_average": os.getloadavg(),
     }
 
 
@@ -107,7 +130,14 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     parser.add_argument(
         "--instances", type=int, default=1, help="gunicorn instances sharing the database"
     )
+    parser.add_argument(
+        "--split-roles",
+        action="store_true",
+        help="with --instances 2: screens on the first instance only, webhooks on the second",
+    )
     args = parser.parse_args(argv)
+    if args.split_roles and args.instances < 2:
+        parser.error("--split-roles needs --instances 2 or more")
     raise_open_files()
     results: dict[str, Any] = {"size": describe(args), "runs": []}
     with Workspace(args.workdir) as workspace:
@@ -118,13 +148,18 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
         latency, last = run["latency_ms"], run["last_screen_ms"]
         rows.append(
             [
-                f"{run['backend']} x{run['instances']}",
+                f"{run['backend']} x{run['instances']}" + (" split" if run["split_roles"] else ""),
                 run["screens"],
                 run["webhooks"],
                 latency["p50"],
                 latency["p99"],
                 latency["max"],
                 last["p99"],
+                run["webhook_latency_ms"]["p50"],
+                run["first_screen_ms"]["p50"],
+                run["behind_first_ms"]["p99"],
+                run["workers_cpu_ms_per_call"],
+                run["screens_cpu_ms_per_call"],
                 run["lost"],
                 run["duplicated"],
                 run["disconnected"] + len(run["refused"]),
@@ -141,6 +176,11 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
                 "p99",
                 "max",
                 "last p99",
+                "answer p50",
+                "first p50",
+                "fan-out p99",
+                "server CPU/call",
+                "screens CPU/call",
                 "lost",
                 "dup",
                 "cut/refused",

@@ -151,15 +151,17 @@ async def open_screens(
     timeout: float = 60.0,
     *,
     incremental: bool = False,
+    batch_size: int = 50,
 ) -> tuple[list[Screen], list[str]]:
     """Open ``count`` screens spread round-robin over ``targets`` and wait until each has its
-    ``stream.open``; connections are opened in batches of 50 so the accept queue keeps up.
+    ``stream.open``; connections are opened in batches of ``batch_size`` (50: the accept queue
+    keeps up; ``count``: every screen at once, as after a deploy).
     Returns the open screens and, for each refused one, what the server answered."""
     loop = asyncio.get_running_loop()
     screens: list[Screen] = []
-    for start in range(0, count, 50):
+    for start in range(0, count, batch_size):
         batch = []
-        for number in range(start, min(count, start + 50)):
+        for number in range(start, min(count, start + batch_size)):
             host, port = targets[number % len(targets)]
             screen = Screen(host, port, token, number, incremental=incremental)
             batch.append(loop.create_connection(lambda s=screen: s, host, port))
@@ -178,6 +180,10 @@ class Delivery:
 
     latencies_ms: list[float] = field(default_factory=list)
     last_screen_ms: list[float] = field(default_factory=list)
+    # The first screen's latency is the webhook's own time plus one delivery; each screen's
+    # lag behind that first one is the cost of fanning the event out to every screen.
+    first_screen_ms: list[float] = field(default_factory=list)
+    behind_first_ms: list[float] = field(default_factory=list)
     lost: int = 0
     duplicated: int = 0
     out_of_order: int = 0
@@ -190,6 +196,8 @@ def deliveries(screens: list[Screen], sent: dict[str, float], kind: str) -> Deli
     """Compare what each screen got (events of ``kind``) with ``sent`` (CallSid -> send time)."""
     found = Delivery(expected=len(sent) * len(screens))
     last: dict[str, float] = {}
+    first: dict[str, float] = {}
+    arrivals: list[tuple[str, float]] = []
     for screen in screens:
         status, events = screen.events()
         if status != 200:
@@ -208,8 +216,12 @@ def deliveries(screens: list[Screen], sent: dict[str, float], kind: str) -> Deli
             seen.add(event.call_sid)
             found.latencies_ms.append((event.at - sent[event.call_sid]) * 1000)
             last[event.call_sid] = max(last.get(event.call_sid, 0.0), event.at)
+            first[event.call_sid] = min(first.get(event.call_sid, event.at), event.at)
+            arrivals.append((event.call_sid, event.at))
         found.lost += len(set(sent) - seen)
     found.last_screen_ms = [(at - sent[sid]) * 1000 for sid, at in last.items()]
+    found.first_screen_ms = [(at - sent[sid]) * 1000 for sid, at in first.items()]
+    found.behind_first_ms = [(at - first[sid]) * 1000 for sid, at in arrivals]
     return found
 
 

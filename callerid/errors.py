@@ -1,16 +1,87 @@
-"""One JSON shape for every API error; friendly pages for people."""
+"""One JSON shape for every API error; friendly pages for people; overload told apart.
+
+An overloaded database (pool exhausted, statement or lock timeout, no connection) answers 503 with
+Retry-After, and is logged in one line, at most once a second per kind: under overload, a
+traceback per failed request costs more CPU than the request itself did.
+"""
 
 from __future__ import annotations
+
+import logging
+import threading
+import time
 
 from flask import Flask, jsonify, render_template, request
 from flask.typing import ResponseReturnValue
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import Forbidden, HTTPException
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
+from werkzeug.exceptions import Forbidden, HTTPException, ServiceUnavailable
+
+log = logging.getLogger(__name__)
+RETRY_AFTER = 2  # seconds; SSE clients retry after 2 s too
+QUIET_SECONDS = 1.0  # one overload line per kind and logger per second
+_quiet_lock = threading.Lock()
+_last_logged: dict[tuple[str, str], float] = {}
+_suppressed: dict[tuple[str, str], int] = {}
 
 
 def init_app(app: Flask) -> None:
     app.register_error_handler(CSRFError, _csrf_error)
     app.register_error_handler(HTTPException, _http_error)
+    app.register_error_handler(PoolTimeout, _overload_error)
+    app.register_error_handler(OperationalError, _overload_error)
+
+
+def is_overload(error: BaseException) -> bool:
+    """Whether ``error`` says the database is busy or out of reach, rather than a bug: pool
+    timeout, statement or lock timeout, a lost or refused connection, SQLite busy."""
+    if isinstance(error, PoolTimeout):
+        return True
+    original = getattr(error, "orig", error)
+    module = type(original).__module__
+    if module.startswith("psycopg"):
+        import psycopg
+
+        return isinstance(original, psycopg.OperationalError)
+    if module == "sqlite3":
+        text = str(original).lower()
+        return "locked" in text or "busy" in text
+    return False
+
+
+def log_failure(logger: logging.Logger, message: str, error: BaseException) -> None:
+    """Log a failure: overload in one rate-limited line, anything else with its traceback."""
+    if not is_overload(error):
+        logger.error(message, exc_info=error)
+        return
+    kind = (logger.name, type(getattr(error, "orig", None) or error).__name__)
+    now = time.monotonic()
+    with _quiet_lock:
+        if now - _last_logged.get(kind, -QUIET_SECONDS) < QUIET_SECONDS:
+            _suppressed[kind] = _suppressed.get(kind, 0) + 1
+            return
+        _last_logged[kind] = now
+        hidden = _suppressed.pop(kind, 0)
+    more = f" (and {hidden} more like it)" if hidden else ""
+    logger.warning("%s: %s%s", message, _summary(error), more)
+
+
+def _summary(error: BaseException) -> str:
+    original = getattr(error, "orig", None) or error
+    first_line = (str(original).strip().splitlines() or [""])[0][:200]
+    return f"{type(original).__name__}: {first_line}"
+
+
+def _overload_error(error: Exception) -> ResponseReturnValue:
+    if not is_overload(error):
+        raise error  # a bug, not a busy database: the usual 500 and traceback
+    log_failure(log, f"database overloaded on {request.method} {request.path}", error)
+    return _http_error(
+        ServiceUnavailable(
+            description="The database is busy; retry in a moment.", retry_after=RETRY_AFTER
+        )
+    )
 
 
 def _csrf_error(error: CSRFError) -> ResponseReturnValue:

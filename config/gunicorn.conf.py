@@ -12,6 +12,8 @@ bind = "127.0.0.1:8000"
 # Every open /events stream holds a connection for as long as a screen is open. gevent keeps each
 # as a cheap greenlet (1000 per worker below), so screens can never starve Twilio's webhooks of
 # workers the way a fixed thread pool can (see docs/deployment.md for the measurements).
+# An open stream holds no database connection (it waits on its process's follower), so the pool
+# (CALLERID_DB_POOL_SIZE + CALLERID_DB_MAX_OVERFLOW per worker) serves webhooks and pages only.
 worker_class = "gevent"
 workers = 2
 worker_connections = 1000

@@ -7,13 +7,27 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, select, text
+from sqlalchemy import Connection, bindparam, delete, func, select, text
 from sqlalchemy.orm import Session
 
+from ..db import UTCDateTime, utcnow
 from ..models import Event
+from .listener import CHANNEL
 
 # Any constant works; it names the lock that makes event ids commit in order on PostgreSQL.
 _APPEND_LOCK = 7_290_001
+# Written once as SQL: on the webhook path, building the statement per call cost more than running
+# it. On PostgreSQL the lock is taken in the same round trip, before the event's id is drawn.
+_INSERT = text(
+    "INSERT INTO events (kind, data, created_at) VALUES (:kind, :data, :at) RETURNING id"
+).bindparams(bindparam("at", type_=UTCDateTime()))
+# The same round trip sends NOTIFY, which PostgreSQL delivers at commit (and drops on rollback):
+# it wakes the followers of every process at once (listener.py); they still read rows by id.
+_LOCKED_INSERT = text(
+    "WITH locked AS MATERIALIZED (SELECT pg_advisory_xact_lock(:key), "
+    f"pg_notify('{CHANNEL}', '')) "
+    "INSERT INTO events (kind, data, created_at) SELECT :kind, :data, :at FROM locked RETURNING id"
+).bindparams(bindparam("at", type_=UTCDateTime()))
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,23 +37,25 @@ class StoredEvent:
     data: str  # JSON text, sent to screens as it is
 
 
-def append(session: Session, kind: str, payload: dict[str, Any]) -> int:
-    """Write an event in the session's transaction and return its id; it is visible to screens
-    when that transaction commits, and not at all if it rolls back.
+def append(session: Session | Connection, kind: str, payload: dict[str, Any]) -> int:
+    """Write an event in the transaction of ``session`` (a Session or a Connection) and return its
+    id; it is visible to screens when that transaction commits, and not at all if it rolls back.
 
     On PostgreSQL a transaction-scoped lock makes appends (and so commits) happen in id order:
     otherwise event 11 could become visible before 10 and a screen that moved past 11 would never
     see 10. Append last in a transaction, just before commit, to hold that lock briefly.
     """
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _APPEND_LOCK})
-    event = Event(kind=kind, data=json.dumps(payload, separators=(",", ":")))
-    session.add(event)
-    session.flush()
-    return event.id
+    connection = session.connection() if isinstance(session, Session) else session
+    values = {"kind": kind, "data": json.dumps(payload, separators=(",", ":")), "at": utcnow()}
+    if connection.dialect.name == "postgresql":
+        return connection.execute(_LOCKED_INSERT, {**values, "key": _APPEND_LOCK}).scalar_one()
+    return connection.execute(_INSERT, values).scalar_one()
 
 
-def since(session: Session, after_id: int, limit: int = 500) -> list[StoredEvent]:
+BATCH = 500  # events read at once by since()
+
+
+def since(session: Session, after_id: int, limit: int = BATCH) -> list[StoredEvent]:
     """Events with an id above ``after_id``, oldest first, at most ``limit``."""
     rows = session.execute(
         select(Event.id, Event.kind, Event.data)

@@ -6,20 +6,31 @@ import threading
 from collections.abc import Iterator
 from datetime import timedelta
 
-from flask import Blueprint, Flask, Response, current_app, request
+from flask import Blueprint, Flask, Response, abort, current_app, request
+from flask_login import current_user
 
 from .. import db
-from ..auth import login_required_api
+from . import sse, wakeup
 from .follower import Follower
 
 bp = Blueprint("events", __name__)
 _start_lock = threading.Lock()
+# After a deploy every screen reconnects at once. Checking who they are takes a pooled
+# connection each; letting a few at a time do it (a gevent-aware semaphore once gunicorn's
+# config has patched threading) queues the rest cheaply instead of draining the pool that
+# Twilio's webhooks need, and instead of failing them after the pool's short timeout.
+ADMIT_AT_ONCE = 8  # of the pool's 10 (+10 overflow) per process: webhooks keep the rest
+# Seconds a screen may queue before it is told to retry (503). Queued, it costs a greenlet and a
+# socket; a retry would cost a new connection and a new place at the back of the queue.
+ADMIT_PATIENCE = 30.0
+RETRY_AFTER = 2  # seconds; what browsers wait anyway (sse.RETRY_MS)
+_admission = threading.BoundedSemaphore(ADMIT_AT_ONCE)
 
 
 @bp.get("/events")
-@login_required_api
 def events() -> Response:
     app = current_app._get_current_object()  # type: ignore[attr-defined]
+    _authenticate(app)
     follower = follower_for(app)
     position = _start_position(follower)
     heartbeat = app.config["CALLERID_HEARTBEAT"]
@@ -30,6 +41,24 @@ def events() -> Response:
     return response
 
 
+def _authenticate(app: Flask) -> None:
+    """Staff or managers only (session or bearer token), checked a few at a time; the pooled
+    connection goes back before the stream starts, so an open screen holds none."""
+    if not _admission.acquire(timeout=ADMIT_PATIENCE):
+        abort(
+            503,
+            description="Too many screens connecting at once; retry shortly.",
+            retry_after=RETRY_AFTER,
+        )
+    try:
+        allowed = current_user.is_authenticated
+    finally:
+        db.release_session()
+        _admission.release()
+    if not allowed:
+        abort(app.login_manager.unauthorized())  # type: ignore[attr-defined]
+
+
 def _start_position(follower: Follower) -> int:
     for raw in (request.headers.get("Last-Event-ID"), request.args.get("after")):
         if raw and raw.strip().isdigit():
@@ -37,19 +66,12 @@ def _start_position(follower: Follower) -> int:
     return follower.position
 
 
-def _lines(follower: Follower, position: int, heartbeat: float) -> Iterator[str]:
+def _lines(follower: Follower, position: int, heartbeat: float) -> Iterator[bytes]:
     # Sent at once so the screen knows it is connected before the first call rings.
-    yield f'retry: 2000\nevent: stream.open\ndata: {{"position": {position}}}\n\n'
+    yield sse.opening(position)
     while True:
-        fresh = follower.after(position, timeout=heartbeat)
-        if not fresh:
-            yield ": heartbeat\n\n"
-            continue
-        chunk = []
-        for event in fresh:
-            chunk.append(f"id: {event.id}\nevent: {event.kind}\ndata: {event.data}\n\n")
-            position = event.id
-        yield "".join(chunk)
+        position, frames = follower.frames_after(position, timeout=heartbeat)
+        yield frames or sse.HEARTBEAT
 
 
 def follower_for(app: Flask) -> Follower:
@@ -63,6 +85,7 @@ def follower_for(app: Flask) -> Follower:
                     lambda: db.new_session(app),
                     app.config["CALLERID_EVENT_POLL"],
                     timedelta(days=app.config["CALLERID_EVENT_RETENTION_DAYS"]),
+                    wakeup=wakeup.for_engine(db.engine_for(app)),
                 )
                 app.extensions["callerid.follower"] = follower
     return follower

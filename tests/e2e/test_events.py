@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import queue
+import time
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import requests
@@ -11,7 +13,8 @@ from sqlalchemy.orm import Session
 
 from ..factories import add_user, call_sid, token_for
 from ..twilio import sample
-from .conftest import post_signed
+from .conftest import post_signed, server_env
+from .server import Server
 from .sse import Stream
 
 
@@ -99,3 +102,60 @@ def test_stream_headers_keep_proxies_from_buffering(server, token):
         assert response.headers["X-Accel-Buffering"] == "no"
     finally:
         response.close()
+
+
+@pytest.fixture
+def slow_poll_server(live_database_url, tmp_path):
+    """Two workers whose followers poll only every two minutes: a screen on one worker hears of a
+    call the other worker answered only through the wake-up (NOTIFY, or the SQLite WAL watch)."""
+    live = Server(
+        server_env(live_database_url, tmp_path / "instance", CALLERID_EVENT_POLL="120"), workers=2
+    ).start()
+    yield live
+    live.stop()
+
+
+def sids_within(stream: Stream, count: int, seconds: float) -> list[str]:
+    """The CallSids of the next ``count`` call events, all of which must come within ``seconds``
+    (heartbeats do not extend the wait)."""
+    deadline = time.monotonic() + seconds
+    sids: list[str] = []
+    while len(sids) < count:
+        message = stream.next(timeout=max(0.01, deadline - time.monotonic()))
+        assert time.monotonic() < deadline, f"only {len(sids)} of {count} calls heard"
+        if message.event.startswith("call."):
+            sids.append(message.data["call_sid"])
+    return sids
+
+
+def test_screens_on_every_worker_hear_each_call_without_waiting_for_a_poll(slow_poll_server, token):
+    # Six screens: gunicorn spreads them over both workers, and each call lands on one of them.
+    streams = [Stream(slow_poll_server.url + "/events", bearer(token)) for _ in range(6)]
+    try:
+        for stream in streams:
+            assert stream.next().event == "stream.open"
+        sids = [ring(slow_poll_server) for _ in range(4)]
+        heard = [sids_within(stream, 4, seconds=20) for stream in streams]
+    finally:
+        for stream in streams:
+            stream.close()
+    assert heard == [sids] * 6
+
+
+def test_a_burst_of_screens_connecting_at_once_all_get_their_stream(server, token):
+    """After a deploy every screen reconnects at the same moment: none may get a server error."""
+
+    def connect(_n: int) -> tuple[int, str]:
+        response = requests.get(
+            server.url + "/events", headers=bearer(token), stream=True, timeout=(5, 30)
+        )
+        try:
+            first = next(response.iter_lines(decode_unicode=True), "") if response.ok else ""
+            return response.status_code, first
+        finally:
+            response.close()
+
+    with ThreadPoolExecutor(max_workers=60) as pool:
+        answers = list(pool.map(connect, range(60)))
+    assert [status for status, _ in answers] == [200] * 60
+    assert all(first == "retry: 2000" for _, first in answers)

@@ -1,0 +1,103 @@
+"""PostgreSQL LISTEN as a wake-up for the follower: news of a commit, never the event itself.
+
+``store.append`` sends ``NOTIFY`` in the event's own transaction, so PostgreSQL delivers it at
+commit. The listener only says "look now": the follower still reads the rows by id, so a
+notification lost while the connection is down costs latency (the follower's fallback poll),
+never an event.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy import Engine
+
+from .. import errors
+
+log = logging.getLogger(__name__)
+CHANNEL = "callerid_events"
+APPLICATION_NAME = "callerid-listen"
+# Between reconnection attempts: doubles from FIRST_RETRY up to LAST_RETRY seconds.
+FIRST_RETRY, LAST_RETRY = 0.5, 30.0
+# How often a silent connection is checked for being stopped.
+TICK = 1.0
+
+
+class Listener:
+    """A thread (a greenlet under gevent) holding one autocommit connection in ``LISTEN``;
+    calls ``on_notify`` for each notification, and once after every (re)connection because
+    anything committed while it was not listening was not announced."""
+
+    def __init__(self, connect: Callable[[], Any], on_notify: Callable[[], None]) -> None:
+        self._connect = connect
+        self._on_notify = on_notify
+        self._stopped = threading.Event()
+        self.listening = False
+        self._heard = False
+        self._thread = threading.Thread(target=self._run, name="callerid-listen", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Stop listening; returns once the connection is closed (within ``TICK`` seconds)."""
+        self._stopped.set()
+        if self._thread.is_alive() and self._thread is not threading.current_thread():
+            self._thread.join(TICK + 5)
+
+    def _run(self) -> None:
+        retry = FIRST_RETRY
+        while not self._stopped.is_set():
+            try:
+                self._listen()
+            except Exception as error:  # noqa: BLE001 - any failure: reconnect, never die
+                if self._heard:  # it worked for a while: start the back-off afresh
+                    retry, self._heard = FIRST_RETRY, False
+                errors.log_failure(log, "LISTEN connection lost; polling until it is back", error)
+                self._stopped.wait(retry)
+                retry = min(retry * 2, LAST_RETRY)
+
+    def _listen(self) -> None:
+        connection = self._connect()
+        try:
+            connection.execute(f"LISTEN {CHANNEL}")
+            self.listening = self._heard = True
+            log.info("listening for events on PostgreSQL channel %s", CHANNEL)
+            self._on_notify()
+            while not self._stopped.is_set():
+                for _notification in connection.notifies(timeout=TICK):
+                    self._on_notify()
+        finally:
+            self.listening = False
+            connection.close()
+
+
+def connector_for(engine: Engine) -> Callable[[], Any] | None:
+    """How to open a dedicated LISTEN connection to ``engine``'s database, or None where only
+    polling works (SQLite, or a PostgreSQL driver other than psycopg 3)."""
+    if engine.dialect.name != "postgresql" or engine.dialect.driver != "psycopg":
+        return None
+    import psycopg
+
+    cargs, cparams = engine.dialect.create_connect_args(engine.url)
+    # Keepalives make a silently dead connection (a host that vanished) fail within a minute
+    # instead of waiting for notifications forever.
+    options = {
+        "connect_timeout": 5,
+        "keepalives": 1,
+        "keepalives_idle": 30,
+        "keepalives_interval": 10,
+        "keepalives_count": 3,
+        **cparams,
+        # Names it in pg_stat_activity, for operators (and the tests that cut it).
+        "application_name": APPLICATION_NAME,
+        "autocommit": True,
+    }
+
+    def connect() -> Any:
+        return psycopg.connect(*cargs, **options)
+
+    return connect
