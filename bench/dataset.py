@@ -435,13 +435,32 @@ def build(url: str, size: Size) -> Built:
     return built
 
 
-def _secondary_indexes(url: str) -> list[tuple[str, str, list[str]]]:
-    """(table, name, columns) of every non-unique index the migrations made on our tables."""
+def _secondary_indexes(url: str) -> list[tuple[str, str, str]]:
+    """(table, name, CREATE INDEX statement) of every non-unique index the migrations made on
+    our tables; the statement comes from the models when they name it, so a partial index
+    keeps its WHERE."""
+    from sqlalchemy.schema import CreateIndex
+
+    from callerid import models  # noqa: F401  (the tables, on Base.metadata)
+    from callerid.db import Base
+
     engine = create_engine(url)
     try:
+        modelled = {
+            index.name: str(CreateIndex(index).compile(dialect=engine.dialect))
+            for table in Base.metadata.sorted_tables
+            for index in table.indexes
+        }
         found = inspect(engine)
         return [
-            (table, index["name"], list(index["column_names"]))
+            (
+                table,
+                index["name"],
+                modelled.get(index["name"])
+                or 'CREATE INDEX "{}" ON {} ({})'.format(
+                    index["name"], table, ", ".join(f'"{c}"' for c in index["column_names"])
+                ),
+            )
             for table in TABLES
             for index in found.get_indexes(table)
             if not index.get("unique") and index["name"]
@@ -480,9 +499,8 @@ def _load_sqlite(
             built.rows[table] = count
             built.seconds[table] = time.perf_counter() - started
         started = time.perf_counter()
-        for table, name, columns in indexes:
-            quoted = ", ".join(f'"{column}"' for column in columns)
-            connection.execute(f'CREATE INDEX "{name}" ON {table} ({quoted})')
+        for _table, _name, statement in indexes:
+            connection.execute(statement)
         connection.execute("COMMIT")
         built.seconds["indexes"] = time.perf_counter() - started
         # The app's own setting (callerid.db): WAL is a property of the file.
@@ -518,9 +536,8 @@ def _load_postgresql(
                         f"(SELECT max(id) FROM {table}))"
                     )
             started = time.perf_counter()
-            for table, name, columns in indexes:
-                quoted = ", ".join(f'"{column}"' for column in columns)
-                cursor.execute(f'CREATE INDEX "{name}" ON {table} ({quoted})')
+            for _table, _name, statement in indexes:
+                cursor.execute(statement)
             built.seconds["indexes"] = time.perf_counter() - started
         connection.commit()
         # What autovacuum would do soon after such a load in production: statistics for the
@@ -549,6 +566,66 @@ def _check_sample(history: History, count: int = 1000) -> tuple[int, int]:
     picked = [rng.choice(everyone)[0] for _ in range(min(count, len(everyone)))]
     valid = sum(1 for number in picked if numbers.normalise(number, "US").number == number)
     return len(picked), valid
+
+
+# Keeping a built dataset current --------------------------------------------------------------
+def catch_up(url: str) -> list[str]:
+    """Add what the models have and a dataset built before the latest schema change lacks:
+    tables, nullable columns and indexes, as the migration would. Returns what it added."""
+    from callerid import models  # noqa: F401  (the tables, on Base.metadata)
+    from callerid.db import Base
+
+    engine = create_engine(url)
+    added: list[str] = []
+    try:
+        found = inspect(engine)
+        present = set(found.get_table_names())
+        with engine.begin() as connection:
+            for table in Base.metadata.sorted_tables:
+                if table.name not in present:
+                    table.create(connection)
+                    added.append(f"table {table.name}")
+                    continue
+                columns = {column["name"] for column in found.get_columns(table.name)}
+                for column in table.columns:
+                    if column.name not in columns and column.nullable:
+                        kind = column.type.compile(dialect=connection.dialect)
+                        connection.exec_driver_sql(
+                            f'ALTER TABLE {table.name} ADD COLUMN "{column.name}" {kind}'
+                        )
+                        added.append(f"column {table.name}.{column.name}")
+                indexes = {index["name"] for index in found.get_indexes(table.name)}
+                for index in table.indexes:
+                    if index.name not in indexes:
+                        index.create(connection)
+                        added.append(f"index {index.name}")
+            if added and connection.dialect.name == "postgresql":
+                connection.exec_driver_sql("ANALYZE calls")
+    finally:
+        engine.dispose()
+    return added
+
+
+def roll_up(url: str) -> float:
+    """Fill insights' rollup (``callerid.history.rollup``) for every settled day of the dataset,
+    as a server that had run all along would have it; returns the seconds it took."""
+    from sqlalchemy import func, select
+    from sqlalchemy.orm import Session
+
+    from callerid.db import utcnow
+    from callerid.history import rollup
+    from callerid.models import Call
+
+    engine = create_engine(url)
+    started = time.perf_counter()
+    try:
+        with Session(engine) as session:
+            oldest = session.scalar(select(func.min(Call.received_at)))
+            if oldest is not None:
+                rollup.fill(session, *rollup.settled_days(oldest, utcnow(), utcnow()))
+    finally:
+        engine.dispose()
+    return time.perf_counter() - started
 
 
 # Reading a built dataset back ---------------------------------------------------------------

@@ -15,6 +15,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -56,11 +57,31 @@ class Customer(Base):
         return [tag.strip() for tag in self.tags.split(",") if tag.strip()]
 
 
+# A stored number not shaped like E.164 ("+", a non-zero digit, 7 to 15 digits in all), as each
+# engine tests it. The data-quality page (directory.quality) writes the same text in its query,
+# so the partial index below, which holds only such rows, finds them without reading the rest.
+NOT_E164_SQLITE = (
+    "NOT (length(number) BETWEEN 8 AND 16 AND number GLOB '+[1-9]*'"
+    " AND ltrim(substr(number, 2), '0123456789') = '')"
+)
+NOT_E164_POSTGRESQL = "number !~ '^[+][1-9][0-9]{6,14}$'"
+
+
 class PhoneNumber(Base):
     """One customer's number in E.164. Several customers may share a number (a household)."""
 
     __tablename__ = "phone_numbers"
-    __table_args__ = (UniqueConstraint("customer_id", "number"),)
+    __table_args__ = (
+        UniqueConstraint("customer_id", "number"),
+        Index(
+            "ix_phone_numbers_not_e164",
+            "id",
+            "customer_id",
+            "number",
+            sqlite_where=text(NOT_E164_SQLITE),
+            postgresql_where=text(NOT_E164_POSTGRESQL),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"))
@@ -87,6 +108,25 @@ class Call(Base):
         Index("ix_calls_customer_received", "customer_id", "received_at"),
         Index("ix_calls_from_received", "from_number", "received_at"),
         Index("ix_calls_received", "received_at", "id"),
+        # The call log filtered by who answered or by outcome, newest first (history.calllog):
+        # a rare value would otherwise scan the whole log. Also lists the names who answered.
+        Index("ix_calls_answered_by_received", "answered_by", "received_at", "id"),
+        Index("ix_calls_outcome_received", "outcome", "received_at", "id"),
+        # Missed calls nobody has called back: a small part of the calls, read newest first by
+        # the missed-calls list and counted by insights, from the index alone (it holds every
+        # column they test). The predicate is written as the queries write it
+        # (``history.missed.OPEN``), so SQLite's planner sees that it applies.
+        Index(
+            "ix_calls_open_missed",
+            "received_at",
+            "customer_id",
+            "from_number",
+            "caller_kind",
+            "direction",
+            "raw_from",
+            sqlite_where=text("is_missed = 1 AND called_back_at IS NULL"),
+            postgresql_where=text("is_missed = true AND called_back_at IS NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
@@ -161,6 +201,8 @@ class User(UserMixin, Base):
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Set by each successful password login; None for people who never logged in.
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     @property
     def is_manager(self) -> bool:
@@ -192,3 +234,40 @@ class AuditEntry(Base):
     target: Mapped[str] = mapped_column(String(200), default="")
     detail: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+
+
+# Rollups: counts of closed UTC days, kept by history.rollup so insights need not read every call.
+# A day is rolled up when all 96 of its quarter-hour rows are here (rows without calls included).
+class CallSlot(Base):
+    """One quarter hour (UTC) of inbound calls; ``slot`` counts quarter hours since 1970."""
+
+    __tablename__ = "call_slots"
+
+    slot: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    calls: Mapped[int] = mapped_column(Integer, default=0)
+    answered: Mapped[int] = mapped_column(Integer, default=0)
+    missed: Mapped[int] = mapped_column(Integer, default=0)
+    # Calls from customers who had called before (see history.insights).
+    came_back: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class ScreenPopDay(Base):
+    """How many of a UTC day's inbound calls showed their card after ``ms`` milliseconds."""
+
+    __tablename__ = "screen_pop_days"
+
+    day: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    ms: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    calls: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class CallerDay(Base):
+    """A customer who called at least twice in a UTC day (days since 1970), and how often.
+    Single calls are left out: they are most rows and never decide the top callers."""
+
+    __tablename__ = "caller_days"
+    __table_args__ = (Index("ix_caller_days_customer", "customer_id"),)
+
+    day: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    customer_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    calls: Mapped[int] = mapped_column(Integer, default=0)

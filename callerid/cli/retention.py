@@ -10,9 +10,11 @@ from flask.cli import AppGroup
 
 from .. import db
 from ..db import iso, utcnow
-from ..history import retention
+from ..history import retention, rollup
 
-calls_group = AppGroup("calls", help="The call log: retention of old calls.")
+calls_group = AppGroup(
+    "calls", help="The call log: retention of old calls, and the insights rollup."
+)
 
 
 @calls_group.command("anonymise", short_help="Anonymise calls older than DAYS days (cron).")
@@ -41,3 +43,26 @@ def anonymise(days: int, dry_run: bool) -> None:
         f"{verb} {done.calls} calls received before {iso(cutoff)}; "
         f"{deleted} {done.notes} notes and {done.events} events."
     )
+
+
+@calls_group.command("rollup", short_help="Count past days for insights ahead of time.")
+@click.option(
+    "--days",
+    type=click.IntRange(min=1),
+    default=400,
+    show_default=True,
+    help="How many past days to count (insights periods reach back at most 366 days).",
+)
+def rollup_command(days: int) -> None:
+    """Count the calls of past days into the insights rollup now, so the first dashboard over a
+    long period after an upgrade or an import does not do it while a manager waits. Days already
+    counted are skipped; safe to repeat. Insights count days on demand without it."""
+    now = utcnow()
+    first, last = rollup.settled_days(now - timedelta(days=days), now, now)
+    done = 0
+    with db.new_session(current_app) as session:
+        for start in range(first, last, rollup.FILL_DAYS):
+            end = min(last, start + rollup.FILL_DAYS)
+            done += rollup.fill(session, start, end)
+            click.echo(f"Counted up to {rollup.day_start(end).date()}.", err=True)
+    click.echo(f"Rolled up {done} days; {last - first - done} were already counted.")

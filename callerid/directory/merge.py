@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from ..history import audit
+from ..history import audit, rollup
 from ..models import Call, Customer, Note
 from .customers import get, tags_of
 
@@ -41,6 +41,46 @@ class Merged:
     notes: int
 
 
+@dataclass(frozen=True, slots=True)
+class Preview:
+    """What ``merge`` would do: the merged record's numbers the survivor lacks (they move), those
+    both have, and how many calls and notes move."""
+
+    merged: Customer
+    survivor: Customer
+    moving_numbers: list[str]
+    shared_numbers: list[str]
+    calls: int
+    notes: int
+
+
+def preview(session: Session, customer_id: int, into_id: int) -> Preview:
+    """What merging ``customer_id`` into ``into_id`` would move, changing nothing. Raises as
+    ``merge`` does."""
+    if customer_id == into_id:
+        raise SelfMerge(f"customer {customer_id} cannot be merged into itself")
+    merged, survivor = get(session, customer_id), get(session, into_id)
+    have = {row.number for row in survivor.numbers}
+    own = [row.number for row in merged.numbers]
+
+    def count(model: type[Call] | type[Note]) -> int:
+        return (
+            session.scalar(
+                select(func.count()).select_from(model).where(model.customer_id == customer_id)
+            )
+            or 0
+        )
+
+    return Preview(
+        merged,
+        survivor,
+        moving_numbers=[n for n in own if n not in have],
+        shared_numbers=[n for n in own if n in have],
+        calls=count(Call),
+        notes=count(Note),
+    )
+
+
 def merge(
     session: Session, customer_id: int, into_id: int, *, actor: str, user_id: int | None = None
 ) -> Merged:
@@ -53,7 +93,8 @@ def merge(
     locked = {i: get(session, i, for_update=True) for i in sorted((customer_id, into_id))}
     merged, survivor = locked[customer_id], locked[into_id]
     moved_numbers = _move_numbers(merged, survivor)
-    calls = _reassign(session, Call, merged.id, survivor.id)
+    with rollup.relinking(session, [merged.id, survivor.id]):  # insights' rolled-up days
+        calls = _reassign(session, Call, merged.id, survivor.id)
     notes = _reassign(session, Note, merged.id, survivor.id)
     _combine(survivor, merged)
     session.delete(merged)

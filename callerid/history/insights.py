@@ -1,68 +1,27 @@
 """Insights: how many called, when, how many came back, were answered or missed, and how fast
-the card appeared. Counted by the database in one pass per question, on SQLite and PostgreSQL."""
+the card appeared. Settled days come from ``history.rollup``; the rest is counted by the database,
+on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
 import math
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import BigInteger, ColumnElement, Float, and_, case, exists, func, select
-from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.orm import Session, aliased
-from sqlalchemy.sql.compiler import SQLCompiler
-from sqlalchemy.sql.functions import FunctionElement
+from sqlalchemy import ColumnElement, and_, func, select
+from sqlalchemy.orm import Session
 
+from ..db import utcnow
 from ..models import Call, Customer
-from .retention import RETURNING
+from . import rollup
+from .rollup import SLOT, epoch_slot, millis_between  # noqa: F401  (named here before rollup)
 
 DEFAULT_DAYS = 30
 TOP_CALLERS = 10
-# Calls are counted per quarter hour in UTC, then placed in local days and hours: every time zone
-# in use today is a whole number of quarter hours from UTC (India +5:30, Nepal +5:45).
-SLOT = 15 * 60
-
-
-class epoch_slot(FunctionElement[int]):  # noqa: N801  (an SQL function, named like one)
-    """Which ``SLOT``-second slot since 1970 a timestamp falls in."""
-
-    type = BigInteger()
-    inherit_cache = True
-
-
-class millis_between(FunctionElement[float]):  # noqa: N801
-    """Whole milliseconds from the first timestamp to the second."""
-
-    type = Float()
-    inherit_cache = True
-
-
-@compiles(epoch_slot, "sqlite")
-def _slot_sqlite(element: epoch_slot, compiler: SQLCompiler, **kw: Any) -> str:
-    # SQLite keeps UTC text; strftime('%s') reads it as UTC.
-    return f"(CAST(strftime('%s', {compiler.process(element.clauses, **kw)}) AS INTEGER) / {SLOT})"
-
-
-@compiles(epoch_slot, "postgresql")
-def _slot_postgresql(element: epoch_slot, compiler: SQLCompiler, **kw: Any) -> str:
-    moment = compiler.process(element.clauses, **kw)
-    # date_part is double precision; EXTRACT's numeric costs twice the time per row.
-    return f"CAST(FLOOR(date_part('epoch', {moment}) / {SLOT}) AS BIGINT)"
-
-
-@compiles(millis_between, "sqlite")
-def _millis_sqlite(element: millis_between, compiler: SQLCompiler, **kw: Any) -> str:
-    start, end = (compiler.process(c, **kw) for c in element.clauses)
-    # SQLite times carry milliseconds; rounding drops julianday's floating-point noise.
-    return f"ROUND((julianday({end}) - julianday({start})) * 86400000.0)"
-
-
-@compiles(millis_between, "postgresql")
-def _millis_postgresql(element: millis_between, compiler: SQLCompiler, **kw: Any) -> str:
-    start, end = (compiler.process(c, **kw) for c in element.clauses)
-    return f"ROUND(CAST(date_part('epoch', {end} - {start}) * 1000 AS NUMERIC))"
+# More candidates than this for the top callers (flat call counts): count them all at once.
+MAX_CANDIDATES = 1000
 
 
 @dataclass(slots=True)
@@ -127,33 +86,54 @@ def summarise(session: Session, since: datetime, until: datetime, zone: ZoneInfo
     mark, see ``history.retention``); *answered* when someone picked up; *missed* when it ended
     unanswered, and *open* while nobody has called back. Screen-pop percentiles are over whole
     milliseconds and interpolate between ranks, as PostgreSQL's percentile_cont does.
+
+    Settled whole UTC days come from ``history.rollup``; the partial first day and the last
+    hours are counted from the calls, so the answer is the same as counting every call.
     """
-    window = and_(Call.direction == "inbound", Call.received_at >= since, Call.received_at < until)
     found = Insights(since, until, zone.key)
-    _count_slots(session, window, found, zone)
-    _count_customers(session, window, found)
-    found.screen_pop = _screen_pop(session, window)
+    now = utcnow()
+    first, last = rollup.settled_days(since, until, now)
+    # Whole quarter hours inside the window that have settled come from the rollup too.
+    lead = rollup.slot_of(since) + (rollup.slot_start(rollup.slot_of(since)) < since)
+    upto = max(lead, min(rollup.slot_of(until), rollup.settled_slot(now)))
+    rolled = rollup.read(session, first, last, upto)
+    slots = [row for row in rolled.slots if lead <= row[0] < upto]
+    for start, end in [
+        (since, min(rollup.slot_start(lead), until)),
+        (max(rollup.slot_start(upto), since), until),
+    ]:
+        if start < end:
+            slots += rollup.slot_counts(session, rollup.inbound_between(start, end))
+    pops = rolled.screen_pops
+    if rolled.days:
+        # Screen pops and callers come per whole day: the rollup's first day may start before
+        # ``since`` (its part before ``since`` is taken off again), and the rest is live.
+        live = (rollup.day_start(last), until)
+        for _day, ms, n in rollup.screen_pops(
+            session, rollup.inbound_between(rollup.day_start(first), since)
+        ):
+            pops[ms] -= n
+    else:
+        live = (since, until)
+    pops.update(_live_pops(session, *live))
+    _count_slots(slots, found, zone)
+    found.missed_open = _missed_open(session, since, until)
+    found.top_callers = _top_callers(session, since, until, rolled, live)
+    found.screen_pop = _screen_pop(pops)
     return found
 
 
-def _count_slots(
-    session: Session, window: ColumnElement[bool], found: Insights, zone: ZoneInfo
-) -> None:
-    slot = epoch_slot(Call.received_at)
-    rows = session.execute(
-        select(
-            slot,
-            func.count(),
-            _tally(Call.answered_at.is_not(None)),
-            _tally(Call.is_missed.is_(True)),
-            _tally(and_(Call.is_missed.is_(True), Call.called_back_at.is_(None))),
-            _tally(Call.matched_by == RETURNING),
-        )
-        .where(window)
-        .group_by(slot)
-    )
+def _live_pops(session: Session, since: datetime, until: datetime) -> Counter[int]:
+    found: Counter[int] = Counter()
+    if since < until:
+        for _day, ms, n in rollup.screen_pops(session, rollup.inbound_between(since, until)):
+            found[ms] += n
+    return found
+
+
+def _count_slots(slots: list[tuple[int, ...]], found: Insights, zone: ZoneInfo) -> None:
     days = {day: Day(day) for day in _local_days(found.since, found.until, zone)}
-    for number, calls, answered, missed, missed_open, marked in rows:
+    for number, calls, answered, missed, returning in slots:
         local = datetime.fromtimestamp(int(number) * SLOT, UTC).astimezone(zone)
         day = days.setdefault(local.date(), Day(local.date()))
         day.calls += calls
@@ -163,13 +143,24 @@ def _count_slots(
         found.calls += calls
         found.answered += answered
         found.missed += missed
-        found.missed_open += missed_open
-        found.returning += marked  # anonymised calls that came from returning customers
+        found.returning += returning
     found.days = sorted(days.values(), key=lambda d: d.date)
 
 
-def _tally(condition: ColumnElement[bool]) -> ColumnElement[int]:
-    return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+def _missed_open(session: Session, since: datetime, until: datetime) -> int:
+    # Written as ix_calls_open_missed's predicate, so both engines count from that small index.
+    return (
+        session.scalar(
+            select(func.count())
+            .select_from(Call)
+            .where(
+                Call.is_missed == True,  # noqa: E712
+                Call.called_back_at.is_(None),
+                rollup.inbound_between(since, until),
+            )
+        )
+        or 0
+    )
 
 
 def _local_days(since: datetime, until: datetime, zone: ZoneInfo) -> list[date]:
@@ -178,51 +169,104 @@ def _local_days(since: datetime, until: datetime, zone: ZoneInfo) -> list[date]:
     return [first + timedelta(days=n) for n in range((last - first).days + 1)]
 
 
-def _count_customers(session: Session, window: ColumnElement[bool], found: Insights) -> None:
-    """Top callers, and the returning calls among the linked ones, from one pass per customer.
+def _top_callers(
+    session: Session,
+    since: datetime,
+    until: datetime,
+    rolled: rollup.Rolled,
+    live: tuple[datetime, datetime],
+) -> list[TopCaller]:
+    """The customers with the most calls in the window (ties: lowest id first).
 
-    Of a customer's calls in the window all are returning if they called before ``since``, else
-    all but the first: returning = linked calls - customers new in the window. That is one index
-    probe per customer rather than one per call, with the same answer as ``had_called_before``.
-    """
-    per = (
-        select(Call.customer_id, func.count().label("calls"))
-        .where(window, Call.customer_id.is_not(None))
-        .group_by(Call.customer_id)
-        .cte("per_customer")
-    )
-    earlier = aliased(Call)
-    called_before = exists().where(
-        earlier.customer_id == per.c.customer_id, earlier.received_at < found.since
-    )
-    newcomers = select(func.count()).select_from(per).where(~called_before).scalar_subquery()
-    linked = select(func.sum(per.c.calls)).scalar_subquery()
-    rows = session.execute(
-        select(per.c.customer_id, per.c.calls, newcomers, linked)
-        .order_by(per.c.calls.desc(), per.c.customer_id)
-        .limit(TOP_CALLERS)
-    ).all()
-    if not rows:
-        return
-    found.returning += int(rows[0][3]) - int(rows[0][2])
+    The rollup keeps, per day, only customers who called at least twice: on a day without their
+    row a customer called once at most. Those rows and the live part's counts bound everyone's
+    count from above and below, so only the customers who could still reach the tenth place are
+    counted exactly. When the bounds cannot decide (nobody calls much more often than once a
+    day), every customer is counted."""
+    counted_live: Counter[int] = Counter()
+    if live[0] < live[1]:
+        for _day, customer_id, calls in rollup.caller_counts(
+            session, rollup.inbound_between(*live)
+        ):
+            counted_live[customer_id] += calls
+    whole_first = rollup.day_start(rollup.day_of(since)) == since
+    low: dict[int, int] = {}
+    high: dict[int, int] = {}
+    for customer_id in {*counted_live, *rolled.first_day_callers, *rolled.repeat_callers}:
+        calls, days = rolled.repeat_callers.get(customer_id, (0, 0))
+        on_first = rolled.first_day_callers.get(customer_id)
+        low[customer_id] = counted_live[customer_id] + calls
+        high[customer_id] = low[customer_id]
+        if rolled.days:
+            high[customer_id] += rolled.days - 1 - days + (1 if on_first is None else on_first)
+            if whole_first and on_first is not None:
+                low[customer_id] += on_first
+    floor = sorted(low.values(), reverse=True)[TOP_CALLERS - 1] if len(low) >= TOP_CALLERS else 0
+    window = rollup.inbound_between(since, until)
+    candidates = [c for c, bound in high.items() if bound >= floor]
+    # Anyone else called at most once on each rolled-up day: ``rolled.days`` times in all.
+    if floor <= rolled.days or len(candidates) > MAX_CANDIDATES:
+        counted = _calls_per_customer(session, window)
+    else:
+        counted = _exact_counts(session, since, until, rolled, candidates, counted_live)
+    counted = sorted(counted, key=lambda row: (-row[1], row[0]))[:TOP_CALLERS]
+    if not counted:
+        return []
     names = dict(
         session.execute(
-            select(Customer.id, Customer.name).where(Customer.id.in_([r[0] for r in rows]))
+            select(Customer.id, Customer.name).where(Customer.id.in_([c for c, _ in counted]))
         ).all()
     )
-    found.top_callers = [TopCaller(row[0], names[row[0]], row[1]) for row in rows]
+    return [TopCaller(customer_id, names[customer_id], calls) for customer_id, calls in counted]
 
 
-def _screen_pop(session: Session, window: ColumnElement[bool]) -> ScreenPop:
-    # A histogram by whole millisecond: a few thousand rows at most, whatever the number of calls.
-    latency = millis_between(Call.received_at, Call.card_shown_at)
+def _exact_counts(
+    session: Session,
+    since: datetime,
+    until: datetime,
+    rolled: rollup.Rolled,
+    candidates: list[int],
+    counted_live: Counter[int],
+) -> list[tuple[int, int]]:
+    """The candidates' calls in the window. A customer with a rollup row on every day after the
+    first (a regular) needs only their first day counted; the others are counted in full."""
+    later = rolled.days - 1
+    regulars = [c for c in candidates if rolled.repeat_callers.get(c, (0, 0))[1] == later]
+    others = [c for c in candidates if c not in set(regulars)]
+    found: list[tuple[int, int]] = []
+    if regulars:
+        first_day = rollup.inbound_between(since, rollup.day_start(rollup.day_of(since) + 1))
+        on_first = dict(
+            _calls_per_customer(
+                session, and_(first_day, Call.customer_id.in_(regulars)), limit=None
+            )
+        )
+        found += [
+            (c, rolled.repeat_callers[c][0] + counted_live[c] + on_first.get(c, 0))
+            for c in regulars
+        ]
+    if others:
+        window = and_(rollup.inbound_between(since, until), Call.customer_id.in_(others))
+        found += _calls_per_customer(session, window, limit=None)
+    return found
+
+
+def _calls_per_customer(
+    session: Session, window: ColumnElement[bool], *, limit: int | None = TOP_CALLERS
+) -> list[tuple[int, int]]:
     rows = session.execute(
-        select(latency, func.count())
-        .where(window, Call.card_shown_at.is_not(None))
-        .group_by(latency)
-        .order_by(latency)
-    ).all()
-    histogram = [(float(ms), int(n)) for ms, n in rows]
+        select(Call.customer_id, func.count())
+        .where(window, Call.customer_id.is_not(None))
+        .group_by(Call.customer_id)
+        .order_by(func.count().desc(), Call.customer_id)
+        .limit(limit)
+    )
+    return [(int(c), int(n)) for c, n in rows]
+
+
+def _screen_pop(pops: Counter[int]) -> ScreenPop:
+    # A histogram by whole millisecond: a few thousand entries at most, whatever the calls.
+    histogram = [(float(ms), n) for ms, n in sorted(pops.items()) if n]
     count = sum(n for _, n in histogram)
     if not count:
         return ScreenPop(0, None, None)

@@ -9,7 +9,8 @@ from sqlalchemy import ColumnElement, String, and_, case, cast, func, literal_co
 from sqlalchemy.orm import Session, selectinload
 
 from .. import numbers
-from ..db import utcnow
+from ..db import iso, utcnow
+from ..events import store as events
 from ..models import Call
 from .retention import ANONYMISED
 
@@ -28,7 +29,9 @@ CALLER = case(
     else_=Call.caller_kind,
 )
 OPEN = and_(
-    Call.is_missed.is_(True),
+    # "= 1" / "= true" and "IS NULL", as ix_calls_open_missed's predicate says: SQLite uses a
+    # partial index only for queries that repeat its terms.
+    Call.is_missed == True,  # noqa: E712
     Call.called_back_at.is_(None),
     Call.direction == "inbound",
     # Nobody can call an anonymised caller back; insights still count the call.
@@ -59,29 +62,90 @@ def open_groups(
     """Missed calls nobody has called back yet (received since ``since``, if given), one group per
     caller, the group with the most recent missed call first; at most ``limit`` groups."""
     where = [OPEN] + ([Call.received_at >= since] if since is not None else [])
-    caller = CALLER.label("caller")
-    rows = session.execute(
-        select(caller, func.count(), func.min(Call.received_at), func.max(Call.received_at))
-        .where(*where)
-        .group_by(caller)
-        .order_by(func.max(Call.received_at).desc(), caller)
-        .limit(limit)
-    ).all()
-    if not rows:
-        return []
-    # The latest call of each group: only the rows received at one of the groups' last times.
-    last_at = {key: last for key, _, _, last in rows}
+    latest = _latest_per_caller(session, where, limit)
+    counted = _count_per_caller(session, where, latest)
+    groups = [
+        Group(key, count, first, call.received_at, call)
+        for key, call in latest.items()
+        for count, first in [counted[key]]
+    ]
+    groups.sort(key=lambda g: g.caller)
+    groups.sort(key=lambda g: g.last_missed_at, reverse=True)
+    return groups[:limit]
+
+
+# Open missed calls read newest first, this many per group wanted at a time.
+_BATCH_PER_GROUP = 2
+
+
+def _latest_per_caller(
+    session: Session, where: list[ColumnElement[bool]], limit: int
+) -> dict[str, Call]:
+    """The latest open missed call of the ``limit`` callers who missed most recently (and of
+    any caller tied with the last of them), read newest first: a few hundred calls rather than
+    every open missed call."""
     latest: dict[str, Call] = {}
-    calls = session.execute(
-        select(Call, CALLER)
-        .options(selectinload(Call.customer))
-        .where(*where, Call.received_at.in_(set(last_at.values())))
-        .order_by(Call.id.desc())
-    )
-    for call, key in calls:
-        if last_at.get(key) == call.received_at:
+    after: tuple[datetime, int] | None = None
+    batch = max(50, limit * _BATCH_PER_GROUP)
+    while True:
+        keyset = (
+            []
+            if after is None
+            else [
+                (Call.received_at < after[0])
+                | ((Call.received_at == after[0]) & (Call.id < after[1]))
+            ]
+        )
+        rows = session.execute(
+            select(Call, CALLER)
+            .options(selectinload(Call.customer))
+            .where(*where, *keyset)
+            .order_by(Call.received_at.desc(), Call.id.desc())
+            .limit(batch)
+        ).all()
+        for call, key in rows:
+            if len(latest) >= limit and call.received_at < _boundary(latest):
+                return latest
             latest.setdefault(key, call)
-    return [Group(key, count, first, last, latest[key]) for key, count, first, last in rows]
+        if len(rows) < batch:
+            return latest
+        after = (rows[-1][0].received_at, rows[-1][0].id)
+
+
+def _boundary(latest: dict[str, Call]) -> datetime:
+    """When the last-met caller's latest missed call came: a call at that same time may belong
+    to a caller who sorts before it."""
+    return min(call.received_at for call in latest.values())
+
+
+def _count_per_caller(
+    session: Session, where: list[ColumnElement[bool]], latest: dict[str, Call]
+) -> dict[str, tuple[int, datetime]]:
+    """(open missed calls, first one's time) per caller, each kind of caller through its own
+    index: customers by (customer_id, received_at), numbers by (from_number, received_at)."""
+    customers = [c.customer_id for c in latest.values() if c.customer_id is not None]
+    phones = [c.from_number for c in latest.values() if c.customer_id is None and c.from_number]
+    # "No customer" as coalesce(...) = 0: SQLite would otherwise read every unlinked call of
+    # the period through the customer index. Callers without a number (withheld, addresses)
+    # are then counted from ix_calls_open_missed alone.
+    unlinked = func.coalesce(Call.customer_id, 0) == 0
+    queries = []
+    if customers:
+        queries.append(Call.customer_id.in_(customers))
+    if phones:
+        queries.append(and_(unlinked, Call.from_number.in_(phones)))
+    if any(c.customer_id is None and c.from_number is None for c in latest.values()):
+        queries.append(and_(unlinked, func.coalesce(Call.from_number, "") == ""))
+    found: dict[str, tuple[int, datetime]] = {}
+    caller = CALLER.label("caller")
+    for which in queries:
+        rows = session.execute(
+            select(caller, func.count(), func.min(Call.received_at))
+            .where(*where, which)
+            .group_by(caller)
+        )
+        found.update({key: (count, first) for key, count, first in rows if key in latest})
+    return found
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,3 +185,57 @@ def _same_caller(call: Call) -> ColumnElement[bool]:
     if call.caller_kind == numbers.ADDRESS:
         return and_(Call.caller_kind == numbers.ADDRESS, Call.raw_from == call.raw_from)
     return Call.id == call.id
+
+
+def open_count(session: Session, *, since: datetime | None = None) -> int:
+    """How many missed calls (received since ``since``, if given) nobody has called back yet:
+    the number the navigation shows beside "Missed calls"."""
+    where = [OPEN] + ([Call.received_at >= since] if since is not None else [])
+    return session.scalar(select(func.count()).select_from(Call).where(*where)) or 0
+
+
+@dataclass(frozen=True, slots=True)
+class Returned:
+    """A caller whose missed calls were called back: the latest such call says by whom, when."""
+
+    caller: str  # as ``Group.caller``
+    count: int  # their missed calls called back since the time asked about
+    last_call: Call
+
+
+def recently_called_back(session: Session, *, since: datetime, limit: int = 100) -> list[Returned]:
+    """Callers whose missed calls were called back since ``since``, most recently called back
+    first; at most ``limit`` callers (read from the latest 10 calls per caller allowed)."""
+    calls = session.execute(
+        select(Call, CALLER)
+        .options(selectinload(Call.customer))
+        .where(Call.is_missed.is_(True), Call.called_back_at >= since)
+        .order_by(Call.called_back_at.desc(), Call.received_at.desc(), Call.id.desc())
+        .limit(limit * 10)
+    )
+    found: dict[str, Returned] = {}
+    for call, key in calls:
+        if key in found:
+            found[key] = Returned(key, found[key].count + 1, found[key].last_call)
+        elif len(found) < limit:
+            found[key] = Returned(key, 1, call)
+    return list(found.values())
+
+
+def call_back(session: Session, call_sid: str, who: str) -> CalledBack:
+    """``mark_called_back`` now, and tell every screen (``call.called_back``) when it marked
+    anything, so their missed-call counts stay current. Raises as ``mark_called_back`` does.
+    The caller commits."""
+    done = mark_called_back(session, call_sid, who)
+    if done.marked:
+        events.append(
+            session,
+            "call.called_back",
+            {
+                "call_sid": done.call.call_sid,
+                "called_back_by": done.call.called_back_by,
+                "called_back_at": iso(done.call.called_back_at),
+                "marked": done.marked,
+            },
+        )
+    return done

@@ -33,10 +33,10 @@ from .. import numbers
 from ..db import iso
 from ..events import store as events
 from ..models import Call, Event, Note
-from . import audit
+from . import audit, rollup
 
 ANONYMISED = "anonymised"
-RETURNING = "returning"
+RETURNING = rollup.RETURNING  # "returning"
 
 # A call that still says who called: anything else is already anonymous.
 IDENTIFIABLE = or_(
@@ -70,6 +70,12 @@ def delete_notes_on(session: Session, calls: ColumnElement[bool]) -> int:
 def anonymise_calls(session: Session, calls: ColumnElement[bool]) -> int:
     """Blank the caller of every call matching ``calls`` that still has one; return how many.
     Set-based (two UPDATEs), so it suits millions of rows. The caller commits."""
+    linked = select(Call.customer_id).where(calls, Call.customer_id.is_not(None)).distinct()
+    with rollup.relinking(session, linked):  # insights' rolled-up days
+        return _anonymise(session, calls)
+
+
+def _anonymise(session: Session, calls: ColumnElement[bool]) -> int:
     # First remember which calls came from returning customers, while the link still says so.
     session.execute(
         update(Call)

@@ -1,4 +1,5 @@
-"""flask calls anonymise --older-than DAYS: old calls become anonymous statistics."""
+"""flask calls anonymise --older-than DAYS: old calls become anonymous statistics; and
+flask calls rollup, which counts past days for insights ahead of time."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from sqlalchemy import func, select
 from callerid.db import utcnow
 from callerid.events import store as events
 from callerid.history import insights
-from callerid.models import AuditEntry, Call, Event, Note
+from callerid.models import AuditEntry, Call, CallSlot, Event, Note
 
 from ..factories import add_call, add_customer
 
@@ -107,3 +108,15 @@ def test_help_says_what_it_does(runner):
     result = runner.invoke(args=["calls", "anonymise", "--help"])
     assert "--older-than DAYS" in result.output and "--dry-run" in result.output
     assert "cron" in result.output
+
+
+def test_the_rollup_command_counts_past_days_once(runner, session):
+    add_call(session, at=utcnow() - timedelta(days=3))
+    session.commit()
+    first = runner.invoke(args=["calls", "rollup", "--days", "10"])
+    assert first.exit_code == 0, first.output
+    counted = first.stdout.split()[2]  # 9 or 10 days: today's first two hours are not settled
+    assert first.stdout == f"Rolled up {counted} days; 0 were already counted.\n"
+    assert session.scalar(select(func.sum(CallSlot.calls))) == 1
+    again = runner.invoke(args=["calls", "rollup", "--days", "10"])
+    assert again.stdout == f"Rolled up 0 days; {counted} were already counted.\n"
