@@ -9,11 +9,12 @@ from typing import Any
 from flask import abort, current_app, jsonify, request, url_for
 from flask.typing import ResponseReturnValue
 
-from .. import db, numbers
+from .. import customer_changes, db, numbers
 from ..auth import manager_required
 from ..db import iso, utcnow
-from ..directory import customers, erase, merge
+from ..directory import customers, merge
 from ..directory.cards import occasion
+from ..events import stream
 from ..models import Customer
 from . import bp
 from .calls import call_json
@@ -58,8 +59,8 @@ def customer_list() -> ResponseReturnValue:
 def customer_create() -> ResponseReturnValue:
     session = db.session()
     with _mapped_errors():
-        customer = customers.create(session, json_object(), _region())
-    session.commit()
+        customer = customer_changes.create(session, json_object(), _region())
+    _commit()
     location = url_for("api.customer_detail", customer_id=customer.id)
     return jsonify(detail_json(customer)), 201, {"Location": location}
 
@@ -77,8 +78,8 @@ def customer_detail(customer_id: int) -> ResponseReturnValue:
 def customer_update(customer_id: int) -> ResponseReturnValue:
     session = db.session()
     with _mapped_errors():
-        customer = customers.update(session, customer_id, json_object(), _region())
-    session.commit()
+        customer = customer_changes.update(session, customer_id, json_object(), _region())
+    _commit()
     return jsonify(detail_json(customer))
 
 
@@ -88,8 +89,10 @@ def customer_erase(customer_id: int) -> ResponseReturnValue:
     session = db.session()
     name, user_id = actor()
     with _mapped_errors():
-        erased = erase.erase(session, customer_id, actor=name, user_id=user_id, region=_region())
-    session.commit()
+        erased = customer_changes.erase(
+            session, customer_id, actor=name, user_id=user_id, region=_region()
+        )
+    _commit()
     return jsonify(
         {
             "erased": {
@@ -112,8 +115,10 @@ def customer_merge(customer_id: int) -> ResponseReturnValue:
     session = db.session()
     name, user_id = actor()
     with _mapped_errors():
-        merged = merge.merge(session, customer_id, into, actor=name, user_id=user_id)
-    session.commit()
+        merged = customer_changes.merge(
+            session, customer_id, into, actor=name, user_id=user_id, region=_region()
+        )
+    _commit()
     moved = {"numbers": merged.numbers, "calls": merged.calls, "notes": merged.notes}
     return jsonify(
         {"customer": detail_json(merged.survivor), "merged": {"id": merged.merged_id, **moved}}
@@ -189,3 +194,9 @@ def _mapped_errors() -> Iterator[None]:
 
 def _region() -> str:
     return current_app.config["CALLERID_DEFAULT_REGION"]
+
+
+def _commit() -> None:
+    # Every change here is announced as customer.updated: wake this process's streams for it.
+    db.session().commit()
+    stream.wake(current_app)

@@ -15,7 +15,7 @@ from .. import numbers
 from ..models import Call, Customer, Note, PhoneNumber
 from .lookup import add_number
 
-SORTS = ("name", "last_call", "calls")
+SORTS = ("name", "last_call", "calls", "newest")
 TIMELINE_CALLS = 20
 
 # Fields a manager may set, with their longest length (the columns' sizes; the desk's limits).
@@ -30,6 +30,7 @@ TEXT_FIELDS = {
 FLAGS = {"vip": "is_vip", "do_not_greet": "do_not_greet"}
 DATES = ("birthday", "anniversary")
 TAGS_LENGTH = 400
+LABEL_LENGTH = 40
 NUMBER_LISTS = ("numbers", "add_numbers", "remove_numbers")
 # What GET answers besides the fields: sent back unchanged by a client that edits what it read.
 READ_ONLY = {"id", "created_at", "updated_at", "erased_at", "calls_count", "last_call_at"}
@@ -89,26 +90,33 @@ def search(
     of digits and phone punctuation, those with that number written in any format, or, when it
     is not a whole number, with a number containing its digits ("555 0134"). All of them when
     ``q`` is empty. Erased customers never appear. Sorted by ``sort`` (one of ``SORTS``: name
-    A-Z, latest call first, most calls first; ties by name, then id) and cut into pages numbered
-    from 1. Raises ``InvalidCustomer`` for an unknown sort."""
+    A-Z, latest call first, most calls first, newest customer first; ties by name, then id) and
+    cut into pages numbered from 1. Raises ``InvalidCustomer`` for an unknown sort."""
     if sort not in SORTS:
         raise InvalidCustomer(f"sort must be one of {', '.join(SORTS)}")
     matching = [Customer.erased_at.is_(None)]
     if q.strip():
         matching.append(_matches(q.strip(), region))
     total = session.scalar(select(func.count(Customer.id)).where(*matching)) or 0
-    if sort == "name":
-        listed = _by_name(session, matching, page, limit)
+    if sort in _BY_FIELDS:
+        listed = _by_fields(session, matching, _BY_FIELDS[sort], page, limit)
     else:
         listed = _by_calls(session, matching, sort, page, limit)
     return Found(listed, total, page, has_more=page * limit < total)
 
 
 _BY_NAME = (func.lower(Customer.name), Customer.id)
+# Sorts by the customer's own columns; the others need each customer's calls counted.
+_BY_FIELDS: dict[str, tuple[Any, ...]] = {
+    "name": _BY_NAME,
+    "newest": (Customer.created_at.desc(), Customer.id.desc()),
+}
 
 
-def _by_name(session: Session, matching: list[Any], page: int, limit: int) -> list[Listed]:
-    query = select(Customer).where(*matching).order_by(*_BY_NAME)
+def _by_fields(
+    session: Session, matching: list[Any], order: tuple[Any, ...], page: int, limit: int
+) -> list[Listed]:
+    query = select(Customer).where(*matching).order_by(*order)
     rows = list(session.scalars(_paged(query, page, limit)))
     counted = call_stats(session, [c.id for c in rows])
     return [Listed(c, *counted.get(c.id, (0, None))) for c in rows]
@@ -223,6 +231,20 @@ def notes_on(session: Session, call_ids: list[int]) -> dict[int, list[Note]]:
     return found
 
 
+def notes_about(session: Session, customer_id: int, limit: int = 50) -> list[Note]:
+    """The latest ``limit`` notes about the customer that were not written on a call, newest
+    first, authors loaded."""
+    return list(
+        session.scalars(
+            select(Note)
+            .options(selectinload(Note.author))
+            .where(Note.customer_id == customer_id, Note.call_id.is_(None))
+            .order_by(Note.id.desc())
+            .limit(limit)
+        )
+    )
+
+
 def create(session: Session, data: Mapping[str, Any], region: str = "US") -> Customer:
     """Add a customer from ``data`` (the fields of ``TEXT_FIELDS``, ``FLAGS``, ``DATES``, ``tags``
     as a list or a comma-separated text, ``numbers`` in any format). Raises ``InvalidCustomer``
@@ -267,6 +289,41 @@ def update(
     _replace_numbers(customer, wanted)
     session.flush()
     return customer
+
+
+def attach_number(
+    session: Session, customer_id: int, raw_number: str, label: str = "", region: str = "US"
+) -> PhoneNumber:
+    """Give the customer ``raw_number`` (any format, national ones read in ``region``) labelled
+    ``label`` ("mobile", "home"). A number they already have keeps its row and takes the label
+    when one is given. Raises ``UnknownCustomer``, ``ErasedCustomer``, ``numbers.InvalidNumber``
+    and ``InvalidCustomer`` (a label over ``LABEL_LENGTH``), changing nothing then. The caller
+    commits."""
+    customer = get(session, customer_id)
+    number = numbers.parse(raw_number, region)
+    label = (label or "").strip()
+    if len(label) > LABEL_LENGTH:
+        raise InvalidCustomer(f"a label has at most {LABEL_LENGTH} characters")
+    row = add_number(session, customer, number, label)
+    row.label = label or row.label
+    session.flush()
+    return row
+
+
+def field_errors(data: Mapping[str, Any], region: str = "US") -> dict[str, str]:
+    """Check each field of ``data`` on its own, by the rules of ``create`` and ``update``; return
+    what is wrong with each field that does not fit (empty when all do), so that a form can say
+    it next to the field. The rule that a customer needs a name or a number is left to those
+    two."""
+    errors: dict[str, str] = {}
+    for key, value in data.items():
+        try:
+            _changes({key: value}, region)
+        except InvalidCustomer as exc:
+            errors[key] = str(exc)
+        except numbers.InvalidNumber as exc:
+            errors[key] = f"{exc.raw_number!r} is not a usable number: {exc.reason}"
+    return errors
 
 
 def _replace_numbers(customer: Customer, wanted: list[str]) -> None:

@@ -142,7 +142,13 @@ def _needles(customer: Customer, exclusive: list[str], region: str) -> list[str]
     contains too) and as people write them, and their full name."""
     needles = []
     for number in exclusive:
-        needles.append(str(phonenumbers.parse(number).national_number))
+        try:
+            parsed = phonenumbers.parse(number)
+        except phonenumbers.NumberParseException:
+            # Stored as typed, not E.164 (a legacy import; see directory.quality): as it is.
+            needles.append(number)
+            continue
+        needles.append(str(parsed.national_number))
         needles.append(numbers.display(number, region))
     if len(customer.name.strip()) >= NAME_NEEDLE_LENGTH:
         needles.append(customer.name.strip())

@@ -43,7 +43,10 @@ def test_search_pages_link_to_the_next_page(client, session, manager):
 def test_an_unknown_sort_is_a_bad_request(client, manager):
     response = client.get("/api/customers?sort=age", headers=manager)
     assert response.status_code == 400
-    assert response.get_json()["error"]["message"] == "Sort must be one of name, last_call, calls."
+    assert (
+        response.get_json()["error"]["message"]
+        == "Sort must be one of name, last_call, calls, newest."
+    )
 
 
 def test_a_created_customer_comes_back_with_numbers_in_e164(client, manager):
