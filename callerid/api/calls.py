@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
-from flask import abort, jsonify, request, url_for
+from flask import jsonify, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import login_required
 
@@ -14,6 +13,7 @@ from ..db import iso
 from ..history import calllog
 from ..models import Call
 from . import bp
+from .params import bad, limit_arg, log_filters
 
 MAX_LIMIT = 500
 
@@ -25,17 +25,16 @@ def call_log() -> ResponseReturnValue:
     try:
         page = calllog.log(
             db.session(),
-            since=_time(args.get("since"), "since"),
-            until=_time(args.get("until"), "until"),
-            customer_id=_number(args.get("customer_id"), "customer_id"),
-            line_id=_number(args.get("line_id"), "line_id"),
-            status=args.get("status") or None,
-            limit=min(_number(args.get("limit"), "limit") or 50, MAX_LIMIT),
+            **log_filters(args),
+            limit=limit_arg(args.get("limit"), 50, MAX_LIMIT),
             cursor=args.get("cursor") or None,
         )
     except calllog.BadCursor:
-        abort(400, description="cursor is not one this API handed out.")
-    body: dict[str, Any] = {"calls": [call_json(call) for call in page.calls], "next": None}
+        bad("cursor is not one this API handed out.")
+    body: dict[str, Any] = {
+        "calls": [call_json(call, page.callers.get(call.id)) for call in page.calls],
+        "next": None,
+    }
     if page.next_cursor:
         query = {**args.to_dict(), "cursor": page.next_cursor}
         body["next"] = url_for("api.call_log", **query)
@@ -43,7 +42,9 @@ def call_log() -> ResponseReturnValue:
     return jsonify(body)
 
 
-def call_json(call: Call) -> dict[str, Any]:
+def call_json(call: Call, caller: str | None = None) -> dict[str, Any]:
+    """A call as the API and its CSV show it; ``caller`` is new, returning or unknown
+    (``history.calllog.CALLERS``), from the call log page it came with."""
     customer = call.customer
     return {
         "call_sid": call.call_sid,
@@ -55,6 +56,7 @@ def call_json(call: Call) -> dict[str, Any]:
         "is_missed": call.is_missed,
         "customer": {"id": customer.id, "name": customer.name} if customer else None,
         "matched_by": call.matched_by,
+        "caller": caller,
         "answered_by": call.answered_by,
         "outcome": call.outcome,
         "duration": call.duration,
@@ -62,21 +64,3 @@ def call_json(call: Call) -> dict[str, Any]:
         "answered_at": iso(call.answered_at),
         "ended_at": iso(call.ended_at),
     }
-
-
-def _time(raw: str | None, name: str) -> datetime | None:
-    if not raw:
-        return None
-    try:
-        moment = datetime.fromisoformat(raw.replace("Z", "+00:00"))
-    except ValueError:
-        abort(400, description=f"{name} must be an ISO 8601 date or time, e.g. 2026-11-20.")
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
-def _number(raw: str | None, name: str) -> int | None:
-    if not raw:
-        return None
-    if not raw.isdigit():
-        abort(400, description=f"{name} must be a whole number.")
-    return int(raw)

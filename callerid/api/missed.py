@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from flask import abort, current_app, jsonify, request
@@ -12,19 +12,25 @@ from flask_login import current_user, login_required
 from .. import db, numbers
 from ..db import iso, utcnow
 from ..history import missed
+from ..history.retention import ANONYMISED
+from ..models import Call
 from . import bp
 from .params import limit_arg, time_arg
 
 DEFAULT_DAYS = 30
 MAX_GROUPS = 500
-_NO_NUMBER = {numbers.WITHHELD: "Number withheld", numbers.INVALID: "Unrecognised number"}
+_NO_NUMBER = {
+    numbers.WITHHELD: "Number withheld",
+    numbers.INVALID: "Unrecognised number",
+    ANONYMISED: "Anonymised",
+}
 
 
 @bp.get("/missed")
 @login_required
 def missed_list() -> ResponseReturnValue:
     """Open missed calls of the last ``DEFAULT_DAYS`` days (or ``since``), grouped per caller."""
-    since = time_arg(request.args.get("since"), "since") or utcnow() - timedelta(days=DEFAULT_DAYS)
+    since = time_arg(request.args.get("since"), "since") or open_since()
     groups = missed.open_groups(
         db.session(), since=since, limit=limit_arg(request.args.get("limit"), 100, MAX_GROUPS)
     )
@@ -32,12 +38,27 @@ def missed_list() -> ResponseReturnValue:
     return jsonify({"since": iso(since), "groups": [_group_json(g, region) for g in groups]})
 
 
+@bp.get("/missed/count")
+@login_required
+def missed_count() -> ResponseReturnValue:
+    """How many missed calls of the last ``DEFAULT_DAYS`` days wait to be called back: what the
+    navigation shows, refetched by the board when a call ends missed or is called back."""
+    response = jsonify({"open": missed.open_count(db.session(), since=open_since())})
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def open_since() -> datetime:
+    """Where the missed-calls list and its count start by default."""
+    return utcnow() - timedelta(days=DEFAULT_DAYS)
+
+
 @bp.post("/missed/<call_sid>/called-back")
 @login_required
 def called_back(call_sid: str) -> ResponseReturnValue:
     session = db.session()
     try:
-        done = missed.mark_called_back(session, call_sid, current_user.name)
+        done = missed.call_back(session, call_sid, current_user.name)
     except missed.UnknownCall:
         abort(404, description=f"No call {call_sid}.")
     except missed.NotMissed:
@@ -57,10 +78,7 @@ def _group_json(group: missed.Group, region: str) -> dict[str, Any]:
     call = group.last_call
     customer = call.customer
     number = call.from_number
-    if number:
-        display = numbers.display(number, region)
-    else:
-        display = _NO_NUMBER.get(call.caller_kind, call.raw_from)
+    display = caller_display(call, region)
     return {
         "caller": group.caller,
         "caller_kind": call.caller_kind,
@@ -72,3 +90,10 @@ def _group_json(group: missed.Group, region: str) -> dict[str, Any]:
         "last_missed_at": iso(group.last_missed_at),
         "call_sid": call.call_sid,
     }
+
+
+def caller_display(call: Call, region: str) -> str:
+    """The caller's number as people write it, or why there is none."""
+    if call.from_number:
+        return numbers.display(call.from_number, region)
+    return _NO_NUMBER.get(call.caller_kind, call.raw_from)

@@ -10,6 +10,8 @@ from flask import abort, request
 from flask_login import current_user
 from werkzeug.datastructures import MultiDict
 
+from ..history import calllog
+
 
 def time_arg(raw: str | None, name: str, zone: tzinfo = UTC) -> datetime | None:
     """An ISO 8601 date or time; without an offset it is read in ``zone`` (a date is midnight)."""
@@ -42,15 +44,49 @@ def zone_arg(raw: str | None) -> ZoneInfo:
         bad(f"tz must be an IANA time zone such as Europe/Berlin, not {raw!r}.")
 
 
+# The query parameters of the call log (GET /api/calls, its CSV and the call log page all take
+# these), in the order the audit trail writes them.
+LOG_FILTERS = (
+    "since",
+    "until",
+    "customer_id",
+    "line_id",
+    "status",
+    "caller",
+    "outcome",
+    "answered_by",
+    "tz",
+)
+
+
 def log_filters(args: MultiDict[str, str]) -> dict[str, Any]:
-    """The call log's filters (``history.calllog.log``), as GET /api/calls reads them."""
+    """The call log's filters (``history.calllog.log``), read the same way by GET /api/calls,
+    GET /api/calls.csv and the call log page. ``since`` and ``until`` without an offset are read
+    in ``tz`` (an IANA zone, default UTC); a date is that day's midnight, ``until`` excluded."""
+    zone = zone_arg(args.get("tz"))
+    since = time_arg(args.get("since"), "since", zone)
+    until = time_arg(args.get("until"), "until", zone)
+    if since and until and since >= until:
+        bad("since must come before until.")
     return {
-        "since": time_arg(args.get("since"), "since"),
-        "until": time_arg(args.get("until"), "until"),
+        "since": since,
+        "until": until,
         "customer_id": int_arg(args.get("customer_id"), "customer_id"),
         "line_id": int_arg(args.get("line_id"), "line_id"),
-        "status": args.get("status") or None,
+        "status": choice_arg(args.get("status"), "status", calllog.STATUSES),
+        "caller": choice_arg(args.get("caller"), "caller", calllog.CALLERS),
+        "outcome": choice_arg(args.get("outcome"), "outcome", calllog.OUTCOME_FILTERS),
+        "answered_by": args.get("answered_by", "").strip() or None,
     }
+
+
+def choice_arg(raw: str | None, name: str, allowed: tuple[str, ...]) -> str | None:
+    """One of ``allowed``; None when not given."""
+    if not raw:
+        return None
+    if raw not in allowed:
+        bad(f"{name} must be one of {', '.join(allowed)}; {raw!r} is not.")
+    return raw
 
 
 def json_object() -> dict[str, Any]:

@@ -12,6 +12,7 @@ import {
 } from "./card.js";
 import { refreshToken, request, setToken, url } from "./http.js";
 import { addLines, isWatched, onChange } from "./lines.js";
+import { changesMissedCount, refreshMissedCount } from "./missed-count.js";
 import { sampleCard } from "./sample.js";
 import { createStream } from "./stream.js";
 
@@ -134,6 +135,8 @@ function firstShown(entry) {
 }
 
 function onEvent(kind, data) {
+  if (changesMissedCount(kind, data)) refreshMissedCount();
+  if (kind === "call.called_back") return; // no card to draw: only the count changes
   if (kind === "customer.updated") {
     for (const card of data.cards || []) upsert(card, { kind });
   } else if (kind === "call.noted") {
@@ -331,6 +334,7 @@ async function start() {
   for (const card of [...first.live].reverse()) upsert(card);
   body.dataset.ready = "true";
   stream.start(first.position);
+  refreshMissedCount(); // calls may have been missed since the page was drawn
   setInterval(() => refreshToken().catch(() => {}), TOKEN_EVERY);
   setInterval(dropStaleRinging, 30000);
 }
