@@ -39,6 +39,8 @@ def from_env(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
         "TWILIO_AUTH_TOKEN": env.get("TWILIO_AUTH_TOKEN") or None,
         # Region assumed for numbers written without a country code.
         "CALLERID_DEFAULT_REGION": (env.get("CALLERID_DEFAULT_REGION") or "US").upper(),
+        # The business's IANA time zone: the manager pages count days and hours in it.
+        "CALLERID_TIMEZONE": env.get("CALLERID_TIMEZONE") or "UTC",
         # Where incoming calls are dialed: E.164 number, sip: URI or client: identity.
         "CALLERID_FORWARD_TO": env.get("CALLERID_FORWARD_TO") or None,
         # External base URL (https://desk.example.com): Twilio signs the URL it called.
@@ -56,9 +58,14 @@ def from_env(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
         "CALLERID_VOICEMAIL": _flag(env.get("CALLERID_VOICEMAIL"), False),
         # Upper bound for one database step on the webhook path; the call connects regardless.
         "CALLERID_DB_TIMEOUT": _float(env.get("CALLERID_DB_TIMEOUT"), 1.0),
+        # Database connections each process keeps, and how many more it may open in a burst;
+        # PostgreSQL needs max_connections >= processes x (both + 1): see docs/deployment.md.
+        "CALLERID_DB_POOL_SIZE": _int(env.get("CALLERID_DB_POOL_SIZE"), 10),
+        "CALLERID_DB_MAX_OVERFLOW": _int(env.get("CALLERID_DB_MAX_OVERFLOW"), 10),
         # Seconds between heartbeat comments on /events; proxies close idle streams at ~60 s.
         "CALLERID_HEARTBEAT": _float(env.get("CALLERID_HEARTBEAT"), 15.0),
-        # How often each process looks for new events in the database (seconds).
+        # How often each process looks for new events in the database (seconds). On PostgreSQL
+        # LISTEN/NOTIFY wakes it at once and this only applies while that connection is down.
         "CALLERID_EVENT_POLL": _float(env.get("CALLERID_EVENT_POLL"), 0.05),
         # Events older than this many days are pruned; screens only replay recent ones.
         "CALLERID_EVENT_RETENTION_DAYS": _int(env.get("CALLERID_EVENT_RETENTION_DAYS"), 7),

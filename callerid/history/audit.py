@@ -47,19 +47,34 @@ class Page:
 
 
 def entries(
-    session: Session, *, limit: int = 50, cursor: str | None = None, action: str | None = None
+    session: Session,
+    *,
+    limit: int = 50,
+    cursor: str | None = None,
+    action: str | None = None,
+    actor: str | None = None,
 ) -> Page:
-    """The trail, newest first (by id, which grows with every entry), optionally one ``action``.
-    Keyset pagination: the cursor is the id of the last entry of the previous page, so entries
-    written meanwhile never repeat a row. Raises ``BadCursor``."""
+    """The trail, newest first (by id, which grows with every entry), optionally one ``action``
+    and one ``actor``. Keyset pagination: the cursor is the id of the last entry of the previous
+    page, so entries written meanwhile never repeat a row. Raises ``BadCursor``."""
     query = select(AuditEntry).order_by(AuditEntry.id.desc()).limit(limit + 1)
     if action:
         query = query.where(AuditEntry.action == action)
+    if actor:
+        query = query.where(AuditEntry.actor == actor)
     if cursor:
-        if not cursor.isdigit():
+        # Longer than any id: PostgreSQL would refuse to compare it with an integer column.
+        if not cursor.isdigit() or len(cursor) > 18:
             raise BadCursor(cursor)
         query = query.where(AuditEntry.id < int(cursor))
     rows = list(session.scalars(query))
     more = len(rows) > limit
     rows = rows[:limit]
     return Page(rows, str(rows[-1].id) if more and rows else None)
+
+
+def filter_choices(session: Session) -> tuple[list[str], list[str]]:
+    """The actions and the actors the trail holds, each sorted, to offer as filters."""
+    actions = session.scalars(select(AuditEntry.action).distinct().order_by(AuditEntry.action))
+    actors = session.scalars(select(AuditEntry.actor).distinct().order_by(AuditEntry.actor))
+    return list(actions), [name for name in actors if name]
