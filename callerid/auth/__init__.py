@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import functools
+import logging
 from collections.abc import Callable
 from typing import Any
 
-from flask import Flask, abort, redirect, request, url_for
+from flask import Flask, abort, current_app, redirect, request, url_for
 from flask_login import LoginManager, current_user, login_required
+from sqlalchemy.exc import SQLAlchemyError
 
 from .. import db
 from . import tokens
@@ -62,7 +64,23 @@ def _load_user_from_token(req: Any) -> Any:
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         return None
-    return tokens.user_for(db.session(), token.strip())
+    row = tokens.live_token(db.session(), token.strip())
+    if row is None:
+        return None
+    if tokens.is_due_for_use_mark(row):
+        _mark_used(row.id)
+    return row.user
+
+
+def _mark_used(token_id: int) -> None:
+    # Its own short transaction: GET requests never commit theirs, and "last used" is a
+    # courtesy for the users page that must never fail the request it describes.
+    try:
+        with db.new_session(current_app) as session:
+            tokens.mark_used(session, token_id)
+            session.commit()
+    except SQLAlchemyError:
+        logging.getLogger(__name__).warning("could not note that token %s was used", token_id)
 
 
 def _unauthorized() -> Any:

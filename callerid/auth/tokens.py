@@ -4,32 +4,86 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from ..db import utcnow
+from ..history import audit
 from ..models import ApiToken, User
 
 PREFIX = "cid_"
+# How stale "last used" may get: at most one write per token per interval, so a busy script's
+# requests do not each take SQLite's write lock.
+USE_GRANULARITY = timedelta(minutes=1)
 
 
-def issue(session: Session, user: User) -> str:
-    """Create a token for ``user`` and return it in clear; only its digest is kept."""
+class UnknownToken(LookupError):
+    pass
+
+
+def issue(session: Session, user: User, *, by: User | None = None) -> str:
+    """Create a token for ``user`` and return it in clear; only its digest is kept. When ``by``
+    is given (the users page) the audit trail records who made it."""
     token = PREFIX + secrets.token_urlsafe(32)
-    session.add(ApiToken(user=user, token_hash=digest(token)))
+    row = ApiToken(user=user, token_hash=digest(token))
+    session.add(row)
     session.flush()
+    if by is not None:
+        _record(session, "token.create", row, by)
     return token
 
 
-def user_for(session: Session, token: str) -> User | None:
-    """The active user a live token belongs to, or None."""
+def live_token(session: Session, token: str) -> ApiToken | None:
+    """The unrevoked token row for ``token`` if its user is active, else None."""
     row = session.scalar(
         select(ApiToken).where(ApiToken.token_hash == digest(token), ApiToken.revoked_at.is_(None))
     )
     if row is None or not row.user.is_active:
         return None
-    return row.user
+    return row
+
+
+def user_for(session: Session, token: str) -> User | None:
+    """The active user a live token belongs to, or None."""
+    row = live_token(session, token)
+    return row.user if row is not None else None
+
+
+def is_due_for_use_mark(row: ApiToken) -> bool:
+    """Whether ``row.last_used_at`` is older than ``USE_GRANULARITY`` (or unset)."""
+    return row.last_used_at is None or row.last_used_at < utcnow() - USE_GRANULARITY
+
+
+def mark_used(session: Session, token_id: int) -> None:
+    """Set the token's ``last_used_at`` to now. The caller commits."""
+    session.execute(update(ApiToken).where(ApiToken.id == token_id).values(last_used_at=utcnow()))
+
+
+def of_user(session: Session, user: User) -> list[ApiToken]:
+    """Every token ``user`` ever had, live ones first, newest first."""
+    return list(
+        session.scalars(
+            select(ApiToken)
+            .where(ApiToken.user_id == user.id)
+            .order_by(ApiToken.revoked_at.is_not(None), ApiToken.id.desc())
+        )
+    )
+
+
+def revoke(session: Session, user: User, token_id: int, *, by: User) -> ApiToken:
+    """Revoke one of ``user``'s tokens (already revoked: unchanged) and record it. Raises
+    ``UnknownToken`` when ``user`` has no such token."""
+    row = session.scalar(
+        select(ApiToken).where(ApiToken.id == token_id, ApiToken.user_id == user.id)
+    )
+    if row is None:
+        raise UnknownToken(f"user {user.id} has no token {token_id}")
+    if row.revoked_at is None:
+        row.revoked_at = utcnow()
+        _record(session, "token.revoke", row, by)
+    return row
 
 
 def revoke_all(session: Session, user: User) -> int:
@@ -44,3 +98,14 @@ def revoke_all(session: Session, user: User) -> int:
 
 def digest(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def _record(session: Session, action: str, row: ApiToken, by: User) -> None:
+    audit.record(
+        session,
+        action,
+        f"user {row.user.id} ({row.user.name})",
+        actor=by.name,
+        user_id=by.id,
+        detail=f"token {row.id}",
+    )

@@ -3,18 +3,24 @@
 from __future__ import annotations
 
 import functools
+import secrets
+from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..db import utcnow
-from ..models import User
+from ..history import audit
+from ..models import ApiToken, User
 
 ROLES = ("staff", "manager")
 MAX_FAILURES = 5
 LOCK_FOR = timedelta(minutes=5)
+MIN_PASSWORD = 8
+# Generated passwords avoid letters and digits that look alike (0/o, 1/l/i) when read aloud.
+_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"
 
 
 @functools.cache
@@ -26,6 +32,18 @@ def _dummy_hash() -> str:
 
 class UserExists(ValueError):
     pass
+
+
+class WeakPassword(ValueError):
+    """A password the login rules refuse; the message says which rule."""
+
+
+class UnknownUser(LookupError):
+    pass
+
+
+class Refused(ValueError):
+    """A change that would lock people out: deactivating yourself or the last active manager."""
 
 
 class Locked(Exception):
@@ -43,8 +61,9 @@ def create_user(session: Session, name: str, role: str, password: str) -> User:
         raise ValueError(f"role must be one of {', '.join(ROLES)}")
     if not name:
         raise ValueError("a user needs a name")
-    if len(password) < 8:
-        raise ValueError("a password needs at least 8 characters")
+    if len(name) > 80:
+        raise ValueError("a name has at most 80 characters")
+    check_strength(password)
     if session.scalar(select(User).where(User.name == name)) is not None:
         raise UserExists(f"a user named {name!r} already exists")
     user = User(name=name, role=role)
@@ -52,6 +71,21 @@ def create_user(session: Session, name: str, role: str, password: str) -> User:
     session.add(user)
     session.flush()
     return user
+
+
+def check_strength(password: str) -> None:
+    """Raise ``WeakPassword`` unless ``password`` follows the rules every password follows (the
+    CLI's and the users page's alike): at least ``MIN_PASSWORD`` characters, not only spaces."""
+    if len(password) < MIN_PASSWORD:
+        raise WeakPassword(f"a password needs at least {MIN_PASSWORD} characters")
+    if not password.strip():
+        raise WeakPassword("a password cannot be only spaces")
+
+
+def generate_password() -> str:
+    """A new random password, about 79 bits strong, easy to read out: ``k7mp-x3qa-9fzt-hw2e``."""
+    chars = "".join(secrets.choice(_ALPHABET) for _ in range(16))
+    return "-".join(chars[i : i + 4] for i in range(0, 16, 4))
 
 
 def set_password(user: User, password: str) -> None:
@@ -82,4 +116,101 @@ def authenticate(session: Session, name: str, password: str) -> User | None:
         return None
     user.failed_logins = 0
     user.locked_until = None
+    user.last_login_at = now
     return user
+
+
+# The users page: every change is checked here and written to the audit trail -----------------
+
+
+@dataclass(frozen=True, slots=True)
+class Listed:
+    user: User
+    live_tokens: int
+
+    @property
+    def is_locked(self) -> bool:
+        until = self.user.locked_until
+        return until is not None and until > utcnow()
+
+
+def listing(session: Session) -> list[Listed]:
+    """Every user, managers first then by name, with how many unrevoked API tokens they hold."""
+    live = (
+        select(ApiToken.user_id, func.count().label("live"))
+        .where(ApiToken.revoked_at.is_(None))
+        .group_by(ApiToken.user_id)
+        .subquery()
+    )
+    rows = session.execute(
+        select(User, func.coalesce(live.c.live, 0))
+        .outerjoin(live, live.c.user_id == User.id)
+        .order_by(case((User.role == "manager", 0), else_=1), func.lower(User.name), User.id)
+    ).all()
+    return [Listed(user, count) for user, count in rows]
+
+
+def get(session: Session, user_id: int) -> User:
+    """The user with this id; raises ``UnknownUser``."""
+    user = session.get(User, user_id)
+    if user is None:
+        raise UnknownUser(f"no user {user_id}")
+    return user
+
+
+def add(session: Session, name: str, role: str, password: str, *, by: User) -> User:
+    """``create_user`` from the users page, recorded as done by ``by``. Same errors."""
+    user = create_user(session, name, role, password)
+    _record(session, "user.create", user, by, f"role {role}")
+    return user
+
+
+def reset_password(session: Session, user: User, password: str, *, by: User) -> None:
+    """Give ``user`` a new password and lift any lock-out; raises ``WeakPassword``."""
+    check_strength(password)
+    set_password(user, password)
+    _record(session, "user.password_reset", user, by)
+
+
+def deactivate(session: Session, user: User, *, by: User) -> None:
+    """Stop ``user`` logging in; their sessions and tokens stop working at their next request.
+    Raises ``Refused`` for oneself and for the last active manager."""
+    if user.id == by.id:
+        raise Refused("You cannot deactivate yourself: ask another manager.")
+    if user.is_manager and user.is_active and not _active_manager_ids(session) - {user.id}:
+        raise Refused(f"{user.name} is the last active manager: make another manager first.")
+    if user.is_active:
+        user.is_active = False
+        _record(session, "user.deactivate", user, by)
+
+
+def reactivate(session: Session, user: User, *, by: User) -> None:
+    """Let ``user`` log in again (their unrevoked tokens work again too)."""
+    if not user.is_active:
+        user.is_active = True
+        user.failed_logins = 0
+        user.locked_until = None
+        _record(session, "user.reactivate", user, by)
+
+
+def _active_manager_ids(session: Session) -> set[int]:
+    # FOR UPDATE on PostgreSQL: two managers deactivating each other at once take turns, and the
+    # second then sees the first change, so one manager always stays. (SQLite has one writer.)
+    return set(
+        session.scalars(
+            select(User.id)
+            .where(User.role == "manager", User.is_active.is_(True))
+            .with_for_update()
+        )
+    )
+
+
+def _record(session: Session, action: str, user: User, by: User, detail: str = "") -> None:
+    audit.record(
+        session,
+        action,
+        f"user {user.id} ({user.name})",
+        actor=by.name,
+        user_id=by.id,
+        detail=detail,
+    )

@@ -224,9 +224,11 @@ def fill(session: Session, *, now: datetime, note_authors: Sequence[User] = ()) 
     session.add_all(calls)
     session.flush()
     session.add_all(_call_notes(rng, calls, customers[0], note_authors))
+    untidy = _untidy(customers)
+    session.add_all(untidy)
     session.flush()
     star = max(customers, key=lambda c: _richness(c, calls, today))
-    return Summary(len(customers), len(calls), star, occasion(star, today), lines)
+    return Summary(len(customers) + len(untidy), len(calls), star, occasion(star, today), lines)
 
 
 def _line(session: Session, number: str, label: str) -> Line:
@@ -417,6 +419,22 @@ def _call_notes(
         author = rng.choice(authors) if authors else None
         notes.append(Note(call_id=call.id, customer_id=call.customer_id, body=body, author=author))
     return notes
+
+
+def _untidy(customers: list[Customer]) -> list[Customer]:
+    """What years of imports leave behind, for the data-quality page: two customers entered
+    twice under another spelling, and numbers stored as typed instead of in E.164. Added last,
+    without calls, so the rest of the demo stays as it was."""
+    by_name = {customer.name: customer for customer in customers}
+    by_name["Marcus Bell"].numbers.append(PhoneNumber(number="(503) 555-0172", label="work"))
+    tomas = Customer(name="tomas herrera", notes="From the old booking book.")
+    tomas.numbers = [
+        PhoneNumber(number="+16465550111", label="mobile"),
+        PhoneNumber(number="555-0199", label="home"),
+    ]
+    charlotte = Customer(name="C. Davies")
+    charlotte.numbers = [PhoneNumber(number="+447912345678")]
+    return [tomas, charlotte]
 
 
 def _richness(customer: Customer, calls: list[Call], today: date) -> tuple[int, int]:

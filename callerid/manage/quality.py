@@ -1,5 +1,128 @@
-"""Manager pages: quality (views register on manage.bp)."""
+"""GET /quality (managers): likely duplicate customers, shared household numbers and stored
+numbers that are not E.164, each with a one-click fix (a CSRF-checked POST, then back here)."""
 
 from __future__ import annotations
 
-from . import bp  # noqa: F401
+from collections.abc import Callable
+
+from flask import current_app, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_login import current_user
+from phonenumbers import NumberParseException
+
+from .. import db, numbers
+from ..auth import manager_required
+from ..directory import quality
+from ..directory.customers import ErasedCustomer, UnknownCustomer
+from ..models import Customer
+from . import bp
+
+
+@bp.get("/quality", endpoint="quality")
+@manager_required
+def quality_page() -> ResponseReturnValue:
+    found = quality.report(db.session(), _region())
+    return render_template(
+        "manage/quality.html",
+        found=found,
+        shown=_shown,
+        customer_url=_customer_link(),
+        region=_region(),
+    )
+
+
+@bp.post("/quality/merge", endpoint="quality_merge")
+@manager_required
+def quality_merge() -> ResponseReturnValue:
+    into = _int(request.form.get("into"))
+    others = [_int(raw) for raw in request.form.getlist("merge")]
+    session = db.session()
+    try:
+        merged = quality.merge_duplicates(
+            session, request.form.get("number", ""), into, others, **_actor()
+        )
+    except (quality.Stale, UnknownCustomer, ErasedCustomer):
+        return _stale()
+    session.commit()
+    survivor = session.get(Customer, into)
+    records = "record" if merged == 1 else "records"
+    flash(f"Merged {merged} {records} into {survivor.name or 'the kept record'}.", "success")
+    return redirect(url_for("manage.quality"))
+
+
+@bp.post("/quality/household", endpoint="quality_household")
+@manager_required
+def quality_household() -> ResponseReturnValue:
+    number = request.form.get("number", "")
+    session = db.session()
+    try:
+        owners = quality.mark_household(session, number, **_actor())
+    except quality.Stale:
+        return _stale()
+    session.commit()
+    flash(f"{_shown(number)} is marked as a household of {owners}.", "success")
+    return redirect(url_for("manage.quality"))
+
+
+@bp.post("/quality/remove", endpoint="quality_remove")
+@manager_required
+def quality_remove() -> ResponseReturnValue:
+    session = db.session()
+    try:
+        row = quality.remove_number(session, _int(request.form.get("phone_id")), **_actor())
+    except quality.Stale:
+        return _stale()
+    session.commit()
+    flash(f"Removed {_shown(row.number)} from {row.customer.name or 'the customer'}.", "success")
+    return redirect(url_for("manage.quality"))
+
+
+@bp.post("/quality/normalise", endpoint="quality_normalise")
+@manager_required
+def quality_normalise() -> ResponseReturnValue:
+    session = db.session()
+    try:
+        number = quality.normalise_number(
+            session, _int(request.form.get("phone_id")), _region(), **_actor()
+        )
+    except quality.Stale:
+        return _stale()
+    except numbers.InvalidNumber as error:
+        session.rollback()
+        flash(f"{error.raw_number} cannot be read: {error.reason}. Remove it instead.", "error")
+        return redirect(url_for("manage.quality"))
+    session.commit()
+    flash(f"Stored as {number}: it now finds its customer when they call.", "success")
+    return redirect(url_for("manage.quality"))
+
+
+def _shown(number: str) -> str:
+    """A stored number as people write it; unreadable ones exactly as stored."""
+    try:
+        return numbers.display(number, _region())
+    except NumberParseException:
+        return number
+
+
+def _customer_link() -> Callable[[int], str] | None:
+    if "manage.customers_show" not in current_app.view_functions:
+        return None
+    return lambda customer_id: url_for("manage.customers_show", customer_id=customer_id)
+
+
+def _region() -> str:
+    return current_app.config.get("CALLERID_DEFAULT_REGION") or "US"
+
+
+def _actor() -> dict[str, object]:
+    return {"actor": current_user.name, "user_id": current_user.id}
+
+
+def _int(raw: str | None) -> int:
+    return int(raw) if raw and raw.isdigit() else 0
+
+
+def _stale() -> ResponseReturnValue:
+    db.session().rollback()
+    flash("That was already changed, perhaps on another screen. Here is the list as it is now.")
+    return redirect(url_for("manage.quality"))

@@ -1,5 +1,150 @@
-"""Manager pages: users (views register on manage.bp)."""
+"""GET /users (managers): who can log in; add people, reset passwords, deactivate, API tokens.
+
+Changes are POST forms (CSRF-checked) answered with a redirect and a flash message, except the
+three that reveal a secret (a generated password, a new token): those answer with a page shown
+once and never cached, so the secret never rides in a cookie or a URL."""
 
 from __future__ import annotations
 
-from . import bp  # noqa: F401
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_login import current_user
+
+from .. import db
+from ..auth import manager_required, tokens, users
+from ..db import utcnow
+from ..models import User
+from . import bp
+
+
+@bp.get("/users", endpoint="users")
+@manager_required
+def users_page() -> ResponseReturnValue:
+    return render_template("manage/users/index.html", listed=users.listing(db.session()))
+
+
+@bp.post("/users", endpoint="users_create")
+@manager_required
+def users_create() -> ResponseReturnValue:
+    name = request.form.get("name", "").strip()
+    role = request.form.get("role", "staff")
+    typed = request.form.get("password", "")
+    password = typed or users.generate_password()
+    session = db.session()
+    try:
+        user = users.add(session, name, role, password, by=current_user)
+    except (users.UserExists, ValueError) as error:
+        session.rollback()
+        flash(_sentence(str(error)), "error")
+        return redirect(url_for("manage.users"))
+    session.commit()
+    if typed:
+        flash(f"Added {user.name} ({user.role}) with the password you typed.", "success")
+        return redirect(url_for("manage.users_show", user_id=user.id))
+    return _secret(user, "password", password, f"Added {user.name} ({user.role})")
+
+
+@bp.get("/users/<int:user_id>", endpoint="users_show")
+@manager_required
+def users_show(user_id: int) -> ResponseReturnValue:
+    session = db.session()
+    user = _user(user_id)
+    return render_template(
+        "manage/users/show.html",
+        user=user,
+        user_tokens=tokens.of_user(session, user),
+        is_self=user.id == current_user.id,
+        now=utcnow(),
+    )
+
+
+@bp.post("/users/<int:user_id>/password", endpoint="users_password")
+@manager_required
+def users_password(user_id: int) -> ResponseReturnValue:
+    user = _user(user_id)
+    typed = request.form.get("password", "")
+    if request.form.get("mode") == "typed" and not typed:
+        flash("Type the new password, or choose to generate one.", "error")
+        return redirect(url_for("manage.users_show", user_id=user.id))
+    password = typed or users.generate_password()
+    session = db.session()
+    try:
+        users.reset_password(session, user, password, by=current_user)
+    except users.WeakPassword as error:
+        session.rollback()
+        flash(_sentence(str(error)), "error")
+        return redirect(url_for("manage.users_show", user_id=user.id))
+    session.commit()
+    if typed:
+        flash(f"{user.name}'s password is changed; any lock-out is lifted.", "success")
+        return redirect(url_for("manage.users_show", user_id=user.id))
+    return _secret(user, "password", password, f"{user.name}'s password is reset")
+
+
+@bp.post("/users/<int:user_id>/deactivate", endpoint="users_deactivate")
+@manager_required
+def users_deactivate(user_id: int) -> ResponseReturnValue:
+    user = _user(user_id)
+    session = db.session()
+    try:
+        users.deactivate(session, user, by=current_user)
+    except users.Refused as error:
+        session.rollback()
+        flash(str(error), "error")
+        return redirect(url_for("manage.users_show", user_id=user.id))
+    session.commit()
+    flash(f"{user.name} is deactivated: they are logged out and their tokens stop.", "success")
+    return redirect(url_for("manage.users_show", user_id=user.id))
+
+
+@bp.post("/users/<int:user_id>/reactivate", endpoint="users_reactivate")
+@manager_required
+def users_reactivate(user_id: int) -> ResponseReturnValue:
+    user = _user(user_id)
+    session = db.session()
+    users.reactivate(session, user, by=current_user)
+    session.commit()
+    flash(f"{user.name} can log in again.", "success")
+    return redirect(url_for("manage.users_show", user_id=user.id))
+
+
+@bp.post("/users/<int:user_id>/tokens", endpoint="users_token_create")
+@manager_required
+def users_token_create(user_id: int) -> ResponseReturnValue:
+    user = _user(user_id)
+    session = db.session()
+    token = tokens.issue(session, user, by=current_user)
+    session.commit()
+    return _secret(user, "token", token, f"A new API token for {user.name}")
+
+
+@bp.post("/users/<int:user_id>/tokens/<int:token_id>/revoke", endpoint="users_token_revoke")
+@manager_required
+def users_token_revoke(user_id: int, token_id: int) -> ResponseReturnValue:
+    user = _user(user_id)
+    session = db.session()
+    try:
+        tokens.revoke(session, user, token_id, by=current_user)
+    except tokens.UnknownToken:
+        abort(404, description="No such token.")
+    session.commit()
+    flash(f"Token {token_id} of {user.name} is revoked: it no longer works.", "success")
+    return redirect(url_for("manage.users_show", user_id=user.id))
+
+
+def _user(user_id: int) -> User:
+    try:
+        return users.get(db.session(), user_id)
+    except users.UnknownUser:
+        abort(404, description="No such user.")
+
+
+def _secret(user: User, kind: str, secret: str, headline: str) -> ResponseReturnValue:
+    page = render_template(
+        "manage/users/secret.html", user=user, kind=kind, secret=secret, headline=headline
+    )
+    return page, 200, {"Cache-Control": "no-store"}
+
+
+def _sentence(message: str) -> str:
+    return message[:1].upper() + message[1:] + ("" if message.endswith(".") else ".")
