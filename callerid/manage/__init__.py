@@ -5,9 +5,11 @@ page, everything else here is for managers (``auth.manager_required``)."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any, NamedTuple
+from zoneinfo import ZoneInfo
 
-from flask import Blueprint, Flask, abort, request, url_for
+from flask import Blueprint, Flask, abort, current_app, request, url_for
 from flask_login import current_user
 
 bp = Blueprint("manage", __name__)
@@ -46,8 +48,6 @@ def nav_links() -> list[dict[str, Any]]:
     """The links the current user may follow, with ``current`` set on the page being shown."""
     if not current_user.is_authenticated:
         return []
-    from flask import current_app
-
     views = current_app.view_functions
     return [
         {
@@ -55,10 +55,37 @@ def nav_links() -> list[dict[str, Any]]:
             "label": link.label,
             "current": request.endpoint == link.endpoint
             or (request.endpoint or "").startswith(link.endpoint + "_"),
+            "count": _missed_count() if link.endpoint == "manage.missed" else None,
         }
         for link in NAV
         if link.endpoint in views and (current_user.is_manager or not link.managers_only)
     ]
+
+
+def _missed_count() -> int | None:
+    """Missed calls waiting to be called back, beside "Missed calls"; None if the database fails,
+    so that an error page still renders."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from .. import db
+    from ..api.missed import open_since
+    from ..history import missed
+
+    try:
+        return missed.open_count(db.session(), since=open_since())
+    except SQLAlchemyError:
+        db.session().rollback()
+        return None
+
+
+def business_time(moment: datetime) -> datetime:
+    """A time from the database (UTC) in the business's zone, ``CALLERID_TIMEZONE``; a time a
+    page already placed in a zone of the manager's choosing is left as it is."""
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        moment = moment.replace(tzinfo=UTC)
+    if moment.tzinfo is not UTC:
+        return moment
+    return moment.astimezone(ZoneInfo(current_app.config.get("CALLERID_TIMEZONE") or "UTC"))
 
 
 def init_app(app: Flask) -> None:
@@ -66,3 +93,4 @@ def init_app(app: Flask) -> None:
 
     app.register_blueprint(bp)
     app.jinja_env.globals["nav_links"] = nav_links
+    app.jinja_env.filters["business_time"] = business_time

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bench import corepath, dataset, growth, history, importer, screenpop, soak, webhook
+from bench import corepath, dataset, growth, history, importer, reconnect, screenpop, soak, webhook
 
 pytestmark = [pytest.mark.bench, pytest.mark.e2e]
 
@@ -85,6 +85,25 @@ def test_screenpop_across_two_instances_on_postgresql(workdir: Path, postgres_ok
     _assert_every_screen_got_every_call(run, 10, 5)
 
 
+def test_screenpop_with_screens_and_webhooks_on_separate_instances(
+    workdir: Path, postgres_ok: None
+) -> None:
+    args = ["--screens", "10", "--webhooks", "5", "--instances", "2", "--split-roles"]
+    found = screenpop.main([*_common(workdir, "postgresql"), *args])
+    (run,) = found["runs"]
+    assert run["split_roles"] is True
+    _assert_every_screen_got_every_call(run, 10, 5)
+
+
+def test_reconnect_storm_never_answers_a_server_error(workdir: Path, postgres_ok: None) -> None:
+    found = reconnect.main([*_common(workdir, "postgresql"), "--screens", "20", "--storms", "2"])
+    (run,) = found["runs"]
+    assert len(run["storms"]) == 2
+    for storm in run["storms"]:
+        assert set(storm["statuses"]) <= {"200", "503"}
+        assert sum(storm["statuses"].values()) == 20
+
+
 def test_growth_compares_small_and_large(workdir: Path) -> None:
     args = ["--large-customers", "1500", "--large-calls", "3000", "--lookups", "100"]
     args += ["--requests", "30", "--seconds", "0.5", "--rate", "20"]
@@ -120,7 +139,8 @@ def test_soak_loses_nothing(workdir: Path) -> None:
     assert len(run["memory"]) >= 2 and all(s["total_mib"] > 0 for s in run["memory"])
 
 
-def test_corepath_compares_the_orm_with_core(workdir: Path) -> None:
+def test_corepath_compares_the_webhook_path_with_other_spellings(workdir: Path) -> None:
     found = corepath.main([*_common(workdir), "--requests", "20"])
     (run,) = found["runs"]
-    assert all(run[key] > 0 for key in ("orm_us", "core_us", "prebuilt_us", "driver_us"))
+    keys = ("app_us", "session_us", "core_us", "prebuilt_us", "driver_us")
+    assert all(run[key] > 0 for key in keys)

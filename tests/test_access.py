@@ -1,0 +1,188 @@
+"""Every route, and who may use it: anonymous visitors, staff and managers.
+
+The table below must name every route the app serves, so a new page or endpoint cannot ship
+without someone deciding who it is for. Pages send anonymous visitors to /login and JSON answers
+401; staff get 403 from manager routes; managers pass every gate. Whether each route then does
+its job is tested next to it; here only the gate is."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from .factories import add_call, add_customer, add_user, token_for
+
+PUBLIC, TWILIO, STAFF, MANAGER = "public", "twilio", "staff", "manager"
+
+# (endpoint, method) -> who may use it
+ACCESS = {
+    ("static", "GET"): PUBLIC,
+    ("health.healthz", "GET"): PUBLIC,
+    ("health.readyz", "GET"): PUBLIC,
+    ("auth.login", "GET"): PUBLIC,
+    ("auth.login", "POST"): PUBLIC,
+    ("auth.logout", "POST"): PUBLIC,
+    ("telephony.voice", "POST"): TWILIO,
+    ("telephony.status", "POST"): TWILIO,
+    ("board.index", "GET"): STAFF,
+    ("board.live", "GET"): STAFF,
+    ("board.token", "GET"): STAFF,
+    ("board.claim", "POST"): STAFF,
+    ("board.shown", "POST"): STAFF,
+    ("board.save_caller", "POST"): STAFF,
+    ("board.edit_customer", "PATCH"): STAFF,
+    ("events.events", "GET"): STAFF,
+    ("api.caller", "GET"): STAFF,
+    ("api.call_log", "GET"): STAFF,
+    ("api.add_note", "POST"): STAFF,
+    ("api.missed_list", "GET"): STAFF,
+    ("api.missed_count", "GET"): STAFF,
+    ("api.called_back", "POST"): STAFF,
+    ("manage.missed", "GET"): STAFF,
+    ("manage.missed_called_back", "POST"): STAFF,
+    ("api.calls_csv", "GET"): MANAGER,
+    ("api.customer_list", "GET"): MANAGER,
+    ("api.customer_create", "POST"): MANAGER,
+    ("api.customer_detail", "GET"): MANAGER,
+    ("api.customer_update", "PATCH"): MANAGER,
+    ("api.customer_erase", "DELETE"): MANAGER,
+    ("api.customer_merge", "POST"): MANAGER,
+    ("api.insight_summary", "GET"): MANAGER,
+    ("api.audit_trail", "GET"): MANAGER,
+    ("manage.customers", "GET"): MANAGER,
+    ("manage.customers_new", "GET"): MANAGER,
+    ("manage.customers_create", "POST"): MANAGER,
+    ("manage.customers_show", "GET"): MANAGER,
+    ("manage.customers_edit", "GET"): MANAGER,
+    ("manage.customers_update", "POST"): MANAGER,
+    ("manage.customers_add_number", "POST"): MANAGER,
+    ("manage.customers_remove_number", "POST"): MANAGER,
+    ("manage.customers_merge", "GET"): MANAGER,
+    ("manage.customers_merge_confirm", "GET"): MANAGER,
+    ("manage.customers_merge_apply", "POST"): MANAGER,
+    ("manage.customers_erase", "GET"): MANAGER,
+    ("manage.customers_erase_apply", "POST"): MANAGER,
+    ("manage.call_log", "GET"): MANAGER,
+    ("manage.insights", "GET"): MANAGER,
+    ("manage.quality", "GET"): MANAGER,
+    ("manage.quality_household", "POST"): MANAGER,
+    ("manage.quality_merge", "POST"): MANAGER,
+    ("manage.quality_normalise", "POST"): MANAGER,
+    ("manage.quality_remove", "POST"): MANAGER,
+    ("manage.users", "GET"): MANAGER,
+    ("manage.users_create", "POST"): MANAGER,
+    ("manage.users_show", "GET"): MANAGER,
+    ("manage.users_deactivate", "POST"): MANAGER,
+    ("manage.users_reactivate", "POST"): MANAGER,
+    ("manage.users_password", "POST"): MANAGER,
+    ("manage.users_token_create", "POST"): MANAGER,
+    ("manage.users_token_revoke", "POST"): MANAGER,
+    ("manage.audit", "GET"): MANAGER,
+}
+GATED = sorted((key for key, who in ACCESS.items() if who in (STAFF, MANAGER)), key=str)
+PASSWORD = "correct horse"
+
+
+def _routes(app: Flask) -> set[tuple[str, str]]:
+    return {
+        (rule.endpoint, method)
+        for rule in app.url_map.iter_rules()
+        for method in rule.methods - {"HEAD", "OPTIONS"}
+    }
+
+
+def test_every_route_says_who_may_use_it(app):
+    served = _routes(app)
+    assert sorted(served - ACCESS.keys()) == [], "add these routes to ACCESS"
+    assert sorted(ACCESS.keys() - served) == [], "these routes are gone: drop them from ACCESS"
+
+
+@pytest.fixture
+def world(session) -> dict[str, object]:
+    """One of everything a route's URL can name."""
+    anna = add_customer(session, "Anna Moors", numbers=("+14155550134",))
+    bob = add_customer(session, "Bob Hale", numbers=("+13125550187",))
+    missed = add_call(session, anna, status="no-answer", is_missed=True)
+    clerk = add_user(session, "clerk", "staff", PASSWORD)
+    token_for(session, clerk)
+    session.commit()
+    return {
+        "customer_id": anna.id,
+        "other_id": bob.id,
+        "call_sid": missed.call_sid,
+        "raw_number": "+14155550134",
+        "user_id": clerk.id,
+        "token_id": 1,
+        "filename": "css/app.css",
+    }
+
+
+def _url(app: Flask, endpoint: str, world: dict[str, object]) -> str:
+    rule = next(rule for rule in app.url_map.iter_rules() if rule.endpoint == endpoint)
+    with app.test_request_context():
+        from flask import url_for
+
+        return url_for(endpoint, **{name: world[name] for name in rule.arguments})
+
+
+def _is_json_route(path: str) -> bool:
+    return path.startswith(("/api/", "/events", "/board/"))
+
+
+def _call(client: FlaskClient, method: str, path: str, headers: dict[str, str], token: str):
+    body = {"csrf_token": token} if token else None
+    if _is_json_route(path):
+        response = client.open(path, method=method, json={}, headers=headers)
+    else:
+        response = client.open(path, method=method, data=body, headers=headers)
+    status, location = response.status_code, response.headers.get("Location", "")
+    response.close()  # /events streams until closed
+    return status, location
+
+
+def _log_in(client: FlaskClient, name: str) -> str:
+    page = client.get("/login").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    response = client.post("/login", data={"name": name, "password": PASSWORD, "csrf_token": token})
+    assert response.status_code == 302
+    return token
+
+
+@pytest.mark.parametrize("route", GATED, ids=lambda r: f"{r[1]} {r[0]}")
+def test_anonymous_visitors_are_sent_to_log_in(app, client, world, route):
+    endpoint, method = route
+    path = _url(app, endpoint, world)
+    status, location = _call(client, method, path, {}, "")
+    if method != "GET" and not path.startswith("/api/"):
+        # A write without a session carries no CSRF token either: refused before the login check.
+        assert status == 403 or (status == 302 and location.startswith("/login"))
+    elif _is_json_route(path):
+        assert status == 401
+    else:
+        assert (status, location.split("?")[0]) == (302, "/login")
+
+
+@pytest.mark.parametrize("route", GATED, ids=lambda r: f"{r[1]} {r[0]}")
+def test_staff_pass_staff_gates_and_are_refused_manager_ones(app, client, session, world, route):
+    endpoint, method = route
+    add_user(session, "sam", "staff", PASSWORD)
+    token = _log_in(client, "sam")
+    path = _url(app, endpoint, world)
+    status, _ = _call(client, method, path, {"X-CSRFToken": token}, token)
+    if ACCESS[route] == MANAGER:
+        assert status == 403
+    else:
+        assert status not in (401, 403) and status < 500
+
+
+@pytest.mark.parametrize("route", GATED, ids=lambda r: f"{r[1]} {r[0]}")
+def test_managers_pass_every_gate(app, client, session, world, route):
+    endpoint, method = route
+    add_user(session, "maria", "manager", PASSWORD)
+    token = _log_in(client, "maria")
+    path = _url(app, endpoint, world)
+    status, _ = _call(client, method, path, {"X-CSRFToken": token}, token)
+    assert status not in (401, 403) and status < 500
