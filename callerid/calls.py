@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import Connection, bindparam, select, text
 from sqlalchemy.orm import Session
 
-from . import directory, numbers
+from . import clock, directory, numbers
 from .db import UTCDateTime, utcnow
 from .events import store as events
 from .models import Call
@@ -104,7 +104,7 @@ def ring(
         caller_kind=caller.kind,
         received_at=received_at or utcnow(),
     )
-    today = utcnow().date()
+    today = clock.today()
     card = directory.card_for_call(connection, call, customers, region, today=today, line=line)
     call_id = connection.execute(
         _INSERT_CALL,
@@ -233,7 +233,7 @@ def announce(
     """Append the event ``kind`` carrying the call's card."""
     if customers is None:
         customers = customers_of(session, call)
-    card = directory.card_for_call(session, call, customers, region, today=utcnow().date())
+    card = directory.card_for_call(session, call, customers, region, today=clock.today())
     return events.append(session, kind, card)
 
 

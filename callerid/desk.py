@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, selectinload
 
-from . import calls, directory
+from . import calls, clock, directory
 from .db import iso, utcnow
 from .events import store as events
 from .models import Call, Customer, Note, User
@@ -73,7 +73,7 @@ def board(session: Session, *, now: datetime | None = None) -> Board:
 def card(session: Session, call: Call, region: str) -> dict[str, Any]:
     """The call's card, as the events announcing it carry it (``directory.card_for_call``)."""
     customers = calls.customers_of(session, call)
-    return directory.card_for_call(session, call, customers, region, today=utcnow().date())
+    return directory.card_for_call(session, call, customers, region, today=clock.today())
 
 
 def mark_shown(session: Session, call_sid: str, at: datetime | None = None) -> None:
@@ -170,7 +170,7 @@ def customer_changed(session: Session, customer: Customer, region: str) -> int:
         for call in (*shown.live, *shown.recent)
         if call.customer_id == customer.id or (call.from_number or "") in own
     ]
-    details = directory.customer_details(session, customer, today=utcnow().date())
+    details = directory.customer_details(session, customer, today=clock.today())
     return events.append(
         session,
         "customer.updated",

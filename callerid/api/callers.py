@@ -6,8 +6,7 @@ from flask import abort, current_app, jsonify
 from flask.typing import ResponseReturnValue
 from flask_login import login_required
 
-from .. import db, directory, numbers
-from ..db import utcnow
+from .. import clock, db, directory, numbers
 from . import bp
 
 
@@ -21,5 +20,5 @@ def caller(raw_number: str) -> ResponseReturnValue:
         abort(400, description=f"{raw_number!r} is {exc.reason}.")
     session = db.session()
     customers = directory.find_by_number(session, number)
-    card = directory.caller_card(session, number, customers, region, today=utcnow().date())
+    card = directory.caller_card(session, number, customers, region, today=clock.today())
     return jsonify(card)

@@ -9,9 +9,9 @@ from typing import Any
 from flask import abort, current_app, jsonify, request, url_for
 from flask.typing import ResponseReturnValue
 
-from .. import customer_changes, db, numbers
+from .. import clock, customer_changes, db, numbers
 from ..auth import manager_required
-from ..db import iso, utcnow
+from ..db import iso
 from ..directory import customers, merge
 from ..directory.cards import occasion
 from ..events import stream
@@ -155,7 +155,7 @@ def detail_json(customer: Customer) -> dict[str, Any]:
         "preferences": customer.preferences,
         "birthday": customer.birthday.isoformat() if customer.birthday else None,
         "anniversary": customer.anniversary.isoformat() if customer.anniversary else None,
-        "occasion": occasion(customer, utcnow().date()),
+        "occasion": occasion(customer, clock.today()),
         "created_at": iso(customer.created_at),
         "updated_at": iso(customer.updated_at),
         "timeline": [

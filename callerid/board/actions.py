@@ -12,8 +12,7 @@ from flask import abort, current_app, jsonify, request
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
-from .. import calls, db, desk, directory
-from ..db import utcnow
+from .. import calls, clock, db, desk, directory
 from ..events import stream
 from ..models import Call, Customer
 from .views import bp, login_required_json
@@ -100,4 +99,4 @@ def _region() -> str:
 
 
 def _today() -> date:
-    return utcnow().date()
+    return clock.today()

@@ -14,9 +14,8 @@ from flask_login import current_user
 from phonenumbers import NumberParseException
 from werkzeug.datastructures import MultiDict
 
-from .. import customer_changes, db, numbers
+from .. import clock, customer_changes, db, numbers
 from ..auth import manager_required
-from ..db import utcnow
 from ..directory import customers as records
 from ..directory import merge
 from ..directory.cards import greeting, occasion
@@ -295,7 +294,7 @@ def _show_page(customer: Customer, cursor: str | None, **extra: Any) -> Response
         "manage/customers/show.html",
         customer=customer,
         greeting=greeting(customer),
-        occasion=occasion(customer, utcnow().date()),
+        occasion=occasion(customer, clock.today()),
         calls=calls.calls,
         call_notes=records.notes_on(session, [call.id for call in calls.calls]),
         older=calls.next_cursor,

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
 import pytest
 
 from ..factories import add_call, add_customer, add_user, token_for
@@ -63,3 +66,13 @@ def test_a_revoked_token_or_deactivated_user_is_refused(client, session):
     user.is_active = False
     session.commit()
     assert client.get("/api/calls", headers={"Authorization": f"Bearer {other}"}).status_code == 401
+
+
+@pytest.mark.parametrize("zone", ["Pacific/Kiritimati", "Pacific/Pago_Pago"])
+def test_a_birthday_turns_at_the_businesss_midnight_not_utcs(app, client, session, headers, zone):
+    # UTC+14 and UTC-11: at any hour, one of the two is on another date than UTC.
+    app.config["CALLERID_TIMEZONE"] = zone
+    local_today = datetime.now(ZoneInfo(zone)).date()
+    add_customer(session, "Anna Moors", birthday=local_today.replace(year=1980))
+    card = client.get("/api/callers/+14155550134", headers=headers).get_json()
+    assert card["customer"]["occasion"] == "Birthday today"
