@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from .. import db
 from ..auth import manager_required
+from ..directory import quality
 from ..history import audit
 from . import bp
 
@@ -29,6 +30,9 @@ ACTIONS = {
     "user.reactivate": "Reactivated a login",
     "token.create": "Issued an API token",
     "token.revoke": "Revoked an API token",
+    quality.AUDIT_HOUSEHOLD: "Marked a shared number as a household",
+    quality.AUDIT_REMOVE: "Removed a number",
+    quality.AUDIT_NORMALISE: "Normalised a number",
 }
 # Removing personal data stands out; copying it out is worth a second look.
 TONES = {audit.ERASE: "missed", audit.ANONYMISE: "missed", audit.EXPORT: "ringing"}

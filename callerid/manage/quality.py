@@ -10,11 +10,12 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from phonenumbers import NumberParseException
 
-from .. import db, numbers
+from .. import db, desk, numbers
 from ..auth import manager_required
 from ..directory import quality
 from ..directory.customers import ErasedCustomer, UnknownCustomer
-from ..models import Customer
+from ..events import stream
+from ..models import Customer, PhoneNumber
 from . import bp
 
 
@@ -43,8 +44,8 @@ def quality_merge() -> ResponseReturnValue:
         )
     except (quality.Stale, UnknownCustomer, ErasedCustomer):
         return _stale()
-    session.commit()
     survivor = session.get(Customer, into)
+    _announce(survivor)
     records = "record" if merged == 1 else "records"
     flash(f"Merged {merged} {records} into {survivor.name or 'the kept record'}.", "success")
     return redirect(url_for("manage.quality"))
@@ -72,7 +73,7 @@ def quality_remove() -> ResponseReturnValue:
         row = quality.remove_number(session, _int(request.form.get("phone_id")), **_actor())
     except quality.Stale:
         return _stale()
-    session.commit()
+    _announce(row.customer)
     flash(f"Removed {_shown(row.number)} from {row.customer.name or 'the customer'}.", "success")
     return redirect(url_for("manage.quality"))
 
@@ -81,6 +82,7 @@ def quality_remove() -> ResponseReturnValue:
 @manager_required
 def quality_normalise() -> ResponseReturnValue:
     session = db.session()
+    phone = session.get(PhoneNumber, _int(request.form.get("phone_id")))
     try:
         number = quality.normalise_number(
             session, _int(request.form.get("phone_id")), _region(), **_actor()
@@ -91,9 +93,18 @@ def quality_normalise() -> ResponseReturnValue:
         session.rollback()
         flash(f"{error.raw_number} cannot be read: {error.reason}. Remove it instead.", "error")
         return redirect(url_for("manage.quality"))
-    session.commit()
+    _announce(phone.customer if phone is not None else None)
     flash(f"Stored as {number}: it now finds its customer when they call.", "success")
     return redirect(url_for("manage.quality"))
+
+
+def _announce(customer: Customer | None) -> None:
+    """Commit, telling open screens (``customer.updated``): a card on the board may show them."""
+    session = db.session()
+    if customer is not None:
+        desk.customer_changed(session, customer, _region())
+    session.commit()
+    stream.wake(current_app)
 
 
 def _shown(number: str) -> str:

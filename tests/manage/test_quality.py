@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from callerid.models import AuditEntry, Customer, PhoneNumber
+from callerid.models import AuditEntry, Customer, Event, PhoneNumber
 
 from ..factories import add_call, add_customer
 
@@ -123,6 +124,9 @@ def test_a_number_someone_no_longer_uses_is_removed_from_them(as_manager, sessio
     assert "Removed (415) 555-0134 from Grace Okafor." in after
     owners = list(session.scalars(select(PhoneNumber.customer_id)))
     assert owners == [dan.id]
+    # Open screens hear of it: a card for that number must stop naming Grace.
+    changed = session.scalars(select(Event.data).where(Event.kind == "customer.updated")).all()
+    assert [json.loads(data)["customer_id"] for data in changed] == [grace.id]
 
 
 def test_a_legacy_number_is_normalised_and_then_finds_its_caller(as_manager, session):
@@ -137,6 +141,7 @@ def test_a_legacy_number_is_normalised_and_then_finds_its_caller(as_manager, ses
     card = as_manager.get("/api/callers/+13125550142").get_json()
     assert card["customer"]["name"] == "Legacy Larry"
     assert session.scalar(select(AuditEntry.action)) == "number.normalise"
+    assert "Normalised a number" in as_manager.get("/audit").get_data(as_text=True)
 
 
 def test_a_number_that_cannot_be_read_is_offered_for_removal(as_manager, session):
