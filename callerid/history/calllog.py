@@ -8,14 +8,14 @@ from datetime import UTC, datetime, timedelta
 from functools import cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, exists, func, not_, or_, select, text
-from sqlalchemy.orm import Session, aliased, selectinload
+from sqlalchemy import ColumnElement, and_, case, func, not_, or_, select, text
+from sqlalchemy.orm import Session, selectinload
 
 from .. import numbers
 from ..calls import RANK
 from ..desk import OUTCOMES
 from ..models import Call, Note
-from .retention import RETURNING
+from . import rollup
 
 # What ``status`` may be: a Twilio CallStatus, or one of the two words people use.
 STATUSES = ("missed", "answered", *RANK)
@@ -44,26 +44,8 @@ class Page:
     callers: dict[int, str] = field(default_factory=dict)
 
 
-@cache
-def _called_before() -> ColumnElement[bool]:
-    """``retention.had_called_before``, as two probes that each stay a range of the
-    (customer_id, received_at) index: with the OR inside one EXISTS, SQLite reads every call of
-    the customer for each row (15 ms a page for regulars on 1M calls)."""
-    earlier = aliased(Call)
-    same = earlier.customer_id == Call.customer_id
-    return or_(
-        exists().where(same, earlier.received_at < Call.received_at),
-        exists().where(same, earlier.received_at == Call.received_at, earlier.id < Call.id),
-    )
-
-
-@cache  # built once: making these expressions costs more than running them
-def _is_returning() -> ColumnElement[bool]:
-    # coalesce: a NULL matched_by must read as "not returning", also under NOT.
-    return or_(
-        and_(Call.customer_id.is_not(None), _called_before()),
-        func.coalesce(Call.matched_by, "") == RETURNING,
-    )
+# Built once: making these expressions costs more than running them.
+_is_returning = cache(rollup.came_back)
 
 
 _UNKNOWN = Call.caller_kind.in_((numbers.WITHHELD, numbers.INVALID))

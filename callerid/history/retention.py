@@ -18,16 +18,14 @@ from typing import Any
 from sqlalchemy import (
     ColumnElement,
     Select,
-    and_,
     case,
     delete,
-    exists,
     func,
     or_,
     select,
     update,
 )
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session
 
 from .. import numbers
 from ..db import iso
@@ -42,19 +40,6 @@ RETURNING = rollup.RETURNING  # "returning"
 IDENTIFIABLE = or_(
     Call.from_number.is_not(None), Call.raw_from != "", Call.customer_id.is_not(None)
 )
-
-
-def had_called_before() -> ColumnElement[bool]:
-    """True for a call linked to a customer who has an earlier linked call (ties broken by id);
-    one probe of the (customer_id, received_at) index per call."""
-    earlier = aliased(Call)
-    return exists().where(
-        earlier.customer_id == Call.customer_id,
-        or_(
-            earlier.received_at < Call.received_at,
-            and_(earlier.received_at == Call.received_at, earlier.id < Call.id),
-        ),
-    )
 
 
 def delete_notes_on(session: Session, calls: ColumnElement[bool]) -> int:
@@ -80,7 +65,7 @@ def _anonymise(session: Session, calls: ColumnElement[bool]) -> int:
     session.execute(
         update(Call)
         .where(calls, Call.customer_id.is_not(None))
-        .values(matched_by=case((had_called_before(), RETURNING), else_=None)),
+        .values(matched_by=case((rollup.called_before(), RETURNING), else_=None)),
         execution_options={"synchronize_session": False},
     )
     result = session.execute(

@@ -161,20 +161,26 @@ def _tally(condition: ColumnElement[bool]) -> ColumnElement[int]:
     return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
 
 
-def came_back() -> ColumnElement[bool]:
-    """A call from a customer who had called before: linked, with an earlier linked call (ties
-    broken by id), or anonymised with that mark (see ``history.retention``). Two probes of the
-    (customer_id, received_at) index; one with an OR inside would walk the customer's calls."""
+def called_before() -> ColumnElement[bool]:
+    """A linked call whose customer has an earlier linked call (ties broken by id). Two probes of
+    the (customer_id, received_at) index; with the OR inside one EXISTS, SQLite walks every call
+    of the customer for each row."""
     earlier = aliased(Call)
-    before = exists().where(
-        earlier.customer_id == Call.customer_id, earlier.received_at < Call.received_at
+    same = earlier.customer_id == Call.customer_id
+    return or_(
+        exists().where(same, earlier.received_at < Call.received_at),
+        exists().where(same, earlier.received_at == Call.received_at, earlier.id < Call.id),
     )
-    tied = exists().where(
-        earlier.customer_id == Call.customer_id,
-        earlier.received_at == Call.received_at,
-        earlier.id < Call.id,
+
+
+def came_back() -> ColumnElement[bool]:
+    """A call from a customer who had called before (``called_before``), or anonymised with that
+    mark (see ``history.retention``): the one meaning of "returning" in insights and the call
+    log. coalesce: a NULL ``matched_by`` reads as "not returning", also under NOT."""
+    return or_(
+        func.coalesce(Call.matched_by, "") == RETURNING,
+        and_(Call.customer_id.is_not(None), called_before()),
     )
-    return or_(Call.matched_by == RETURNING, and_(Call.customer_id.is_not(None), or_(before, tied)))
 
 
 def inbound_between(start: datetime, end: datetime) -> ColumnElement[bool]:
