@@ -82,3 +82,15 @@ def test_a_new_callers_number_is_described_from_offline_data():
     home = numbers.describe("+14155550134", "US")
     assert home["display"] == "(415) 555-0134"
     assert home["place"] == "San Francisco, CA"
+
+
+def test_a_mobile_valid_in_several_regions_does_not_blank_its_countrys_name_for_others():
+    # +44 7684 ... is valid in the UK and in the Crown Dependencies alike: the geocoder names no
+    # country for it. That must not stand as the name of the whole region for later callers.
+    numbers._COUNTRY_NAMES.clear()
+    numbers._describe.cache_clear()
+    ambiguous = numbers.describe("+447684361682", "US")
+    assert ambiguous["region"] == "GB"
+    london = numbers.describe("+442079460000", "US")
+    assert london["country"] == "United Kingdom"
+    assert london["place"] == "London"
