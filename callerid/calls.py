@@ -6,13 +6,16 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, select, text
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from . import clock, directory, numbers
-from .db import UTCDateTime, utcnow
+from . import clock, directory
+from .db import utcnow
 from .events import store as events
 from .models import Call
+from .ringing import matched_by, ring
+
+__all__ = ["matched_by"]  # still spelled calls.matched_by by its other callers
 
 # Twilio's CallStatus values by how far along a call is; a call only ever moves up this scale.
 RANK = {
@@ -35,96 +38,6 @@ class Received:
     call: Call
     is_new: bool
     event_id: int | None
-
-
-@dataclass(frozen=True, slots=True)
-class Ringing:
-    """What ``ring`` recorded: the call's id, whether it is new, the ``call.ringing`` event's id."""
-
-    call_id: int
-    is_new: bool
-    event_id: int | None
-
-
-@dataclass(frozen=True, slots=True)
-class _NewCall:
-    # What the card reads of a call that has just started ringing, without loading a model.
-    id: int
-    call_sid: str
-    from_number: str | None
-    raw_from: str
-    caller_kind: str
-    received_at: datetime
-    status: str = "ringing"
-    answered_at: datetime | None = None
-    ended_at: datetime | None = None
-    answered_by: str = ""
-    is_missed: bool = False
-    duration: int | None = None
-    outcome: str = ""
-
-
-# Written once as SQL: on the webhook path, building statements per call cost more than running
-# them (docs/benchmarks.md). A retried webhook's insert does nothing and returns no id.
-_INSERT_CALL = text(
-    "INSERT INTO calls (call_sid, from_number, raw_from, caller_kind, line_id, direction, status, "
-    "customer_id, matched_by, is_missed, answered_by, outcome, received_at, called_back_by) "
-    "VALUES (:call_sid, :from_number, :raw_from, :caller_kind, :line_id, :direction, 'ringing', "
-    ":customer_id, :matched_by, :is_missed, '', '', :received_at, '') "
-    "ON CONFLICT (call_sid) DO NOTHING RETURNING id"
-).bindparams(bindparam("received_at", type_=UTCDateTime()))
-_CALL_ID = text("SELECT id FROM calls WHERE call_sid = :call_sid")
-
-
-def ring(
-    connection: Connection,
-    call_sid: str,
-    raw_from: str,
-    raw_to: str,
-    region: str,
-    *,
-    direction: str = "inbound",
-    received_at: datetime | None = None,
-) -> Ringing:
-    """Record an incoming call and announce it (``call.ringing``) on ``connection``, in SQL
-    written once: the voice webhook's path. Same contract as ``receive``; the caller commits.
-
-    Everything is read before the first write, so the write lock (SQLite's, held until commit
-    and shared by every worker) covers two inserts and the commit, nothing more.
-    """
-    caller = numbers.normalise(raw_from, region)
-    to = numbers.normalise(raw_to, region)
-    customers = directory.owners_of(connection, caller.number) if caller.is_number else []
-    line = directory.line_of(connection, raw_to or "", to.number)
-    call = _NewCall(
-        id=0,  # not written yet, so none of the history the card reads is this call
-        call_sid=call_sid,
-        from_number=caller.number,
-        raw_from=(raw_from or "")[:100],
-        caller_kind=caller.kind,
-        received_at=received_at or utcnow(),
-    )
-    today = clock.today()
-    card = directory.card_for_call(connection, call, customers, region, today=today, line=line)
-    call_id = connection.execute(
-        _INSERT_CALL,
-        {
-            "call_sid": call_sid,
-            "from_number": call.from_number,
-            "raw_from": call.raw_from,
-            "caller_kind": call.caller_kind,
-            "line_id": line.id,
-            "direction": direction[:20],
-            "customer_id": customers[0].id if customers else None,
-            "matched_by": matched_by(customers),
-            "is_missed": False,
-            "received_at": call.received_at,
-        },
-    ).scalar()
-    if call_id is None:
-        existing = connection.execute(_CALL_ID, {"call_sid": call_sid}).scalar_one()
-        return Ringing(existing, is_new=False, event_id=None)
-    return Ringing(call_id, is_new=True, event_id=events.append(connection, "call.ringing", card))
 
 
 def receive(
@@ -245,12 +158,6 @@ def customers_of(session: Session, call: Call) -> list[Any]:
         customers.remove(call.customer)
         customers.insert(0, call.customer)
     return customers
-
-
-def matched_by(customers: list[Any]) -> str | None:
-    if not customers:
-        return None
-    return "number" if len(customers) == 1 else "shared"
 
 
 def callback(

@@ -36,7 +36,7 @@ def init_app(app: Flask) -> None:
 def is_overload(error: BaseException) -> bool:
     """Whether ``error`` says the database is busy or out of reach, rather than a bug: pool
     timeout, statement or lock timeout, a lost or refused connection, SQLite busy."""
-    if isinstance(error, PoolTimeout):
+    if isinstance(error, PoolTimeout | TimeoutError):  # TimeoutError: a batch waited too long
         return True
     original = getattr(error, "orig", error)
     module = type(original).__module__

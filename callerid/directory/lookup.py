@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import UTC, datetime
 from typing import Any
 
@@ -50,7 +51,7 @@ def add_number(session: Session, customer: Customer, number: str, label: str = "
 
 def find_line(session: Session, raw_to: str, number: str | None) -> Line:
     """Return the line that was called, creating it (unlabelled) the first time it rings."""
-    key = number or raw_to.strip()[:64] or "unknown"
+    key = line_key(raw_to, number)
     line = session.scalar(select(Line).where(Line.number == key))
     if line is not None:
         return line
@@ -76,10 +77,15 @@ _CUSTOMER_TYPES = {
     "birthday": Date(),
     "anniversary": Date(),
 }
-_OWNERS = text(
-    f"SELECT {_CUSTOMER_COLUMNS} FROM customers c JOIN phone_numbers p ON p.customer_id = c.id "
-    "WHERE p.number = :number ORDER BY c.id"
-).columns(**_CUSTOMER_TYPES)
+# Every owner of any of a batch's numbers, in one statement (ringing.py batches webhooks).
+_OWNERS = (
+    text(
+        f"SELECT p.number AS owner_number, {_CUSTOMER_COLUMNS} FROM customers c "
+        "JOIN phone_numbers p ON p.customer_id = c.id WHERE p.number IN :numbers ORDER BY c.id"
+    )
+    .bindparams(bindparam("numbers", expanding=True))
+    .columns(**_CUSTOMER_TYPES)
+)
 _LAST_CALLS = (
     text(
         "SELECT customer_id, max(received_at) AS last FROM calls WHERE from_number = :number "
@@ -88,27 +94,56 @@ _LAST_CALLS = (
     .bindparams(bindparam("owners", expanding=True))
     .columns(last=UTCDateTime())
 )
+_LINES = text("SELECT id, number, label FROM lines WHERE number IN :keys").bindparams(
+    bindparam("keys", expanding=True)
+)
 _LINE = text("SELECT id, number, label FROM lines WHERE number = :number")
 _NEW_LINE = text("INSERT INTO lines (number, label) VALUES (:number, '') ON CONFLICT DO NOTHING")
 
 
 def owners_of(connection: Connection, number: str) -> list[Row[Any]]:
     """``find_by_number`` as rows (the customer columns a card shows), for the webhook path."""
-    owners = list(connection.execute(_OWNERS, {"number": number}))
-    if len(owners) < 2:
-        return owners
+    return owners_of_many(connection, [number]).get(number, [])
+
+
+def owners_of_many(connection: Connection, numbers: Collection[str]) -> dict[str, list[Row[Any]]]:
+    """``owners_of`` for several E.164 numbers at once: number -> owners, lead first. Numbers
+    nobody owns are left out."""
+    if not numbers:
+        return {}
+    owners: dict[str, list[Row[Any]]] = {}
+    for row in connection.execute(_OWNERS, {"numbers": sorted(set(numbers))}):
+        owners.setdefault(row.owner_number, []).append(row)
+    for number, shared in owners.items():
+        if len(shared) > 1:
+            owners[number] = _lead_first(connection, number, shared)
+    return owners
+
+
+def _lead_first(connection: Connection, number: str, owners: list[Row[Any]]) -> list[Row[Any]]:
+    # A shared number (household, switchboard): lead with whoever called from it last.
     found = connection.execute(_LAST_CALLS, {"number": number, "owners": [c.id for c in owners]})
     last_calls = dict(found.tuples().all())
     never = datetime.min.replace(tzinfo=UTC)
     return sorted(owners, key=lambda c: last_calls.get(c.id) or never, reverse=True)
 
 
+def line_key(raw_to: str, number: str | None) -> str:
+    """What identifies the line a call came in on: its E.164 number, else what Twilio sent."""
+    return number or raw_to.strip()[:64] or "unknown"
+
+
 def line_of(connection: Connection, raw_to: str, number: str | None) -> Row[Any]:
     """``find_line`` as a row (id, number, label), for the webhook path."""
-    key = number or raw_to.strip()[:64] or "unknown"
-    line = connection.execute(_LINE, {"number": key}).first()
-    if line is None:
+    key = line_key(raw_to, number)
+    return lines_of(connection, [key])[key]
+
+
+def lines_of(connection: Connection, keys: Collection[str]) -> dict[str, Row[Any]]:
+    """The lines with these keys (``line_key``), each created (unlabelled) the first time."""
+    lines = {row.number: row for row in connection.execute(_LINES, {"keys": sorted(set(keys))})}
+    for key in set(keys) - lines.keys():
         # Two first calls to a new line at once: the second one's insert does nothing.
         connection.execute(_NEW_LINE, {"number": key})
-        line = connection.execute(_LINE, {"number": key}).one()
-    return line
+        lines[key] = connection.execute(_LINE, {"number": key}).one()
+    return lines

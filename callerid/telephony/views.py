@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 from datetime import datetime
 from email.utils import parsedate_to_datetime
 
-from flask import Blueprint, Response, abort, current_app, request
-from sqlalchemy.exc import SQLAlchemyError
+from flask import Blueprint, Flask, Response, abort, current_app, request
+from sqlalchemy.exc import DBAPIError, OperationalError, SQLAlchemyError
 
-from .. import calls, db, errors, numbers
+from .. import calls, db, errors, numbers, ringing
 from ..events import stream
 from . import twiml
+from .groupcommit import GroupCommit
 from .signature import twilio_signed
 
 log = logging.getLogger(__name__)
@@ -26,26 +28,66 @@ def voice() -> Response:
     settings = current_app.config
     region = settings["CALLERID_DEFAULT_REGION"]
     form = request.form
-    _ring(call_sid, raw_from, form.get("To", ""), region, form.get("Direction", "inbound"))
-    caller = numbers.normalise(raw_from, region)
+    to, direction = form.get("To", ""), form.get("Direction", "inbound")
+    recorded = _ring(ringing.Ring(call_sid, raw_from, to, direction))
+    caller = recorded.caller if recorded else numbers.normalise(raw_from, region)
     return _xml(twiml.dial(settings, caller, _status_url()))
 
 
-def _ring(call_sid: str, raw_from: str, raw_to: str, region: str, direction: str) -> None:
-    """Record the ringing call on a plain Connection (no Session: the busiest path pays for
-    nothing it does not use); on any failure log it, the call connects anyway."""
-    app = current_app
+def _ring(ring: ringing.Ring) -> ringing.Ringing | None:
+    """Record the ringing call in this process's next batch; on any failure log it and return
+    None: the call connects anyway."""
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    # A batch may wait for a pooled connection, then run its statements, each bounded by the
+    # timeout; past a few of those, the caller has waited long enough.
+    patience = app.config["CALLERID_DB_TIMEOUT"] * 4 + 1
     try:
-        with db.engine_for(app).begin() as connection:
-            db.bound(connection, app.config["CALLERID_DB_TIMEOUT"])
-            ringing = calls.ring(
-                connection, call_sid, raw_from, raw_to, region, direction=direction
-            )
+        return _batches(app).submit(ring, patience)
     except Exception as error:  # whatever failed, the caller must still reach the desk
         _failed(error)
-        return
-    if ringing.is_new:
+        return None
+
+
+def _batches(app: Flask) -> GroupCommit[ringing.Ring, ringing.Ringing | None]:
+    # Made in the worker on first use, never in gunicorn's master before the fork.
+    batches = app.extensions.get("callerid.ringing")
+    if batches is None:
+        batches = app.extensions["callerid.ringing"] = GroupCommit(
+            functools.partial(_record_batch, app)
+        )
+    return batches
+
+
+def _record_batch(app: Flask, rings: list[ringing.Ring]) -> list[ringing.Ringing | None]:
+    """One transaction for the batch (a plain Connection: the busiest path pays for no Session).
+    A batch that fails on one webhook's data is retried a webhook at a time, so the others are
+    still recorded; a database that is down or overloaded fails them all at once."""
+    try:
+        recorded: list[ringing.Ringing | None] = list(_transaction(app, rings))
+    except DBAPIError as error:
+        if len(rings) == 1 or isinstance(error, OperationalError) or error.connection_invalidated:
+            raise
+        recorded = [_alone(app, ring) for ring in rings]
+    if any(one is not None and one.is_new for one in recorded):
         stream.wake(app)
+    return recorded
+
+
+def _transaction(app: Flask, rings: list[ringing.Ring]) -> list[ringing.Ringing]:
+    with db.engine_for(app).begin() as connection:
+        db.bound(connection, app.config["CALLERID_DB_TIMEOUT"])
+        return ringing.ring_many(connection, rings, app.config["CALLERID_DEFAULT_REGION"])
+
+
+def _alone(app: Flask, ring: ringing.Ring) -> ringing.Ringing | None:
+    try:
+        return _transaction(app, [ring])[0]
+    except SQLAlchemyError as error:
+        message = (
+            f"database failure on /twilio/voice ({ring.call_sid}); the call goes on unrecorded"
+        )
+        errors.log_failure(log, message, error)
+        return None
 
 
 @bp.post("/status")
@@ -129,7 +171,8 @@ def _required(*names: str) -> list[str]:
 
 
 def _status_url() -> str:
-    base = current_app.config["CALLERID_PUBLIC_URL"] or request.host_url.rstrip("/")
+    # scheme://host rather than request.host_url, which also rebuilds and re-decodes the path.
+    base = current_app.config["CALLERID_PUBLIC_URL"] or f"{request.scheme}://{request.host}"
     return f"{base}/twilio/status"
 
 
