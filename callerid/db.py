@@ -62,6 +62,8 @@ def make_engine(
             pool_size=pool_size,
             max_overflow=max_overflow,
             pool_timeout=timeout,
+            # The connection used last, again: its page cache is the warm one.
+            pool_use_lifo=True,
         )
         event.listen(engine, "connect", _tune_sqlite)
         return engine
