@@ -239,9 +239,9 @@ def profile(args: argparse.Namespace, workspace: Workspace, backend: str) -> dic
     import sqlalchemy.engine
     import werkzeug.wrappers.request
 
-    from callerid import calls, create_app, db, directory, numbers
+    from callerid import create_app, db, directory, numbers, ringing
     from callerid.events import store
-    from callerid.telephony import signature, twiml
+    from callerid.telephony import groupcommit, signature, twiml
 
     from . import bare
 
@@ -272,12 +272,13 @@ def profile(args: argparse.Namespace, workspace: Workspace, backend: str) -> dic
     phases = Phases()
     phases.wrap(werkzeug.wrappers.request.Request, "_load_form_data", "form parsing")
     phases.wrap(signature, "is_valid", "signature check (validator)")
-    phases.wrap(numbers, "normalise", "E.164 normalise (x3)")
-    phases.wrap(directory, "owners_of", "directory lookup (owners_of)")
-    phases.wrap(directory, "line_of", "line lookup (line_of)")
-    phases.wrap(calls, "ring", "call row (INSERT ... ON CONFLICT), the rest of calls.ring")
-    phases.wrap(directory, "card_for_call", "card for the event")
-    phases.wrap(store, "append", "event append (JSON + insert)")
+    phases.wrap(numbers, "normalise", "E.164 normalise")
+    phases.wrap(groupcommit.GroupCommit, "submit", "group commit (one webhook at a time here)")
+    phases.wrap(directory, "owners_of_many", "directory lookup (owners_of_many)")
+    phases.wrap(directory, "lines_of", "line lookup (lines_of)")
+    phases.wrap(ringing, "ring_many", "call row (INSERT ... ON CONFLICT), the rest of ring_many")
+    phases.wrap(directory, "cards_for_calls", "card for the event")
+    phases.wrap(store, "append_many", "event append (JSON + insert)")
     phases.wrap(db, "bound", "db.bound (timeouts)")
     phases.wrap(sqlalchemy.engine.Transaction, "commit", "commit")
     phases.wrap(sqlalchemy.engine.Engine, "connect", "connection checkout (pool)")
