@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
@@ -116,3 +117,19 @@ def test_a_webhook_stuck_behind_a_slow_batch_gives_up_after_its_patience():
     # The one that gave up is still recorded by a later batch: its call is not lost.
     assert commit.submit("next", patience=1) == "NEXT"
     assert any("waiting" in batch for batch in recorder.batches)
+
+
+def test_many_webhooks_at_once_each_get_their_own_result_and_none_is_stranded():
+    batches: list[int] = []
+
+    def record(items: list[int]) -> list[int]:
+        batches.append(len(items))
+        time.sleep(0.001)  # a transaction takes a while: the others pile up meanwhile
+        return [item * 2 for item in items]
+
+    commit = GroupCommit(record)
+    with ThreadPoolExecutor(32) as pool:
+        results = list(pool.map(lambda item: commit.submit(item, 10), range(2000)))
+    assert results == [item * 2 for item in range(2000)]
+    assert sum(batches) == 2000
+    assert len(batches) < 2000  # some webhooks shared a transaction
