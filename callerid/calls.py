@@ -13,9 +13,7 @@ from . import clock, directory
 from .db import utcnow
 from .events import store as events
 from .models import Call
-from .ringing import matched_by, ring
-
-__all__ = ["matched_by"]  # still spelled calls.matched_by by its other callers
+from .ringing import ring
 
 # Twilio's CallStatus values by how far along a call is; a call only ever moves up this scale.
 RANK = {

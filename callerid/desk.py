@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, selectinload
 
-from . import calls, clock, directory
+from . import calls, clock, directory, ringing
 from .db import iso, utcnow
 from .events import store as events
 from .models import Call, Customer, Note, User
@@ -155,7 +155,7 @@ def save_caller(session: Session, call: Call, name: str, region: str) -> tuple[C
         raise AlreadyKnown(call.customer.name)
     customer = directory.new_customer(session, name, call.from_number)
     call.customer = customer
-    call.matched_by = calls.matched_by(directory.find_by_number(session, call.from_number))
+    call.matched_by = ringing.matched_by(directory.find_by_number(session, call.from_number))
     return customer, customer_changed(session, customer, region)
 
 
