@@ -121,7 +121,7 @@ def ring_many(connection: Connection, rings: Sequence[Ring], region: str) -> lis
                 caller_kind=callers[i].kind,
                 received_at=rings[i].received_at or now,
             ),
-            owners.get(callers[i].number or "", []) if callers[i].is_number else [],
+            owners.get(callers[i].number or "", []),
             lines[keys[i]],
             rings[i].direction[:20],
         )

@@ -7,9 +7,7 @@ from .lookup import (
     find_by_number,
     find_line,
     line_key,
-    line_of,
     lines_of,
-    owners_of,
     owners_of_many,
 )
 
@@ -24,10 +22,8 @@ __all__ = [
     "find_line",
     "greeting",
     "line_key",
-    "line_of",
     "lines_of",
     "new_customer",
-    "owners_of",
     "owners_of_many",
     "update_customer",
 ]

@@ -19,17 +19,6 @@ NEUTRAL_GREETING = "Thank you for calling"
 RECENT_CALLS = 3
 OCCASION_DAYS = 7
 
-# Written once as SQL (see lookup.py for why): the customer's call count, their last three calls
-# (another call may be left out: the one ringing) and those calls' notes, in one statement.
-_HISTORY = text(
-    "SELECT r.id, r.call_sid, r.received_at, r.status, r.is_missed, r.outcome, r.answered_by, "
-    "n.body, (SELECT count(*) FROM calls WHERE customer_id = :customer AND id != :call) AS total "
-    "FROM (SELECT id, call_sid, received_at, status, is_missed, outcome, answered_by FROM calls "
-    "WHERE customer_id = :customer AND id != :call "
-    f"ORDER BY received_at DESC, id DESC LIMIT {RECENT_CALLS}) r "
-    "LEFT JOIN notes n ON n.call_id = r.id ORDER BY r.received_at DESC, r.id DESC, n.id"
-).columns(received_at=UTCDateTime(), is_missed=Boolean())
-_NUMBERS = text("SELECT number FROM phone_numbers WHERE customer_id = :customer ORDER BY id")
 _MANY_NUMBERS = text(
     "SELECT customer_id, number FROM phone_numbers WHERE customer_id IN :ids ORDER BY id"
 ).bindparams(bindparam("ids", expanding=True))
@@ -185,19 +174,19 @@ def _customer(
 ) -> dict[str, Any]:
     # ``customer`` is a Customer or a row with the same columns (the webhook's look-up).
     connection = _connection(source)
-    history = _History()
-    for row in connection.execute(
-        _HISTORY, {"customer": customer.id, "call": exclude_call_id or 0}
-    ):
-        history.add(row)
-    numbers_ = list(connection.execute(_NUMBERS, {"customer": customer.id}).scalars())
-    return _details(customer, history, numbers_, today)
+    history = _histories(connection, [customer.id], exclude_call_id=exclude_call_id or 0)
+    numbers_ = _numbers_of(connection, [customer.id]).get(customer.id, [])
+    return _details(customer, history.get(customer.id, _History()), numbers_, today)
 
 
-def _histories(connection: Connection, customer_ids: list[int]) -> dict[int, _History]:
+def _histories(
+    connection: Connection, customer_ids: list[int], exclude_call_id: int = 0
+) -> dict[int, _History]:
+    # ``exclude_call_id``: the call whose card this is, once it is recorded (the board's rebuild).
     histories: dict[int, _History] = {}
     if customer_ids:
         values = {f"c{i}": id_ for i, id_ in enumerate(customer_ids)}
+        values["call"] = exclude_call_id
         for row in connection.execute(_histories_sql(len(customer_ids)), values):
             histories.setdefault(row.customer_id, _History()).add(row)
     return histories
@@ -209,8 +198,9 @@ def _histories_sql(count: int) -> TextClause:
     # regular's calls would read thousands of rows where this reads three. Cached per size.
     parts = " UNION ALL ".join(
         f"SELECT * FROM (SELECT id, customer_id, call_sid, received_at, status, is_missed, "
-        f"outcome, answered_by, (SELECT count(*) FROM calls WHERE customer_id = :c{i}) AS total "
-        f"FROM calls WHERE customer_id = :c{i} ORDER BY received_at DESC, id DESC "
+        f"outcome, answered_by, (SELECT count(*) FROM calls WHERE customer_id = :c{i} "
+        f"AND id != :call) AS total FROM calls WHERE customer_id = :c{i} AND id != :call "
+        "ORDER BY received_at DESC, id DESC "
         f"LIMIT {RECENT_CALLS}) AS h{i}"
         for i in range(count)
     )

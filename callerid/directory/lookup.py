@@ -101,14 +101,10 @@ _LINE = text("SELECT id, number, label FROM lines WHERE number = :number")
 _NEW_LINE = text("INSERT INTO lines (number, label) VALUES (:number, '') ON CONFLICT DO NOTHING")
 
 
-def owners_of(connection: Connection, number: str) -> list[Row[Any]]:
-    """``find_by_number`` as rows (the customer columns a card shows), for the webhook path."""
-    return owners_of_many(connection, [number]).get(number, [])
-
-
 def owners_of_many(connection: Connection, numbers: Collection[str]) -> dict[str, list[Row[Any]]]:
-    """``owners_of`` for several E.164 numbers at once: number -> owners, lead first. Numbers
-    nobody owns are left out."""
+    """``find_by_number`` as rows (the customer columns a card shows) for several E.164 numbers
+    at once, for the webhook path: number -> owners, lead first. Numbers nobody owns are left
+    out."""
     if not numbers:
         return {}
     owners: dict[str, list[Row[Any]]] = {}
@@ -133,14 +129,9 @@ def line_key(raw_to: str, number: str | None) -> str:
     return number or raw_to.strip()[:64] or "unknown"
 
 
-def line_of(connection: Connection, raw_to: str, number: str | None) -> Row[Any]:
-    """``find_line`` as a row (id, number, label), for the webhook path."""
-    key = line_key(raw_to, number)
-    return lines_of(connection, [key])[key]
-
-
 def lines_of(connection: Connection, keys: Collection[str]) -> dict[str, Row[Any]]:
-    """The lines with these keys (``line_key``), each created (unlabelled) the first time."""
+    """``find_line`` as rows (id, number, label) for several keys (``line_key``) at once, for the
+    webhook path; each line is created (unlabelled) the first time it rings."""
     lines = {row.number: row for row in connection.execute(_LINES, {"keys": sorted(set(keys))})}
     for key in set(keys) - lines.keys():
         # Two first calls to a new line at once: the second one's insert does nothing.
