@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sqlite3
+
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import create_engine
@@ -46,3 +48,15 @@ def test_db_upgrade_creates_a_new_database_and_is_safe_to_repeat(tmp_path):
     assert again.exit_code == 0, again.output
     assert "up to date" in again.output
     assert (tmp_path / "new.sqlite3").exists()
+
+
+def test_a_new_sqlite_database_is_left_in_wal_mode(tmp_path):
+    """So that a new install's first burst of screens and calls never finds the file locked
+    while its connections race to switch it to WAL (one screen got a 503 that way)."""
+    path = tmp_path / "fresh.sqlite3"
+    upgrade(f"sqlite:///{path}")
+    connection = sqlite3.connect(path)
+    try:
+        assert connection.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+    finally:
+        connection.close()

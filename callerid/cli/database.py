@@ -24,7 +24,24 @@ def alembic_config(url: str) -> Config:
 
 
 def upgrade(url: str, revision: str = "head") -> None:
+    """Migrate the database at ``url`` to ``revision``; a SQLite file is left in WAL mode."""
     command.upgrade(alembic_config(url), revision)
+    if url.startswith("sqlite"):
+        _switch_to_wal(url)
+
+
+def _switch_to_wal(url: str) -> None:
+    # WAL is a property of the file, and switching to it needs the file to itself: done here,
+    # before any server starts, the first screens and calls of a new install do not race to
+    # switch it (readers then found the file locked and answered 503).
+    from ..db import make_engine
+
+    engine = make_engine(url)
+    try:
+        with engine.connect():
+            pass  # make_engine's connect hook sets journal_mode=WAL
+    finally:
+        engine.dispose()
 
 
 @db_group.command("upgrade")
