@@ -7,7 +7,18 @@ from pathlib import Path
 
 import pytest
 
-from bench import corepath, dataset, growth, history, importer, reconnect, screenpop, soak, webhook
+from bench import (
+    board,
+    corepath,
+    dataset,
+    growth,
+    history,
+    importer,
+    reconnect,
+    screenpop,
+    soak,
+    webhook,
+)
 
 pytestmark = [pytest.mark.bench, pytest.mark.e2e]
 
@@ -91,6 +102,15 @@ def test_screenpop_with_screens_and_webhooks_on_separate_instances(
     (run,) = found["runs"]
     assert run["split_roles"] is True
     _assert_every_screen_got_every_call(run, 10, 5)
+
+
+def test_board_reports_webhook_to_card_drawn(workdir: Path) -> None:
+    found = board.main([*_common(workdir), "--rings", "3", "--warmup", "1"])
+    (run,) = found["runs"]
+    assert run["webhook_to_card_ms"]["count"] == 3
+    assert _is_number(run["webhook_to_card_ms"]["p50"])
+    assert run["acknowledged"] == 4  # every card drawn was reported back to the server once
+    assert run["server_errors"] == []
 
 
 def test_reconnect_storm_never_answers_a_server_error(workdir: Path, postgres_ok: None) -> None:

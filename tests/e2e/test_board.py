@@ -2,18 +2,37 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+import os
+import shutil
+from datetime import timedelta
 
 from playwright.sync_api import expect
+from sqlalchemy import select
+
+from callerid.db import utcnow
+from callerid.models import Line
 
 from ..factories import add_call, add_customer
-from .browser import LINE, PASSWORD, callback, desk_answers, log_in, open_board, ring, shot
+from .browser import (
+    ARTIFACTS,
+    LINE,
+    PASSWORD,
+    TOP,
+    callback,
+    desk_answers,
+    log_in,
+    open_board,
+    ring,
+    shot,
+)
+
+DOCS_SCREENSHOT = TOP / "docs" / "screenshot-card.png"
 
 
 def test_a_signed_call_pops_the_callers_card_with_the_greeting(
     board_server, screens, live_db, desk_user
 ):
-    soon = date.today() + timedelta(days=3)
+    soon = utcnow().date() + timedelta(days=3)
     anna = add_customer(
         live_db,
         "Anna Moors",
@@ -227,3 +246,50 @@ def test_a_wrong_password_says_so(board_server, screens, desk_user):
     page.wait_for_url(board_server.url + "/login")
     page.goto(board_server.url + "/")
     assert "/login" in page.url
+
+
+def test_pictures_of_the_board(board_server, screens, live_db, desk_user):
+    soon = utcnow().date() + timedelta(days=3)
+    anna = add_customer(
+        live_db,
+        "Anna Moors",
+        numbers=("+13125550187",),
+        salutation="Mrs.",
+        is_vip=True,
+        tags="regular, terrace, wine club",
+        notes="Celebrating 25 years with us this spring. Always asks for Marco.",
+        preferences="Corner table by the window. Shellfish allergy.",
+        birthday=soon.replace(year=1971),
+    )
+    for days, outcome in ((4, "booking"), (19, "question"), (45, "booking")):
+        add_call(
+            live_db,
+            anna,
+            at=time_ago(days),
+            outcome=outcome,
+            answered_by="Marco",
+        )
+    add_customer(live_db, "Tom Moors", numbers=("+13125550187",))
+    live_db.scalars(select(Line).where(Line.number == LINE)).one().label = "Reservations"
+    live_db.commit()
+    screen = open_board(screens(device_scale_factor=2), board_server)
+    sid = ring(board_server)
+    card = screen.live(sid)
+    expect(card.locator(".card__greeting")).to_have_text("Welcome back, Mrs. Moors")
+    missed = ring(board_server, "+44 7912 345678")
+    callback(board_server, missed, "no-answer")
+    expect(screen.recent(missed)).to_be_visible()
+    screen.page.evaluate("document.activeElement.blur()")
+    ARTIFACTS.mkdir(exist_ok=True)
+    card.screenshot(path=str(ARTIFACTS / "card.png"), animations="disabled")
+    assert (ARTIFACTS / "card.png").stat().st_size < 300_000
+    # The README's picture changes only when asked to, not with every test run's clock.
+    if os.environ.get("CALLERID_UPDATE_SCREENSHOT") or not DOCS_SCREENSHOT.exists():
+        DOCS_SCREENSHOT.parent.mkdir(exist_ok=True)
+        shutil.copyfile(ARTIFACTS / "card.png", DOCS_SCREENSHOT)
+    shot(screen.page, "board-overview")
+    screen.assert_clean()
+
+
+def time_ago(days: int):  # type: ignore[no-untyped-def]
+    return utcnow() - timedelta(days=days, hours=2)
