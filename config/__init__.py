@@ -69,6 +69,9 @@ def from_env(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
         "CALLERID_EVENT_POLL": _float(env.get("CALLERID_EVENT_POLL"), 0.05),
         # Events older than this many days are pruned; screens only replay recent ones.
         "CALLERID_EVENT_RETENTION_DAYS": _int(env.get("CALLERID_EVENT_RETENTION_DAYS"), 7),
+        # How new passwords are hashed (a werkzeug method). Keep scrypt: the test suite alone
+        # sets a cheap method, so that its thousand logins do not take minutes.
+        "CALLERID_PASSWORD_HASH": env.get("CALLERID_PASSWORD_HASH") or "scrypt",
         # Mark session cookies Secure (https only); also on whenever CALLERID_PUBLIC_URL is https.
         "SESSION_COOKIE_SECURE": _flag(env.get("CALLERID_SECURE_COOKIES"), False),
     }

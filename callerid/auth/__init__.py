@@ -14,7 +14,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from .. import db
 from . import tokens
-from .users import authenticate, create_user, set_password
+from .users import authenticate, create_user, set_password, use_hash_method
 
 __all__ = [
     "authenticate",
@@ -41,6 +41,7 @@ class CookieSessions(SecureCookieSessionInterface):
 
 
 def init_app(app: Flask) -> None:
+    use_hash_method(app.config["CALLERID_PASSWORD_HASH"])
     app.session_interface = CookieSessions()
     manager = LoginManager(app)
     manager.session_protection = "basic"

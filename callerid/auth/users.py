@@ -16,6 +16,10 @@ from ..history import audit
 from ..models import ApiToken, User
 
 ROLES = ("staff", "manager")
+# werkzeug's scrypt costs about 70 ms a hash here: slow on purpose, against guessing. Only the
+# test suite, which hashes about a thousand passwords, asks for a cheaper method.
+DEFAULT_HASH_METHOD = "scrypt"
+_hash_method = DEFAULT_HASH_METHOD
 MAX_FAILURES = 5
 LOCK_FOR = timedelta(minutes=5)
 MIN_PASSWORD = 8
@@ -23,11 +27,20 @@ MIN_PASSWORD = 8
 _ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"
 
 
+def use_hash_method(method: str) -> None:
+    """Hash passwords set from now on with ``method``, a werkzeug method string such as
+    ``scrypt`` or ``pbkdf2:sha256:600000``. Stored hashes keep working whatever made them.
+    Raises ``ValueError`` for a method werkzeug does not know."""
+    global _hash_method
+    generate_password_hash("check", method)  # refuses an unknown method now, not at login
+    _hash_method = method
+
+
 @functools.cache
-def _dummy_hash() -> str:
+def _dummy_hash(method: str) -> str:
     # Checked when the name is unknown, so a wrong name costs the same time as a wrong password.
     # Made on first use: hashing costs ~0.3 s, which every CLI command would pay at import.
-    return generate_password_hash("not a real password")
+    return generate_password_hash("not a real password", method)
 
 
 class UserExists(ValueError):
@@ -89,7 +102,7 @@ def generate_password() -> str:
 
 
 def set_password(user: User, password: str) -> None:
-    user.password_hash = generate_password_hash(password)
+    user.password_hash = generate_password_hash(password, _hash_method)
     user.failed_logins = 0
     user.locked_until = None
 
@@ -103,7 +116,7 @@ def authenticate(session: Session, name: str, password: str) -> User | None:
     ``MAX_FAILURES`` wrong passwords in a row, for ``LOCK_FOR``. The caller commits."""
     user = find(session, name)
     if user is None or not user.is_active:
-        check_password_hash(_dummy_hash(), password)
+        check_password_hash(_dummy_hash(_hash_method), password)
         return None
     now = utcnow()
     if user.locked_until is not None and user.locked_until > now:
