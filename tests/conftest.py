@@ -4,10 +4,13 @@ CLI runner and a session. Every test that takes ``app`` runs once per database e
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+import time_machine
 from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
 from sqlalchemy import create_engine, text
@@ -22,11 +25,61 @@ from .twilio import AUTH_TOKEN
 
 assert models  # imported so that Base.metadata knows every table before create_all
 DESK = "+12025550199"
+# One round of PBKDF2 instead of scrypt: the suite logs in about a thousand times per engine, and
+# scrypt's 70 ms each was 40% of its time. Set in the environment too, so that the gunicorn and
+# CLI processes the tests start hash cheaply as well. tests/cli/test_users.py checks the default.
+TEST_HASH_METHOD = "pbkdf2:sha256:1"
+os.environ["CALLERID_PASSWORD_HASH"] = TEST_HASH_METHOD
+# In-process tests run at this moment, a Wednesday afternoon far from midnight, month's end or a
+# change of daylight saving time, so that no result depends on when the suite runs.
+FROZEN_AT = datetime(2026, 11, 18, 15, 0, tzinfo=UTC)
+
+
+@pytest.fixture(autouse=True)
+def frozen_clock(request: pytest.FixtureRequest) -> Iterator[object]:
+    """The clock starts at ``FROZEN_AT`` and ticks on from there (timeouts and sleeps work as
+    usual). Tests of a running server (marked e2e) keep the real clock: a server in another
+    process cannot share ours, so they date what they test through its data instead."""
+    if request.node.get_closest_marker("e2e"):
+        yield None
+        return
+    with time_machine.travel(FROZEN_AT, tick=True) as traveller:
+        yield traveller
+
+
+TESTS = Path(__file__).resolve().parent
 ENGINES = [
     e.strip()
     for e in os.environ.get("CALLERID_TEST_DATABASES", "sqlite,postgresql").split(",")
     if e.strip()
 ]
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Leave out every test that would need an engine CALLERID_TEST_DATABASES does not name, also
+    those pinned to one engine, so that a machine without PostgreSQL can run the rest. Mark the
+    tests that start servers or a browser."""
+    unwanted = [item for item in items if _engines_of(item) - set(ENGINES)]
+    if unwanted:
+        config.hook.pytest_deselected(items=unwanted)
+        items[:] = [item for item in items if item not in unwanted]
+    for item in items:
+        if {"e2e", "bench"} & set(item.path.relative_to(TESTS).parts[:1]):
+            item.add_marker(pytest.mark.e2e)
+            # Under pytest-xdist (--dist loadgroup) these all run on one worker, one at a time:
+            # two gunicorns and a browser on two cores would slow each other into timeouts.
+            item.add_marker(pytest.mark.xdist_group("servers"))
+
+
+def _engines_of(item: pytest.Item) -> set[str]:
+    callspec = getattr(item, "callspec", None)
+    params = callspec.params if callspec else {}
+    engines = {
+        params[name] for name in ("database_url", "live_database_url", "engine") if name in params
+    }
+    if {"postgres", "postgres_ok"} & set(getattr(item, "fixturenames", ())):
+        engines.add("postgresql")
+    return engines & {"sqlite", "postgresql"}
 
 
 @pytest.fixture(scope="session")
@@ -38,14 +91,23 @@ def postgres() -> Iterator[pg.Cluster]:
     cluster.stop()
 
 
+@pytest.fixture(scope="session")
+def sqlite_schema(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An empty SQLite database with every table, made once: a copy costs about a millisecond,
+    create_all 70 ms (and up to half a second when the disk is busy)."""
+    path = tmp_path_factory.mktemp("schema") / "empty.sqlite3"
+    engine = create_engine(f"sqlite:///{path}")
+    Base.metadata.create_all(engine)
+    engine.dispose()
+    return path
+
+
 @pytest.fixture(params=ENGINES)
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'callerid.sqlite3'}"
-        engine = create_engine(url)
-        Base.metadata.create_all(engine)
-        engine.dispose()
-        return url
+        path = tmp_path / "callerid.sqlite3"
+        shutil.copyfile(request.getfixturevalue("sqlite_schema"), path)
+        return f"sqlite:///{path}"
     cluster: pg.Cluster = request.getfixturevalue("postgres")
     _empty_postgres(cluster.url)
     return cluster.url
@@ -72,6 +134,8 @@ def settings_for(database_url: str, instance: Path, **extra: object) -> dict[str
         "CALLERID_DEFAULT_REGION": "US",
         "CALLERID_PUBLIC_URL": None,
         "CALLERID_TRUSTED_PROXIES": 0,
+        "CALLERID_PASSWORD_HASH": TEST_HASH_METHOD,
+        "CALLERID_TIMEZONE": "UTC",
         **extra,
     }
 

@@ -3,7 +3,6 @@ real gunicorn servers, so the fast suite, ``-m "not e2e"``, leaves them out)."""
 
 from __future__ import annotations
 
-import os
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -31,22 +30,10 @@ def workdir() -> Iterator[Path]:
     shutil.rmtree(folder, ignore_errors=True)
 
 
-def _postgres_wanted() -> bool:
-    return "postgresql" in os.environ.get("CALLERID_TEST_DATABASES", "sqlite,postgresql")
-
-
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    # CALLERID_TEST_DATABASES=sqlite leaves the PostgreSQL smoke runs out, as it does the rest.
-    if _postgres_wanted():
-        return
-    dropped = [item for item in items if "postgres_ok" in getattr(item, "fixturenames", ())]
-    if dropped:
-        config.hook.pytest_deselected(items=dropped)
-        items[:] = [item for item in items if item not in dropped]
-
-
 @pytest.fixture(scope="session")
 def postgres_ok() -> None:
+    """PostgreSQL is needed (tests/conftest.py leaves such tests out when
+    CALLERID_TEST_DATABASES does not name it)."""
     if not postgres.available():
         pytest.fail("PostgreSQL is not installed: run scripts/test, which installs it")
 

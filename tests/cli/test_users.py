@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import select
 
-from callerid.auth import tokens
+from callerid import create_app, db
+from callerid.auth import tokens, use_hash_method
 from callerid.models import User
+
+from ..conftest import TEST_HASH_METHOD, settings_for
 
 
 def test_a_manager_is_created_with_a_hashed_password(runner, session):
@@ -16,6 +20,31 @@ def test_a_manager_is_created_with_a_hashed_password(runner, session):
     user = session.scalar(select(User).where(User.name == "anna"))
     assert user.role == "manager"
     assert "s3cret-pass" not in user.password_hash
+
+
+def test_passwords_are_hashed_with_scrypt_unless_configured_otherwise(
+    database_url, tmp_path, monkeypatch
+):
+    monkeypatch.delenv("CALLERID_PASSWORD_HASH")
+    settings = settings_for(database_url, tmp_path / "default")
+    del settings["CALLERID_PASSWORD_HASH"]
+    try:
+        app = create_app(settings)
+        result = app.test_cli_runner().invoke(
+            args=["users", "create", "anna", "--password", "s3cret-pass"]
+        )
+        assert result.exit_code == 0, result.output
+        with db.new_session(app) as session:
+            stored = session.scalar(select(User.password_hash).where(User.name == "anna"))
+        db.engine_for(app).dispose()
+    finally:
+        use_hash_method(TEST_HASH_METHOD)
+    assert stored.startswith("scrypt:")
+
+
+def test_an_unknown_hash_method_stops_the_app_from_starting(database_url, tmp_path):
+    with pytest.raises(ValueError):
+        create_app(settings_for(database_url, tmp_path / "i", CALLERID_PASSWORD_HASH="rot13"))
 
 
 def test_the_password_is_asked_for_when_not_given(runner, session):

@@ -15,12 +15,6 @@ from ..twilio import AUTH_TOKEN, signature
 from .server import Server
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    for item in items:
-        if "/e2e/" in str(item.path):
-            item.add_marker(pytest.mark.e2e)
-
-
 @pytest.fixture(params=ENGINES)
 def live_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     """A database made by our migrations, as `flask db upgrade` makes it for users."""
@@ -43,6 +37,8 @@ def server_env(database_url: str, instance: Path, **extra: str) -> dict[str, str
         "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
         "CALLERID_FORWARD_TO": DESK,
         "CALLERID_HEARTBEAT": "2",
+        # Tests date their rows in UTC (the server's clock is the real one, not a frozen one).
+        "CALLERID_TIMEZONE": "UTC",
         **extra,
     }
 

@@ -29,28 +29,28 @@ class Server:
 
     def start(self) -> Server:
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
-        log = self.log_path.open("wb")
-        self.process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "gunicorn",
-                "-c",
-                "config/gunicorn.conf.py",
-                "--bind",
-                f"127.0.0.1:{self.port}",
-                "--workers",
-                str(self.workers),
-                "--graceful-timeout",
-                "2",
-                "wsgi:app",
-            ],
-            cwd=TOP,
-            env=self.env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+        with self.log_path.open("ab") as log:
+            self.process = subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "gunicorn",
+                    "-c",
+                    "config/gunicorn.conf.py",
+                    "--bind",
+                    f"127.0.0.1:{self.port}",
+                    "--workers",
+                    str(self.workers),
+                    "--graceful-timeout",
+                    "2",
+                    "wsgi:app",
+                ],
+                cwd=TOP,
+                env=self.env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
         try:
             self._wait_until_healthy(deadline=time.monotonic() + 60)
         except BaseException:
@@ -72,21 +72,17 @@ class Server:
         raise RuntimeError(f"gunicorn did not answer: {self.log()[-3000:]}")
 
     def stop(self) -> None:
-        """SIGTERM to the master (it stops its workers), then SIGKILL to whatever is left."""
+        """Kill the whole process group (master, workers, open streams) at once. No test needs a
+        graceful stop, which took 1.2 to 2.7 s with streams open; the database copes with a
+        killed writer as it would with a power cut."""
         if self.process is None:
             return
-        group = os.getpgid(self.process.pid) if self.process.poll() is None else None
-        if group is not None:
-            self.process.send_signal(signal.SIGTERM)
+        if self.process.poll() is None:
             try:
-                self.process.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=5)
-            try:
-                os.killpg(group, signal.SIGKILL)  # a worker orphaned by its master
+                os.killpg(self.process.pid, signal.SIGKILL)  # its own session: pgid == pid
             except ProcessLookupError:
                 pass
+        self.process.wait(timeout=10)
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 import queue
+import socket
 import threading
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,6 +26,8 @@ class Stream:
 
     def __init__(self, url: str, headers: dict[str, str] | None = None) -> None:
         self.response = requests.get(url, headers=headers or {}, stream=True, timeout=(5, 30))
+        # http.client's socket under the response (requests and urllib3 expose no public name).
+        self._socket = self.response.raw._fp.fp.raw._sock
         self.messages: queue.Queue[Message] = queue.Queue()
         self._thread = threading.Thread(target=self._read, daemon=True)
         self._thread.start()
@@ -53,19 +57,30 @@ class Stream:
             pass
 
     def next(self, timeout: float = 10, events_only: bool = True) -> Message:
+        """The next message (event, or comment too unless ``events_only``) within ``timeout``
+        seconds; heartbeats do not extend the wait. Raises ``queue.Empty`` past it."""
+        deadline = time.monotonic() + timeout
         while True:
-            message = self.messages.get(timeout=timeout)
+            message = self.messages.get(timeout=max(0.01, deadline - time.monotonic()))
             if not events_only or not message.comment:
                 return message
 
     def events(self, count: int, timeout: float = 10) -> list[Message]:
-        """The next ``count`` call events (skipping stream.open and comments)."""
+        """The next ``count`` call events (skipping stream.open and comments), all within
+        ``timeout`` seconds."""
+        deadline = time.monotonic() + timeout
         found: list[Message] = []
         while len(found) < count:
-            message = self.next(timeout)
+            message = self.next(max(0.01, deadline - time.monotonic()))
             if message.event != "stream.open":
                 found.append(message)
         return found
 
     def close(self) -> None:
+        # The reader thread, blocked in recv, holds the buffer's lock: a plain close would wait
+        # for the next heartbeat. Shutting the socket down wakes it at once.
+        try:
+            self._socket.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
         self.response.close()

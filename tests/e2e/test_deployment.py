@@ -330,10 +330,11 @@ def site(deployment: Deployment, monkeypatch: pytest.MonkeyPatch) -> Deployment:
 
 
 def events_of(stream: Stream, sid: str, until: str = "call.ended") -> list[Message]:
-    """This call's events on ``stream``, up to and including ``until``."""
+    """This call's events on ``stream``, up to and including ``until``, within 15 seconds."""
     found = []
+    deadline = time.monotonic() + 15
     while True:
-        message = stream.next(timeout=15)
+        message = stream.next(timeout=max(0.01, deadline - time.monotonic()))
         if isinstance(message.data, dict) and message.data.get("call_sid") == sid:
             found.append(message)
             if message.event == until:

@@ -52,7 +52,7 @@ def anna(session) -> Customer:
         notes="Prefers the corner table.",
         preferences="No shellfish.",
         is_vip=True,
-        birthday=(date.today() + timedelta(days=3)).replace(year=1980),
+        birthday=(utcnow().date() + timedelta(days=3)).replace(year=1980),
         anniversary=date(2010, 6, 1),
     )
 

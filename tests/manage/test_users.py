@@ -98,7 +98,8 @@ def test_the_list_shows_role_status_last_login_and_live_tokens(as_manager, sessi
     revoked = token_for(session, desk)
     session.scalar(select(ApiToken).order_by(ApiToken.id.desc())).revoked_at = utcnow()
     session.commit()
-    assert revoked
+    stranger = as_manager.application.test_client()  # no session cookie: the token alone
+    assert stranger.get("/api/calls", headers=bearer(revoked)).status_code == 401
     gone = add_user(session, "gone")
     gone.is_active = False
     session.commit()
