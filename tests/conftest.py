@@ -47,7 +47,6 @@ def frozen_clock(request: pytest.FixtureRequest) -> Iterator[object]:
         yield traveller
 
 
-TESTS = Path(__file__).resolve().parent
 ENGINES = [
     e.strip()
     for e in os.environ.get("CALLERID_TEST_DATABASES", "sqlite,postgresql").split(",")
@@ -55,31 +54,48 @@ ENGINES = [
 ]
 
 
+SERVER_TESTS = ("tests/e2e/", "tests/bench/")  # they start gunicorn, Chromium or nginx
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Leave out every test that would need an engine CALLERID_TEST_DATABASES does not name, also
     those pinned to one engine, so that a machine without PostgreSQL can run the rest. Mark the
-    tests that start servers or a browser."""
+    tests that start servers or a browser ``e2e``."""
     unwanted = [item for item in items if _engines_of(item) - set(ENGINES)]
     if unwanted:
         config.hook.pytest_deselected(items=unwanted)
         items[:] = [item for item in items if item not in unwanted]
     for item in items:
-        if {"e2e", "bench"} & set(item.path.relative_to(TESTS).parts[:1]):
+        if item.nodeid.startswith(SERVER_TESTS):
             item.add_marker(pytest.mark.e2e)
-            # Under pytest-xdist (--dist loadgroup) these all run on one worker, one at a time:
-            # two gunicorns and a browser on two cores would slow each other into timeouts.
-            item.add_marker(pytest.mark.xdist_group("servers"))
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object | None:
+    """Under ``--dist loadgroup``, every server test is one unit of work, run on one process
+    one test at a time (two gunicorns and a browser on two cores slow each other into
+    timeouts), while the other process takes the fast tests one by one.
+
+    Grouping is decided here from the test's path rather than by ``xdist_group`` marks: with
+    pytest 9.2 and pytest-xdist 3.8 those are silently ignored (pytest-xdist issue 1386)."""
+    if config.getvalue("dist") != "loadgroup":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class ServersTogether(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return "servers" if nodeid.startswith(SERVER_TESTS) else nodeid
+
+    # The largest unit goes out first, so the server tests start at once on one process.
+    return ServersTogether(config, log)
 
 
 def _engines_of(item: pytest.Item) -> set[str]:
     callspec = getattr(item, "callspec", None)
-    params = callspec.params if callspec else {}
-    engines = {
-        params[name] for name in ("database_url", "live_database_url", "engine") if name in params
-    }
+    params = callspec.params.values() if callspec else ()
+    engines = {value for value in params if value in ("sqlite", "postgresql")}
     if {"postgres", "postgres_ok"} & set(getattr(item, "fixturenames", ())):
         engines.add("postgresql")
-    return engines & {"sqlite", "postgresql"}
+    return engines
 
 
 @pytest.fixture(scope="session")

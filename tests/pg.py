@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import glob
 import os
+import secrets
 import shutil
 import socket
 import subprocess
@@ -54,6 +55,19 @@ class Cluster:
 
     def url_for(self, database: str) -> str:
         return f"postgresql+psycopg://callerid@127.0.0.1:{self.port}/{database}"
+
+    def new_database(self, prefix: str) -> str:
+        """Create an empty database with a fresh name; return its URL."""
+        from sqlalchemy import create_engine, text
+
+        name = f"{prefix}_{secrets.token_hex(4)}"
+        admin = create_engine(self.url, isolation_level="AUTOCOMMIT")
+        try:
+            with admin.connect() as connection:
+                connection.execute(text(f"CREATE DATABASE {name}"))
+        finally:
+            admin.dispose()
+        return self.url_for(name)
 
     def _run(self, *args: str) -> None:
         subprocess.run([*self._as, *args], check=True, capture_output=True, cwd=self.root)

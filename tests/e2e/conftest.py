@@ -29,6 +29,32 @@ def live_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     return url
 
 
+@pytest.fixture(scope="module", params=ENGINES)
+def module_database_url(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> str:
+    """A database made by our migrations, shared by the tests of one module: for tests that
+    look only at the rows and events they make themselves."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path_factory.mktemp('live') / 'live.sqlite3'}"
+    else:
+        url = request.getfixturevalue("postgres").new_database("module")
+    upgrade(url)
+    return url
+
+
+@pytest.fixture(scope="module")
+def module_server(
+    module_database_url: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Server]:
+    """One gunicorn (two workers) for a whole module, on ``module_database_url``: starting one
+    costs about a second, which per test added up to a minute of the suite."""
+    instance = tmp_path_factory.mktemp("server") / "instance"
+    live = Server(server_env(module_database_url, instance), workers=2).start()
+    yield live
+    live.stop()
+
+
 def server_env(database_url: str, instance: Path, **extra: str) -> dict[str, str]:
     return {
         "DATABASE_URL": database_url,

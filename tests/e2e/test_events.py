@@ -18,9 +18,15 @@ from .server import Server
 from .sse import Stream
 
 
-@pytest.fixture
-def token(live_database_url) -> str:
-    engine = create_engine(live_database_url)
+@pytest.fixture(scope="module")
+def server(module_server):
+    """One server for the module: each test looks only at the calls it rings itself."""
+    return module_server
+
+
+@pytest.fixture(scope="module")
+def token(module_database_url) -> str:
+    engine = create_engine(module_database_url)
     with Session(engine) as session:
         value = token_for(session, add_user(session, "screen", "staff"))
     engine.dispose()
@@ -105,11 +111,12 @@ def test_stream_headers_keep_proxies_from_buffering(server, token):
 
 
 @pytest.fixture
-def slow_poll_server(live_database_url, tmp_path):
+def slow_poll_server(module_database_url, tmp_path):
     """Two workers whose followers poll only every two minutes: a screen on one worker hears of a
     call the other worker answered only through the wake-up (NOTIFY, or the SQLite WAL watch)."""
     live = Server(
-        server_env(live_database_url, tmp_path / "instance", CALLERID_EVENT_POLL="120"), workers=2
+        server_env(module_database_url, tmp_path / "instance", CALLERID_EVENT_POLL="120"),
+        workers=2,
     ).start()
     yield live
     live.stop()
