@@ -26,7 +26,8 @@ from .server import Server, app_env
 from .workspace import Workspace, add_common_arguments, chosen_backends, describe
 
 CHROMIUM = Path("/usr/bin/chromium")
-# Quiet on a closed network: no background fetches, no QUIC, no first-run pages.
+# Quiet on a closed network: no background fetches, no QUIC, no first-run pages. The browser
+# tests (tests/e2e/browser.py) launch it the same way.
 CHROMIUM_ARGS = [
     "--headless",
     "--no-sandbox",

@@ -16,22 +16,12 @@ from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_play
 from sqlalchemy import create_engine
 from sqlalchemy.orm import Session
 
+from bench.board import CHROMIUM, CHROMIUM_ARGS
+
 from ..factories import add_user, call_sid
 from ..twilio import sample, signature, status_sequence
 from .server import TOP, Server
 
-CHROMIUM = Path("/usr/bin/chromium")
-# Quiet on a closed network: no background fetches, no QUIC, no first-run pages.
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 ARTIFACTS = Path(os.environ.get("CALLERID_TEST_ARTIFACTS") or TOP / "test-artifacts")
 LINE = "+12025550143"
 PASSWORD = "correct horse"
