@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import logging
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
@@ -33,6 +34,13 @@ def use_hash_method(method: str) -> None:
     Raises ``ValueError`` for a method werkzeug does not know."""
     global _hash_method
     generate_password_hash("check", method)  # refuses an unknown method now, not at login
+    if method != DEFAULT_HASH_METHOD and method != _hash_method:
+        logging.getLogger(__name__).warning(
+            "new passwords are hashed with %s instead of %s (CALLERID_PASSWORD_HASH): "
+            "meant for test suites, weaker against guessing",
+            method,
+            DEFAULT_HASH_METHOD,
+        )
     _hash_method = method
 
 

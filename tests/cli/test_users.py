@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 import pytest
 from sqlalchemy import select
 
@@ -40,6 +42,13 @@ def test_passwords_are_hashed_with_scrypt_unless_configured_otherwise(
     finally:
         use_hash_method(TEST_HASH_METHOD)
     assert stored.startswith("scrypt:")
+
+
+def test_a_weaker_hash_method_is_announced_in_the_log(caplog):
+    use_hash_method("scrypt")
+    with caplog.at_level(logging.WARNING):
+        use_hash_method(TEST_HASH_METHOD)
+    assert f"new passwords are hashed with {TEST_HASH_METHOD} instead of scrypt" in caplog.text
 
 
 def test_an_unknown_hash_method_stops_the_app_from_starting(database_url, tmp_path):
