@@ -17,6 +17,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.orm import Session
 
 from callerid import create_app, db, models
+from callerid.auth import use_hash_method
 from callerid.cli.database import upgrade
 from callerid.db import Base
 
@@ -30,6 +31,7 @@ DESK = "+12025550199"
 # CLI processes the tests start hash cheaply as well. tests/cli/test_users.py checks the default.
 TEST_HASH_METHOD = "pbkdf2:sha256:1"
 os.environ["CALLERID_PASSWORD_HASH"] = TEST_HASH_METHOD
+use_hash_method(TEST_HASH_METHOD)  # also for users a test makes before any create_app
 # In-process tests run at this moment, a Wednesday afternoon far from midnight, month's end or a
 # change of daylight saving time, so that no result depends on when the suite runs.
 FROZEN_AT = datetime(2026, 11, 18, 15, 0, tzinfo=UTC)

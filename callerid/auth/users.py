@@ -21,6 +21,10 @@ ROLES = ("staff", "manager")
 # test suite, which hashes about a thousand passwords, asks for a cheaper method.
 DEFAULT_HASH_METHOD = "scrypt"
 _hash_method = DEFAULT_HASH_METHOD
+# What a hash made with _hash_method starts with ("scrypt:32768:8:1$"), once use_hash_method has
+# run (create_app runs it): a stored hash that does not is re-made at the next login, so changing
+# the method upgrades every password in time.
+_hash_prefix = ""
 MAX_FAILURES = 5
 LOCK_FOR = timedelta(minutes=5)
 MIN_PASSWORD = 8
@@ -32,16 +36,18 @@ def use_hash_method(method: str) -> None:
     """Hash passwords set from now on with ``method``, a werkzeug method string such as
     ``scrypt`` or ``pbkdf2:sha256:600000``. Stored hashes keep working whatever made them.
     Raises ``ValueError`` for a method werkzeug does not know."""
-    global _hash_method
-    generate_password_hash("check", method)  # refuses an unknown method now, not at login
+    global _hash_method, _hash_prefix
+    # Refuses an unknown method now, not at the first login.
+    prefix = generate_password_hash("check", method).split("$", 1)[0] + "$"
     if method != DEFAULT_HASH_METHOD and method != _hash_method:
         logging.getLogger(__name__).warning(
-            "new passwords are hashed with %s instead of %s (CALLERID_PASSWORD_HASH): "
-            "meant for test suites, weaker against guessing",
+            "passwords are hashed with %s instead of %s (CALLERID_PASSWORD_HASH), and each "
+            "login re-hashes with it: meant for test suites; keep %s in production",
             method,
             DEFAULT_HASH_METHOD,
+            DEFAULT_HASH_METHOD,
         )
-    _hash_method = method
+    _hash_method, _hash_prefix = method, prefix
 
 
 @functools.cache
@@ -135,6 +141,10 @@ def authenticate(session: Session, name: str, password: str) -> User | None:
             user.locked_until = now + LOCK_FOR
             user.failed_logins = 0
         return None
+    if _hash_prefix and not user.password_hash.startswith(_hash_prefix):
+        # Made with another method (an older default, or a test setting left in place): the
+        # password is known right now, so re-hash it the way every other login is checked.
+        user.password_hash = generate_password_hash(password, _hash_method)
     user.failed_logins = 0
     user.locked_until = None
     user.last_login_at = now

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import logging
+import re
 
 import pytest
 from sqlalchemy import select
+from werkzeug.security import check_password_hash, generate_password_hash
 
 from callerid import create_app, db
 from callerid.auth import tokens, use_hash_method
 from callerid.models import User
 
 from ..conftest import TEST_HASH_METHOD, settings_for
+from ..factories import add_user
 
 
 def test_a_manager_is_created_with_a_hashed_password(runner, session):
@@ -48,7 +51,20 @@ def test_a_weaker_hash_method_is_announced_in_the_log(caplog):
     use_hash_method("scrypt")
     with caplog.at_level(logging.WARNING):
         use_hash_method(TEST_HASH_METHOD)
-    assert f"new passwords are hashed with {TEST_HASH_METHOD} instead of scrypt" in caplog.text
+    assert f"passwords are hashed with {TEST_HASH_METHOD} instead of scrypt" in caplog.text
+
+
+def test_a_password_hashed_another_way_is_re_hashed_at_the_next_login(client, session):
+    user = add_user(session, "anna", "staff", "correct horse")
+    user.password_hash = generate_password_hash("correct horse", "pbkdf2:sha256:2")
+    session.commit()
+    page = client.get("/login").get_data(as_text=True)
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    form = {"name": "anna", "password": "correct horse", "csrf_token": csrf}
+    assert client.post("/login", data=form).status_code == 302
+    session.expire_all()
+    assert user.password_hash.startswith(f"{TEST_HASH_METHOD}$")
+    assert check_password_hash(user.password_hash, "correct horse")
 
 
 def test_an_unknown_hash_method_stops_the_app_from_starting(database_url, tmp_path):

@@ -77,11 +77,11 @@ class Server:
         killed writer as it would with a power cut."""
         if self.process is None:
             return
-        if self.process.poll() is None:
-            try:
-                os.killpg(self.process.pid, signal.SIGKILL)  # its own session: pgid == pid
-            except ProcessLookupError:
-                pass
+        try:
+            # Its own session, so pgid == pid; also reaches workers a dead master left behind.
+            os.killpg(self.process.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
         self.process.wait(timeout=10)
 
     def log(self) -> str:

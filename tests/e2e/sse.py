@@ -26,8 +26,12 @@ class Stream:
 
     def __init__(self, url: str, headers: dict[str, str] | None = None) -> None:
         self.response = requests.get(url, headers=headers or {}, stream=True, timeout=(5, 30))
-        # http.client's socket under the response (requests and urllib3 expose no public name).
-        self._socket = self.response.raw._fp.fp.raw._sock
+        # http.client's socket under the response (requests and urllib3 expose no public name
+        # for it); without it, close() still works, only slower.
+        try:
+            self._socket: socket.socket | None = self.response.raw._fp.fp.raw._sock
+        except AttributeError:
+            self._socket = None
         self.messages: queue.Queue[Message] = queue.Queue()
         self._thread = threading.Thread(target=self._read, daemon=True)
         self._thread.start()
@@ -79,8 +83,9 @@ class Stream:
     def close(self) -> None:
         # The reader thread, blocked in recv, holds the buffer's lock: a plain close would wait
         # for the next heartbeat. Shutting the socket down wakes it at once.
-        try:
-            self._socket.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
+        if self._socket is not None:
+            try:
+                self._socket.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
         self.response.close()
