@@ -14,7 +14,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from .. import db
 from . import tokens
-from .users import authenticate, create_user, set_password, use_hash_method
+from .users import DEFAULT_HASH_METHOD, authenticate, create_user, set_password, use_hash_method
 
 __all__ = [
     "authenticate",
@@ -41,7 +41,7 @@ class CookieSessions(SecureCookieSessionInterface):
 
 
 def init_app(app: Flask) -> None:
-    use_hash_method(app.config["CALLERID_PASSWORD_HASH"])
+    _use_hash_method(app)
     app.session_interface = CookieSessions()
     manager = LoginManager(app)
     manager.session_protection = "basic"
@@ -51,6 +51,19 @@ def init_app(app: Flask) -> None:
     from .views import bp
 
     app.register_blueprint(bp)
+
+
+def _use_hash_method(app: Flask) -> None:
+    method = app.config["CALLERID_PASSWORD_HASH"]
+    use_hash_method(method)
+    if method != DEFAULT_HASH_METHOD and not app.testing:
+        logging.getLogger(__name__).warning(
+            "passwords are hashed with %s instead of %s (CALLERID_PASSWORD_HASH), and each "
+            "login re-hashes with it: meant for test suites; keep %s in production",
+            method,
+            DEFAULT_HASH_METHOD,
+            DEFAULT_HASH_METHOD,
+        )
 
 
 def manager_required(view: Callable[..., Any]) -> Callable[..., Any]:

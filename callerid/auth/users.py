@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import logging
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
@@ -39,14 +38,6 @@ def use_hash_method(method: str) -> None:
     global _hash_method, _hash_prefix
     # Refuses an unknown method now, not at the first login.
     prefix = generate_password_hash("check", method).split("$", 1)[0] + "$"
-    if method != DEFAULT_HASH_METHOD and method != _hash_method:
-        logging.getLogger(__name__).warning(
-            "passwords are hashed with %s instead of %s (CALLERID_PASSWORD_HASH), and each "
-            "login re-hashes with it: meant for test suites; keep %s in production",
-            method,
-            DEFAULT_HASH_METHOD,
-            DEFAULT_HASH_METHOD,
-        )
     _hash_method, _hash_prefix = method, prefix
 
 

@@ -47,10 +47,10 @@ def test_passwords_are_hashed_with_scrypt_unless_configured_otherwise(
     assert stored.startswith("scrypt:")
 
 
-def test_a_weaker_hash_method_is_announced_in_the_log(caplog):
-    use_hash_method("scrypt")
+def test_a_weaker_hash_method_is_announced_in_the_log(database_url, tmp_path, caplog):
+    settings = settings_for(database_url, tmp_path / "i", TESTING=False)
     with caplog.at_level(logging.WARNING):
-        use_hash_method(TEST_HASH_METHOD)
+        db.engine_for(create_app(settings)).dispose()
     assert f"passwords are hashed with {TEST_HASH_METHOD} instead of scrypt" in caplog.text
 
 
