@@ -32,6 +32,25 @@ def app_env(database_url: str, instance: Path, **extra: str) -> dict[str, str]:
     }
 
 
+def gunicorn_command(bind: str, workers: int, app: str = FULL_APP) -> list[str]:
+    """gunicorn as the README starts it (our config file), on ``bind`` with ``workers``; run it
+    from the top of the checkout. The tests' servers start the same way."""
+    return [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "-c",
+        "config/gunicorn.conf.py",
+        "--bind",
+        bind,
+        "--workers",
+        str(workers),
+        "--graceful-timeout",
+        "2",
+        app,
+    ]
+
+
 class Server:
     """``python -m gunicorn -c config/gunicorn.conf.py --bind 127.0.0.1:PORT --workers N APP``;
     ``stop()`` ends the whole process group, open streams included."""
@@ -54,20 +73,7 @@ class Server:
         self._log_offset = self.log_path.stat().st_size if self.log_path.exists() else 0
         log = self.log_path.open("ab")  # appended: earlier runs stay for diagnosis
         self.process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "gunicorn",
-                "-c",
-                "config/gunicorn.conf.py",
-                "--bind",
-                f"{self.host}:{self.port}",
-                "--workers",
-                str(self.workers),
-                "--graceful-timeout",
-                "2",
-                self.app,
-            ],
+            gunicorn_command(f"{self.host}:{self.port}", self.workers, self.app),
             cwd=TOP,
             env=self.env,
             stdout=log,

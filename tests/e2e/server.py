@@ -5,11 +5,12 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import requests
+
+from bench.server import gunicorn_command
 
 from ..pg import free_port
 
@@ -31,20 +32,7 @@ class Server:
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         with self.log_path.open("ab") as log:
             self.process = subprocess.Popen(
-                [
-                    sys.executable,
-                    "-m",
-                    "gunicorn",
-                    "-c",
-                    "config/gunicorn.conf.py",
-                    "--bind",
-                    f"127.0.0.1:{self.port}",
-                    "--workers",
-                    str(self.workers),
-                    "--graceful-timeout",
-                    "2",
-                    "wsgi:app",
-                ],
+                gunicorn_command(f"127.0.0.1:{self.port}", self.workers),
                 cwd=TOP,
                 env=self.env,
                 stdout=log,
