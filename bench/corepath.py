@@ -2,9 +2,9 @@
 
     .venv/bin/python -m bench.corepath [--customers 1000 --calls 5000] [--backend both]
 
-``ringing.ring_many`` on a Connection is what the voice webhook runs (SQL written once, reads
+``ringing.record`` on a Connection is what the voice webhook runs (SQL written once, reads
 before writes), one call per transaction when webhooks come one at a time and several when they
-arrive together (group commit: the "x 8" column); ``calls.receive`` is the same through a
+arrive together (group commit: the "x 8" column); ``calls.record_ring`` is the same through a
 Session, as status callbacks use it. The other
 variants are sketches kept for comparison. They record the same call (new
 CallSid, caller found by number, line, a ``call.ringing`` event carrying the card with the
@@ -42,22 +42,22 @@ TO = "+12025550143"
 
 
 def session_step(engine: Engine, callers: list[str], sids: list[str]) -> float:
-    """CPU seconds for ``calls.receive`` + commit per call: through a Session, as status callbacks
-    record a call whose voice webhook never reached us (``ring`` plus loading the Call model)."""
-    from callerid import calls, db
+    """CPU seconds for ``calls.record_ring`` + commit per call: through a Session, as status
+    callbacks record a call whose voice webhook never reached us (plus loading the Call model)."""
+    from callerid import calls, db, ringing
 
     sessions = sessionmaker(engine, expire_on_commit=False)
     started = time.thread_time()
     for call_sid, caller in zip(sids, callers, strict=False):
         with sessions() as session:
             db.bound(session, 1.0)
-            calls.receive(session, call_sid, caller, TO, "US")
+            calls.record_ring(session, ringing.Ring(call_sid, caller, TO), "US")
             session.commit()
     return (time.thread_time() - started) / len(sids)
 
 
 def app_step(engine: Engine, callers: list[str], sids: list[str], batch: int = 1) -> float:
-    """CPU seconds per call for what the voice webhook runs: ``ringing.ring_many`` on a
+    """CPU seconds per call for what the voice webhook runs: ``ringing.record`` on a
     Connection, ``batch`` calls per transaction."""
     from callerid import db, ringing
 
@@ -66,7 +66,7 @@ def app_step(engine: Engine, callers: list[str], sids: list[str], batch: int = 1
     for start in range(0, len(rings), batch):
         with engine.begin() as connection:
             db.bound(connection, 1.0)
-            ringing.ring_many(connection, rings[start : start + batch], "US")
+            ringing.record(connection, rings[start : start + batch], "US")
     return (time.thread_time() - started) / len(rings)
 
 
@@ -368,9 +368,9 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
             "the webhook's database step, CPU us per call (best of 3 rounds)",
             [
                 "backend",
-                "ring_many x 1 (webhook)",
-                "ring_many x 8 (group commit)",
-                "calls.receive (Session)",
+                "record x 1 (webhook)",
+                "record x 8 (group commit)",
+                "calls.record_ring (Session)",
                 "Core per call",
                 "text() once",
                 "driver SQL",

@@ -276,7 +276,7 @@ def profile(args: argparse.Namespace, workspace: Workspace, backend: str) -> dic
     phases.wrap(groupcommit.GroupCommit, "submit", "group commit (one webhook at a time here)")
     phases.wrap(directory, "owners_of_many", "directory lookup (owners_of_many)")
     phases.wrap(directory, "lines_of", "line lookup (lines_of)")
-    phases.wrap(ringing, "ring_many", "call row (INSERT ... ON CONFLICT), the rest of ring_many")
+    phases.wrap(ringing, "record", "call row (INSERT ... ON CONFLICT), the rest of record")
     phases.wrap(directory, "cards_for_calls", "card for the event")
     phases.wrap(store, "append_many", "event append (JSON + insert)")
     phases.wrap(db, "bound", "db.bound (timeouts)")

@@ -44,6 +44,7 @@ def create_app(settings: Mapping[str, Any] | None = None) -> Flask:
     auth.init_app(app)
     errors.init_app(app)
     manage.init_app(app)
+    telephony.init_app(app)
     csrf.exempt(telephony.bp)  # Twilio proves itself by signature, not by a form token.
     csrf.exempt(api_bp)  # the API checks its own: tokens need none, sessions send a header.
     for blueprint in (telephony.bp, health.bp, events_bp, api_bp, board.bp):

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -13,7 +12,7 @@ from . import clock, directory
 from .db import utcnow
 from .events import store as events
 from .models import Call
-from .ringing import ring
+from .ringing import Ring, record
 
 # Twilio's CallStatus values by how far along a call is; a call only ever moves up this scale.
 RANK = {
@@ -29,44 +28,8 @@ RANK = {
 }
 TERMINAL = 3
 MISSED_STATUSES = {"busy", "no-answer", "canceled", "failed"}
-
-
-@dataclass(frozen=True, slots=True)
-class Received:
-    call: Call
-    is_new: bool
-    event_id: int | None
-
-
-def receive(
-    session: Session,
-    call_sid: str,
-    raw_from: str,
-    raw_to: str,
-    region: str,
-    *,
-    direction: str = "inbound",
-    received_at: datetime | None = None,
-) -> Received:
-    """Record an incoming call and announce it to the screens (``call.ringing``).
-
-    Idempotent per ``call_sid``: a retried webhook finds the existing call and records and
-    announces nothing new. Withheld and invalid caller IDs are kept but never matched. The caller
-    commits.
-    """
-    session.flush()  # ring() writes plain SQL, which does not autoflush
-    ringing = ring(
-        session.connection(),
-        call_sid,
-        raw_from,
-        raw_to,
-        region,
-        direction=direction,
-        received_at=received_at,
-    )
-    call = session.get(Call, ringing.call_id)
-    assert call is not None
-    return Received(call, is_new=ringing.is_new, event_id=ringing.event_id)
+# A call first heard of later than this after it rang is history, not a phone ringing now.
+RINGING_FOR_AT_MOST = timedelta(seconds=60)
 
 
 def progress(
@@ -183,8 +146,35 @@ def callback(
     if call is None:
         if direction != "inbound":
             return None
-        call = receive(session, call_sid, raw_from, raw_to, region, received_at=at).call
+        # Recorded now, so the log stays complete; a card says "ringing" only while it may be.
+        over = RANK.get(status, 0) >= TERMINAL or is_stale(at)
+        call = record_ring(
+            session, Ring(call_sid, raw_from, raw_to, received_at=at, quiet=over), region
+        )
     return progress(session, call, status, region, at=at, duration=duration)
+
+
+def is_stale(rang_at: datetime | None, now: datetime | None = None) -> bool:
+    """Whether a call that rang at ``rang_at`` is too old to be shown ringing."""
+    return rang_at is not None and (now or utcnow()) - rang_at > RINGING_FOR_AT_MOST
+
+
+def record_ring(session: Session, ring: Ring, region: str) -> Call:
+    """``ringing.record`` for one ring in a Session's transaction; the recorded call."""
+    session.flush()  # record() writes plain SQL, which does not autoflush
+    (ringing,) = record(session.connection(), [ring], region)
+    call = session.get(Call, ringing.call_id)
+    assert call is not None
+    return call
+
+
+def voicemail_left(session: Session, call_sid: str, recording_url: str) -> bool:
+    """Keep where the caller's voicemail is; False when the call is not ours."""
+    call = find(session, call_sid)
+    if call is None:
+        return False
+    call.voicemail_url = recording_url[:500] or call.voicemail_url
+    return True
 
 
 def _desk_leg(

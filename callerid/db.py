@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import itertools
 import sqlite3
+import time
 from datetime import UTC, datetime
 from typing import Any
 
@@ -58,7 +60,9 @@ def make_engine(
     if url.startswith("sqlite"):
         engine = create_engine(
             url,
-            connect_args={"timeout": timeout, "check_same_thread": False},
+            # No busy wait inside SQLite: it blocks the whole process (under gevent, every
+            # request of the worker). _sqlite_execute waits for the lock in Python instead.
+            connect_args={"timeout": 0, "check_same_thread": False},
             pool_size=pool_size,
             max_overflow=max_overflow,
             pool_timeout=timeout,
@@ -66,6 +70,8 @@ def make_engine(
             pool_use_lifo=True,
         )
         event.listen(engine, "connect", _tune_sqlite)
+        for name in ("do_execute", "do_execute_no_params", "do_executemany"):
+            event.listen(engine, name, _sqlite_execute(name, timeout), retval=True)
         return engine
     connect_args: dict[str, Any] = {}
     if url.startswith("postgresql"):
@@ -91,15 +97,51 @@ def _tune_sqlite(dbapi_connection: sqlite3.Connection, _record: Any) -> None:
     cursor.close()
 
 
+# The first waits are short, as SQLite's own busy handler's are: most locks are held for a
+# commit's few milliseconds.
+_BUSY_SLEEPS = (0.001, 0.002, 0.005, 0.01, 0.015, 0.02, 0.025)
+
+
+def _sqlite_execute(name: str, timeout: float) -> Any:
+    """Run a statement, waiting for a locked database with ``time.sleep``: under gevent that
+    lets the worker's other requests (streams, health checks, webhooks) run meanwhile, where
+    SQLite's own busy wait would freeze them all. Gives up after the connection's busy wait."""
+
+    def execute(cursor: Any, statement: str, parameters: Any = None, context: Any = None) -> bool:
+        run = getattr(cursor, name.removeprefix("do_"))
+        arguments = (statement,) if name == "do_execute_no_params" else (statement, parameters)
+        deadline = None
+        for attempt in itertools.count():
+            try:
+                run(*arguments)
+                return True
+            except sqlite3.OperationalError as error:
+                if "locked" not in str(error) and "busy" not in str(error):
+                    raise
+                now = time.monotonic()
+                if deadline is None:
+                    options = context.execution_options if context is not None else {}
+                    deadline = now + float(options.get("busy_wait", timeout))
+                if now >= deadline:
+                    raise
+                time.sleep(min(_BUSY_SLEEPS[min(attempt, len(_BUSY_SLEEPS) - 1)], deadline - now))
+        raise AssertionError("unreachable")
+
+    return execute
+
+
 def bound(session: Session | Connection, seconds: float) -> None:
     """Make every statement of the current transaction of ``session`` (a Session or a
     Connection) give up after ``seconds``.
 
-    SQLite's wait is bounded per connection (``make_engine``); PostgreSQL needs it per
-    transaction, so a stuck lock or a slow server turns into a quick error on the webhook path.
+    PostgreSQL bounds it per transaction with its own timeouts; SQLite's lock waits take the
+    same bound (``_sqlite_execute``). A stuck lock or a slow server becomes a quick error on the
+    webhook path.
     """
     connection = session.connection() if isinstance(session, Session) else session
-    if connection.dialect.name == "postgresql":
+    if connection.dialect.name == "sqlite":
+        connection.execution_options(busy_wait=seconds)
+    elif connection.dialect.name == "postgresql":
         # One round trip for both: set_config(..., true) is SET LOCAL.
         connection.execute(_BOUND, {"millis": str(max(1, int(seconds * 1000)))})
 

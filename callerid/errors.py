@@ -64,10 +64,11 @@ def log_failure(logger: logging.Logger, message: str, error: BaseException) -> N
         _last_logged[kind] = now
         hidden = _suppressed.pop(kind, 0)
     more = f" (and {hidden} more like it)" if hidden else ""
-    logger.warning("%s: %s%s", message, _summary(error), more)
+    logger.warning("%s: %s%s", message, summary(error), more)
 
 
-def _summary(error: BaseException) -> str:
+def summary(error: BaseException) -> str:
+    """The error's type and first line, without the SQL and parameters SQLAlchemy appends."""
     original = getattr(error, "orig", None) or error
     first_line = (str(original).strip().splitlines() or [""])[0][:200]
     return f"{type(original).__name__}: {first_line}"

@@ -155,6 +155,8 @@ class Call(Base):
     # A missed call someone has returned, and who.
     called_back_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     called_back_by: Mapped[str] = mapped_column(String(100), default="")
+    # The caller's voicemail, where Twilio keeps the recording.
+    voicemail_url: Mapped[str | None] = mapped_column(String(500))
 
     line: Mapped[Line | None] = relationship()
     customer: Mapped[Customer | None] = relationship()

@@ -44,6 +44,9 @@ class Ring:
     raw_to: str
     direction: str = "inbound"
     received_at: datetime | None = None
+    # Recorded for the log and the missed calls without a ringing card: the call is over, or
+    # rang too long ago for anyone to pick it up (a late callback, the spool).
+    quiet: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,25 +78,10 @@ class _NewCall:
     outcome: str = ""
 
 
-def ring(
-    connection: Connection,
-    call_sid: str,
-    raw_from: str,
-    raw_to: str,
-    region: str,
-    *,
-    direction: str = "inbound",
-    received_at: datetime | None = None,
-) -> Ringing:
-    """Record one incoming call and announce it (``call.ringing``); the caller commits."""
-    return ring_many(
-        connection, [Ring(call_sid, raw_from, raw_to, direction, received_at)], region
-    )[0]
-
-
-def ring_many(connection: Connection, rings: Sequence[Ring], region: str) -> list[Ringing]:
-    """Record incoming calls and announce each new one (``call.ringing``); one result per ring,
-    in order. The caller commits.
+def record(connection: Connection, rings: Sequence[Ring], region: str) -> list[Ringing]:
+    """Record incoming calls and announce each new one (``call.ringing``) unless its ring is
+    ``quiet``; one result per ring, in order. The caller commits. This is the one way a ring is
+    recorded: the voice webhook's batches, a callback for a call never recorded, the spool.
 
     Idempotent per CallSid: a ring whose call exists (a retried webhook, or the same CallSid
     twice in the batch) records and announces nothing. Withheld and invalid caller IDs are kept
@@ -125,7 +113,7 @@ def ring_many(connection: Connection, rings: Sequence[Ring], region: str) -> lis
             lines[keys[i]],
             rings[i].direction[:20],
         )
-        for i in firsts.values()
+        for i in sorted(firsts.values(), key=lambda i: rings[i].call_sid)
     ]
     # Cards first: the history they show must not include the calls being recorded.
     cards = directory.cards_for_calls(
@@ -137,10 +125,11 @@ def ring_many(connection: Connection, rings: Sequence[Ring], region: str) -> lis
     inserted = _insert_calls(connection, batch)
     ids = _existing_ids(connection, [c.call_sid for c, *_ in batch if c.call_sid not in inserted])
     ids.update(inserted)
+    quiet = {r.call_sid for r in rings if r.quiet}
     announced = [
         (call.call_sid, card)
         for (call, *_), card in zip(batch, cards, strict=True)
-        if call.call_sid in inserted
+        if call.call_sid in inserted and call.call_sid not in quiet
     ]
     appended = events.append_many(connection, "call.ringing", [card for _, card in announced])
     event_ids = dict(zip((sid for sid, _ in announced), appended, strict=True))

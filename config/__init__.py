@@ -58,6 +58,15 @@ def from_env(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
         "CALLERID_VOICEMAIL": _flag(env.get("CALLERID_VOICEMAIL"), False),
         # Upper bound for one database step on the webhook path; the call connects regardless.
         "CALLERID_DB_TIMEOUT": _float(env.get("CALLERID_DB_TIMEOUT"), 1.0),
+        # Where webhooks the database could not take wait (append-only, mode 0600) until it can;
+        # None means spool/ in the instance folder. Shared safely by the instances using it.
+        "CALLERID_SPOOL_PATH": env.get("CALLERID_SPOOL_PATH") or None,
+        # The spool's disk budget in MiB (about 1,000 webhooks each); past it, a status
+        # callback that the database cannot take either is answered 503.
+        "CALLERID_SPOOL_MAX_MB": _int(env.get("CALLERID_SPOOL_MAX_MB"), 64),
+        # TwiML sends the <Dial action> and the voicemail to /twilio/dial and /twilio/voicemail
+        # rather than /twilio/status. Turn on once every instance runs a version that has them.
+        "CALLERID_ACTION_ROUTES": _flag(env.get("CALLERID_ACTION_ROUTES"), False),
         # Database connections each process keeps, and how many more it may open in a burst;
         # PostgreSQL needs max_connections >= processes x (both + 1): see docs/deployment.md.
         "CALLERID_DB_POOL_SIZE": _int(env.get("CALLERID_DB_POOL_SIZE"), 10),

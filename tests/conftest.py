@@ -20,6 +20,7 @@ from callerid import create_app, db, models
 from callerid.auth import use_hash_method
 from callerid.cli.database import upgrade
 from callerid.db import Base
+from callerid.telephony import replayer
 
 from . import pg
 from .twilio import AUTH_TOKEN
@@ -165,6 +166,7 @@ def app(database_url: str, tmp_path: Path) -> Iterator[Flask]:
     follower = app.extensions.get("callerid.follower")
     if follower is not None:
         follower.stop()
+    replayer.stop(app)
     db.engine_for(app).dispose()
 
 

@@ -27,6 +27,8 @@ ACCESS = {
     ("auth.logout", "POST"): PUBLIC,
     ("telephony.voice", "POST"): TWILIO,
     ("telephony.status", "POST"): TWILIO,
+    ("telephony.dial_action", "POST"): TWILIO,
+    ("telephony.voicemail", "POST"): TWILIO,
     ("board.index", "GET"): STAFF,
     ("board.live", "GET"): STAFF,
     ("board.token", "GET"): STAFF,

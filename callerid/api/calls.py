@@ -63,4 +63,5 @@ def call_json(call: Call, caller: str | None = None) -> dict[str, Any]:
         "received_at": iso(call.received_at),
         "answered_at": iso(call.answered_at),
         "ended_at": iso(call.ended_at),
+        "voicemail_url": call.voicemail_url,
     }

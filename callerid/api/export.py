@@ -41,6 +41,7 @@ COLUMNS = [
     "answered_by",
     "outcome",
     "duration",
+    "voicemail_url",
 ]
 CHUNK = 1000
 # Spreadsheets run a cell that starts like a formula, so such text gets a leading apostrophe

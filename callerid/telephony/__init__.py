@@ -1,5 +1,6 @@
 """Twilio: webhooks in, TwiML out. Another provider would be one more package beside this one."""
 
+from .replayer import init_app
 from .views import bp
 
-__all__ = ["bp"]
+__all__ = ["bp", "init_app"]

@@ -14,6 +14,11 @@ from twilio.request_validator import RequestValidator
 from werkzeug.datastructures import MultiDict
 
 log = logging.getLogger(__name__)
+# Twilio's connection overrides, as a URL fragment on every callback URL our TwiML gives: connect
+# within 1 s, and try twice more when the connection fails (an instance down behind the
+# balancer). Twilio reads the fragment and never sends it; whether it signs it is not
+# documented, so a signature over the URL with it is accepted too.
+RETRY_FRAGMENT = "ct=1000&rc=2&rp=ct"
 
 
 class _SignedParams(MultiDict):
@@ -46,9 +51,11 @@ def is_valid(req: Request, auth_token: str | None, public_url: str | None) -> bo
     url, params = signed_url(req, public_url), _SignedParams(req.form)
     # validate() signs twice (the URL with and without its default port). The URL as we rebuilt
     # it is always one of the two, so a match on it alone is the same verdict at half the cost.
-    expected = validator.compute_signature(url, params)
-    if hmac.compare_digest(expected.encode(), signature.encode("utf-8", "replace")):
-        return True
+    given = signature.encode("utf-8", "replace")
+    for candidate in (url, f"{url}#{RETRY_FRAGMENT}"):
+        expected = validator.compute_signature(candidate, params)
+        if hmac.compare_digest(expected.encode(), given):
+            return True
     return validator.validate(url, params, signature)
 
 

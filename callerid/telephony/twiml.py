@@ -17,29 +17,39 @@ DESK_EVENTS = "initiated ringing answered completed"
 _CALLER = "+00000000000000"
 
 
-def dial(settings: Mapping[str, Any], caller: Caller, status_url: str) -> str:
+def dial(
+    settings: Mapping[str, Any],
+    caller: Caller,
+    status_url: str,
+    action_url: str,
+    voicemail_url: str | None = None,
+) -> str:
     """Connect the caller to the front desk (``CALLERID_FORWARD_TO``).
 
     The caller hears ringing until someone answers (answerOnBridge), their number is shown to the
-    desk, and every step of the desk leg is reported to ``status_url``. With no desk configured
-    the caller hears the no-answer message instead of an error.
+    desk, every step of the desk leg is reported to ``status_url`` and its end to ``action_url``
+    (the ``<Dial action>``). With no desk configured the caller hears the no-answer message
+    instead of an error, and a voicemail goes to ``voicemail_url``.
     """
     target = settings.get("CALLERID_FORWARD_TO")
     if not target:
-        return no_answer(settings, status_url)
+        return no_answer(settings, voicemail_url)
     timeout = settings.get("CALLERID_DIAL_TIMEOUT", 20)
     # A withheld or invalid caller ID passed on can get the desk leg rejected (Twilio error 13214).
     if not caller.is_number or not caller.number:
-        return _dial(target, timeout, status_url, with_caller_id=False)
-    return _dial(target, timeout, status_url, with_caller_id=True).replace(_CALLER, caller.number)
+        return _dial(target, timeout, status_url, action_url, with_caller_id=False)
+    document = _dial(target, timeout, status_url, action_url, with_caller_id=True)
+    return document.replace(_CALLER, caller.number)
 
 
 @lru_cache(maxsize=64)
-def _dial(target: str, timeout: int, status_url: str, *, with_caller_id: bool) -> str:
+def _dial(
+    target: str, timeout: int, status_url: str, action_url: str, *, with_caller_id: bool
+) -> str:
     # Built once per desk and URL: the document differs between calls only by the caller's number.
     response = VoiceResponse()
     options: dict[str, Any] = {
-        "action": status_url,
+        "action": action_url,
         "method": "POST",
         "answer_on_bridge": True,
         "timeout": timeout,
@@ -63,15 +73,15 @@ def _dial(target: str, timeout: int, status_url: str, *, with_caller_id: bool) -
     return str(response)
 
 
-def no_answer(settings: Mapping[str, Any], status_url: str | None = None) -> str:
+def no_answer(settings: Mapping[str, Any], voicemail_url: str | None = None) -> str:
     """What the caller hears when nobody at the desk picked up: a message, then voicemail or
-    goodbye. The recording is reported to ``status_url``."""
+    goodbye. The recording is reported to ``voicemail_url``."""
     response = VoiceResponse()
     message = settings.get("CALLERID_NO_ANSWER_MESSAGE")
     if message:
         response.say(message)
     if settings.get("CALLERID_VOICEMAIL"):
-        response.record(action=status_url, max_length=120, play_beep=True)
+        response.record(action=voicemail_url, max_length=120, play_beep=True)
     response.hangup()
     return str(response)
 

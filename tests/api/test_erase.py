@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from callerid import calls
+from callerid import calls, ringing
 from callerid.db import utcnow
 from callerid.models import AuditEntry, Call, Customer, Event, Note, PhoneNumber
 
@@ -22,7 +22,7 @@ LINE = "+12025550143"
 def ring(session, sid: str, raw_from: str, *, answered: bool = True, days_ago: int = 1):
     """A call as the webhooks record it, with its events (cards) written."""
     at = utcnow() - timedelta(days=days_ago)
-    call = calls.receive(session, sid, raw_from, LINE, "US", received_at=at).call
+    call = calls.record_ring(session, ringing.Ring(sid, raw_from, LINE, received_at=at), "US")
     if answered:
         calls.progress(session, call, "in-progress", "US", at=at + timedelta(seconds=5))
     calls.progress(session, call, "completed" if answered else "no-answer", "US", at=at)

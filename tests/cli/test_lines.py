@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from callerid import calls
+from callerid import calls, ringing
 from callerid.models import Line
 
 from ..factories import add_call
@@ -15,8 +15,8 @@ def test_a_line_that_rang_gets_a_label_and_the_next_card_shows_it(runner, sessio
     assert result.exit_code == 0, result.output
     assert result.output == "Line (202) 555-0143 is now labelled 'Reservations'.\n"
     session.expire_all()
-    ringing = calls.receive(session, "CA" + "1" * 32, "+14155550134", "+12025550143", "US")
-    assert ringing.call.line.label == "Reservations"
+    ring = ringing.Ring("CA" + "1" * 32, "+14155550134", "+12025550143")
+    assert calls.record_ring(session, ring, "US").line.label == "Reservations"
 
 
 def test_a_line_can_be_named_before_its_first_call(runner, session):

@@ -48,14 +48,16 @@ def test_every_call_gets_a_fresh_twilio_shaped_call_sid():
 
 def test_a_dial_reads_as_plain_words():
     caller = numbers.normalise("+14155550134")
-    body = twiml.dial({"CALLERID_FORWARD_TO": DESK}, caller, STATUS_URL)
+    body = twiml.dial({"CALLERID_FORWARD_TO": DESK}, caller, STATUS_URL, STATUS_URL)
     assert simulate.say(ET.fromstring(body), "US") == (
         f"Twilio would dial {DESK} (ringing up to 20 s); caller shown as (415) 555-0134"
     )
 
 
 def test_the_dial_names_where_the_desk_leg_reports():
-    body = twiml.dial({"CALLERID_FORWARD_TO": "client:anna"}, numbers.normalise(""), STATUS_URL)
+    body = twiml.dial(
+        {"CALLERID_FORWARD_TO": "client:anna"}, numbers.normalise(""), STATUS_URL, STATUS_URL
+    )
     dial = simulate.find_dial(ET.fromstring(body), "http://127.0.0.1:8000/twilio/voice")
     assert dial is not None
     assert (dial.target, dial.caller_id) == ("client:anna", None)

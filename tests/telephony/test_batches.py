@@ -1,4 +1,4 @@
-"""Voice webhooks recorded a batch at a time (ringing.ring_many), as group commit does under
+"""Voice webhooks recorded a batch at a time (ringing.record), as group commit does under
 load: each call is recorded and announced exactly as if it had rung alone."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from callerid import db, desk, ringing
 from callerid.db import utcnow
 from callerid.models import Call, Event, Note
-from callerid.telephony import views
+from callerid.telephony import recorder
 
 from ..factories import add_call, add_customer, call_sid
 
@@ -20,7 +20,7 @@ LINE = "+12025550143"
 
 def ring_batch(app, rings: list[ringing.Ring]) -> list[ringing.Ringing]:
     with db.engine_for(app).begin() as connection:
-        return ringing.ring_many(connection, rings, "US")
+        return ringing.record(connection, rings, "US")
 
 
 def cards_by_sid(session) -> dict[str, dict]:
@@ -96,7 +96,7 @@ def test_one_webhook_the_database_rejects_does_not_cost_the_rest_of_its_batch(ap
     rings = [ringing.Ring(call_sid(), f"+1312555{i:04d}", LINE) for i in range(3)]
     rings.insert(1, ringing.Ring("CA" + "9" * 80, "+13125550999", LINE))
     with app.test_request_context("/twilio/voice", method="POST"):
-        results = views._record_batch(app, rings)
+        results = recorder._record_batch(app, rings)
     recorded = set(session.scalars(select(Call.call_sid)))
     for ring, result in zip(rings, results, strict=True):
         if ring.call_sid in recorded:

@@ -10,6 +10,7 @@ import xml.etree.ElementTree as ET
 import pytest
 
 from callerid import create_app, db
+from callerid.telephony import replayer
 
 from ..conftest import DESK, settings_for
 from ..twilio import post_signed, sample
@@ -34,6 +35,7 @@ def test_call_connects_when_the_database_file_cannot_be_opened(tmp_path, caplog)
     app = create_app(settings_for(url, tmp_path / "instance"))
     with caplog.at_level(logging.WARNING):
         response, elapsed = timed_call(app.test_client())
+    replayer.stop(app)
     db.engine_for(app).dispose()
     assert_dials_the_desk(response)
     assert elapsed < PROMPT
@@ -77,7 +79,7 @@ def test_call_connects_while_a_stuck_transaction_holds_the_event_lock(app, clien
     from sqlalchemy import func, select, text
 
     from callerid.events.store import _APPEND_LOCK
-    from callerid.models import Call
+    from callerid.models import Call, Event
 
     with db.engine_for(app).connect() as stuck:
         stuck.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _APPEND_LOCK})
@@ -85,4 +87,9 @@ def test_call_connects_while_a_stuck_transaction_holds_the_event_lock(app, clien
         stuck.rollback()
     assert_dials_the_desk(response)
     assert elapsed < PROMPT
-    assert session.scalar(select(func.count()).select_from(Call)) == 0
+    # Spooled meanwhile: recorded, and its card shown, once the lock is gone.
+    deadline = time.monotonic() + 10
+    while session.scalar(select(func.count()).select_from(Call)) == 0:
+        assert time.monotonic() < deadline, "the spooled call was never recorded"
+        time.sleep(0.05)
+    assert session.scalar(select(func.count()).select_from(Event)) == 1

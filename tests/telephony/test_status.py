@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import sqlite3
+import time
 import xml.etree.ElementTree as ET
 
 import pytest
@@ -12,10 +13,19 @@ from sqlalchemy import event, select
 
 from callerid import db
 from callerid.models import Call, Event
+from callerid.telephony import recorder
+from callerid.telephony.signature import RETRY_FRAGMENT
 
 from ..twilio import post_signed, sample, status_sequence
 
 INBOUND = sample("voice-inbound-us")["CallSid"]
+
+
+def wait_until(condition, seconds: float = 10) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "gave up waiting"
+        time.sleep(0.05)
 
 
 def ring(client) -> None:
@@ -117,11 +127,37 @@ def test_voicemail_follows_the_message_when_enabled(app, client, session):
     )
     record = root.find("Record")
     assert record is not None
-    assert record.get("action") == "http://localhost/twilio/status"
+    # Until every instance has /twilio/voicemail (CALLERID_ACTION_ROUTES), TwiML names /status.
+    assert record.get("action") == f"http://localhost/twilio/status#{RETRY_FRAGMENT}"
     recorded = sample("dial-action-no-answer", DialCallStatus=None, RecordingUrl="https://x/r.wav")
     after = post_signed(client, "/twilio/status", recorded)
     assert ET.fromstring(after.data).find("Hangup") is not None
     assert call_of(session).is_missed is True
+    assert call_of(session).voicemail_url == "https://x/r.wav"
+
+
+def test_with_action_routes_the_dial_action_and_voicemail_have_their_own(app, client, session):
+    app.config.update(CALLERID_VOICEMAIL=True, CALLERID_ACTION_ROUTES=True)
+    ring(client)
+    dial = ET.fromstring(post_signed(client, "/twilio/voice", sample("voice-inbound-us")).data)
+    assert dial.find("Dial").get("action") == f"http://localhost/twilio/dial#{RETRY_FRAGMENT}"
+    no_answer = sample("dial-action-no-answer")
+    root = ET.fromstring(post_signed(client, "/twilio/dial", no_answer).data)
+    assert root.find("Record").get("action") == (
+        f"http://localhost/twilio/voicemail#{RETRY_FRAGMENT}"
+    )
+    recorded = sample("dial-action-no-answer", DialCallStatus=None, RecordingUrl="https://x/r.wav")
+    after = post_signed(client, "/twilio/voicemail", recorded)
+    assert ET.fromstring(after.data).find("Hangup") is not None
+    call = call_of(session)
+    assert (call.status, call.is_missed, call.voicemail_url) == (
+        "no-answer",
+        True,
+        recorded["RecordingUrl"],
+    )
+    # Each route checks the parameters Twilio always sends on it.
+    assert post_signed(client, "/twilio/dial", {"CallSid": INBOUND}).status_code == 400
+    assert post_signed(client, "/twilio/voicemail", {"CallSid": INBOUND}).status_code == 400
 
 
 def test_an_answered_dial_hangs_up_and_counts_as_answered(client, session):
@@ -141,6 +177,8 @@ def test_a_callback_for_an_unrecorded_call_records_it(client, session):
     call = call_of(session)
     assert call.from_number == "+13125550187"
     assert call.status == "completed"
+    # The call is over: screens get it for the recent calls, never as a ringing card.
+    assert event_kinds(session) == ["call.ended"]
 
 
 def test_a_desk_leg_for_an_unknown_call_is_ignored(client, session):
@@ -194,21 +232,29 @@ def test_a_callback_that_meets_a_locked_database_is_applied_on_its_second_try(
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
-def test_a_callback_that_fails_twice_is_logged_in_one_line_and_still_answered(
+def test_a_callback_the_database_cannot_take_is_spooled_answered_and_applied_later(
     app, client, session, database_url, caplog
 ):
+    app.config["CALLERID_DB_TIMEOUT"] = 0.2  # a callback waits 5 x this for the lock
     ring(client)
     blocker = sqlite3.connect(database_url.removeprefix("sqlite:///"))
     blocker.execute("BEGIN EXCLUSIVE")
     try:
         with caplog.at_level(logging.WARNING):
             response = post_signed(client, "/twilio/status", status_sequence()[2])
+        assert response.status_code == 204  # stored: in the spool
+        assert call_of(session).status == "ringing"
+        assert recorder.spool_of(app).depth() == 1
     finally:
         blocker.rollback()
         blocker.close()
-    assert response.status_code == 204
-    assert call_of(session).status == "ringing"
-    failures = [r for r in caplog.records if "unrecorded" in r.getMessage()]
+    failures = [r for r in caplog.records if "/twilio/status" in r.getMessage()]
     assert len(failures) == 1
+    assert f"({status_sequence()[2]['CallSid']})" in failures[0].getMessage()
     assert "database is locked" in failures[0].getMessage()
     assert failures[0].exc_info is None
+    # The process's replayer applies it once the database takes writes again.
+    wait_until(lambda: recorder.spool_of(app).depth() == 0)
+    assert call_of(session).status == "completed"
+    assert event_kinds(session) == ["call.ringing", "call.ended"]
+    assert recorder.spool_of(app).depth() == 0

@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from callerid import desk
 from callerid.db import utcnow
 from callerid.models import Call, Event, Note
+from callerid.telephony.signature import RETRY_FRAGMENT
 
 from ..conftest import DESK
 from ..factories import add_call, add_customer
@@ -33,7 +34,9 @@ def test_known_caller_is_connected_and_recognised(client, session):
     assert dial.get("answerOnBridge") == "true"
     assert dial.get("callerId") == "+13125550187"
     assert dial.find("Number").text == DESK
-    assert dial.find("Number").get("statusCallback") == "http://localhost/twilio/status"
+    status_url = f"http://localhost/twilio/status#{RETRY_FRAGMENT}"
+    assert dial.find("Number").get("statusCallback") == status_url
+    assert dial.get("action") == status_url  # /twilio/dial once CALLERID_ACTION_ROUTES is on
     call = session.scalar(select(Call))
     assert call.customer_id == anna.id
     assert call.matched_by == "number"

@@ -1,0 +1,102 @@
+"""Each process applies the spool in the background while it holds anything, and looks once
+at start, so what an earlier process spooled is applied even if no webhook comes."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+
+from flask import Flask
+
+from .. import errors
+from . import recorder
+
+log = logging.getLogger(__name__)
+# Seconds between tries while the database is still away; a try costs one failed connect.
+RETRY_EVERY = 2.0
+# While the database stays away, say so once a minute, not at every try.
+SAY_WAITING_EVERY = 60.0
+
+
+class Replayer:
+    """A thread that replays the spool until it is empty, then ends."""
+
+    def __init__(self, app: Flask) -> None:
+        self._app = app
+        self._poke = threading.Event()
+        self._stopped = False
+        self._said_at = -SAY_WAITING_EVERY
+        self.done = False
+        self._thread = threading.Thread(target=self._run, name="callerid-spool", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def poke(self) -> None:
+        self._poke.set()
+
+    def stop(self) -> None:
+        self._stopped = True
+        self._poke.set()
+
+    def _run(self) -> None:
+        spool = recorder.spool_of(self._app)
+        while not self._stopped:
+            self._poke.clear()
+            try:
+                applied, waiting_for = recorder.replay(self._app)
+            except Exception as error:  # never let the thread die with entries waiting
+                log.exception("replaying the spool failed; trying again")
+                applied, waiting_for = 0, error
+            if applied:
+                log.info("applied %d webhook(s) from the spool", applied)
+            if waiting_for is not None:
+                self._say_waiting(spool.depth(), waiting_for)
+            with _lock:  # decided under ensure_running's lock, so no append goes unnoticed
+                if spool.depth() == 0:
+                    self.done = True
+                    return
+            self._poke.wait(RETRY_EVERY)
+
+    def _say_waiting(self, depth: int, error: BaseException) -> None:
+        now = time.monotonic()
+        if now - self._said_at >= SAY_WAITING_EVERY:
+            self._said_at = now
+            reason = errors.summary(error)
+            log.warning("%d webhook(s) wait in the spool for the database: %s", depth, reason)
+
+
+_lock = threading.Lock()
+
+
+def ensure_running(app: Flask) -> None:
+    """Start this process's replayer unless it runs already."""
+    with _lock:
+        current: Replayer | None = app.extensions.get("callerid.replayer")
+        if current is not None and not current.done:
+            current.poke()
+            return
+        replayer = app.extensions["callerid.replayer"] = Replayer(app)
+        replayer.start()
+
+
+def stop(app: Flask) -> None:
+    """Stop this process's replayer, if it runs (tests; the spool stays as it is)."""
+    with _lock:
+        current: Replayer | None = app.extensions.pop("callerid.replayer", None)
+    if current is not None:
+        current.stop()
+
+
+def init_app(app: Flask) -> None:
+    """Look at the spool on this process's first request (in the worker, after the fork)."""
+    looked = threading.Event()
+
+    @app.before_request
+    def _look_once() -> None:
+        if looked.is_set():
+            return
+        looked.set()
+        if recorder.spool_of(app).depth():
+            ensure_running(app)

@@ -1,0 +1,165 @@
+"""The instance's spool: what a Twilio webhook carried, kept on disk while the database cannot
+take it, and applied in order once it can.
+
+Twilio gives up on a callback within 15 s, so an outage longer than that is carried by this file,
+not by Twilio's retries. A webhook is "stored" once it is committed to the database or appended
+here and fsynced; only then is it acknowledged.
+
+One append-only file of JSON lines per instance folder (mode 0600), shared by every worker and
+instance that uses the folder: each append holds an exclusive ``flock`` on the file. A replayer
+takes the file away whole (renamed under the same lock, so no append can land in it afterwards)
+and applies its entries one by one; what it could not apply goes back in front of what arrived
+meanwhile. Applying an entry twice is harmless (every webhook is idempotent per CallSid and a call
+never moves back), so a crash between applying and deleting repeats work and loses nothing.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+FILE = "pending.jsonl"
+TAKEN = "applying.jsonl"
+LOCK = "replay.lock"
+# 64 MiB holds about 60,000 webhooks (Twilio's forms are about 1 KiB): hours of a busy line.
+DEFAULT_BUDGET = 64 * 1024 * 1024
+
+
+class SpoolFull(OSError):
+    """The spool has reached its disk budget: nothing more is accepted until it drains."""
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """One webhook as it arrived: its route ("voice", "status", "dial", "voicemail"), its
+    parameters and when it arrived."""
+
+    route: str
+    form: Mapping[str, str]
+    received_at: datetime
+
+    def to_line(self) -> bytes:
+        data = {"route": self.route, "form": dict(self.form), "at": self.received_at.isoformat()}
+        return (json.dumps(data, separators=(",", ":")) + "\n").encode()
+
+    @classmethod
+    def from_line(cls, line: bytes) -> Entry:
+        data = json.loads(line)
+        at = datetime.fromisoformat(data["at"])
+        return cls(data["route"], data["form"], at if at.tzinfo else at.replace(tzinfo=UTC))
+
+
+class Spool:
+    """The spool in ``folder`` (created on first use), holding at most ``budget`` bytes."""
+
+    def __init__(self, folder: Path, budget: int = DEFAULT_BUDGET) -> None:
+        self.folder = folder
+        self.budget = budget
+
+    @property
+    def path(self) -> Path:
+        return self.folder / FILE
+
+    def append(self, entry: Entry) -> None:
+        """Write ``entry`` and fsync it; raise ``OSError`` (``SpoolFull`` past the budget) when
+        it could not be kept."""
+        line = entry.to_line()
+        with self._locked_file() as fd:
+            if os.fstat(fd).st_size + self._taken_size() + len(line) > self.budget:
+                raise SpoolFull(f"the spool in {self.folder} is full ({self.budget} bytes)")
+            os.write(fd, line)
+            os.fsync(fd)
+
+    def depth(self) -> int:
+        """How many entries wait to be applied."""
+        return sum(_count_lines(p) for p in (self.folder / TAKEN, self.path))
+
+    def replay(self, apply: Callable[[list[Entry]], int]) -> int:
+        """Hand the waiting entries, oldest first, to ``apply``, which applies them in order and
+        says how many it applied (it stops at the first it cannot: the database is still
+        away). Those are removed; the rest wait. Returns 0 at once when another process is
+        replaying."""
+        self.folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        with open(self.folder / LOCK, "a") as guard:
+            try:
+                fcntl.flock(guard, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                return 0
+            taken = self._take()
+            if taken is None:
+                return 0
+            entries = [Entry.from_line(line) for line in taken.read_bytes().splitlines() if line]
+            done = 0
+            try:
+                done = apply(entries)
+            finally:
+                self._keep(taken, entries[done:])
+            return done
+
+    def _take(self) -> Path | None:
+        # Entries left by an interrupted replay come first; they are older than any in FILE.
+        taken = self.folder / TAKEN
+        if taken.exists():
+            return taken
+        with self._locked_file() as fd:
+            if os.fstat(fd).st_size == 0:
+                return None
+            os.rename(self.path, taken)
+        return taken
+
+    def _keep(self, taken: Path, rest: list[Entry]) -> None:
+        if not rest:
+            taken.unlink(missing_ok=True)
+            return
+        scratch = taken.with_suffix(".tmp")
+        fd = os.open(scratch, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        try:
+            os.write(fd, b"".join(entry.to_line() for entry in rest))
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.replace(scratch, taken)
+
+    def _taken_size(self) -> int:
+        try:
+            return (self.folder / TAKEN).stat().st_size
+        except FileNotFoundError:
+            return 0
+
+    @contextmanager
+    def _locked_file(self) -> Iterator[int]:
+        """The current spool file, opened for appending and locked; reopened when a replayer
+        renamed it away between our open and our lock."""
+        self.folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        while True:
+            fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX)
+                if _same_file(fd, self.path):
+                    yield fd
+                    return
+            finally:
+                os.close(fd)  # closing also releases the lock
+
+
+def _same_file(fd: int, path: Path) -> bool:
+    try:
+        on_disk = path.stat()
+    except FileNotFoundError:
+        return False
+    mine = os.fstat(fd)
+    return (mine.st_dev, mine.st_ino) == (on_disk.st_dev, on_disk.st_ino)
+
+
+def _count_lines(path: Path) -> int:
+    try:
+        with path.open("rb") as file:
+            return sum(chunk.count(b"\n") for chunk in iter(lambda: file.read(1 << 16), b""))
+    except FileNotFoundError:
+        return 0

@@ -1,0 +1,109 @@
+"""What each Twilio webhook asks us to record, read from its parameters alone.
+
+The same functions serve a webhook as it arrives and one applied later from the spool, so a
+spooled webhook is recorded exactly as it would have been live.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from email.utils import parsedate_to_datetime
+
+from sqlalchemy.orm import Session
+
+from .. import calls, ringing
+
+ANSWERED = {"completed", "answered"}
+
+
+def ring_of(form: Mapping[str, str], received_at: datetime, *, quiet: bool = False) -> ringing.Ring:
+    """The call a voice webhook announces."""
+    return ringing.Ring(
+        form["CallSid"],
+        form.get("From", ""),
+        form.get("To", ""),
+        form.get("Direction", "inbound"),
+        received_at,
+        quiet=quiet,
+    )
+
+
+def dial_missed(form: Mapping[str, str]) -> bool:
+    """Whether a ``<Dial action>`` says nobody at the desk took the call."""
+    return form.get("DialCallStatus", "") not in ANSWERED
+
+
+def ends_call(route: str, form: Mapping[str, str]) -> bool:
+    """Whether this webhook reports the inbound call itself as over."""
+    if route == "dial":
+        return True
+    status = form.get("CallStatus", "")
+    return (
+        route == "status"
+        and not form.get("ParentCallSid")
+        and status in calls.MISSED_STATUSES | {"completed"}
+    )
+
+
+def apply_status(session: Session, form: Mapping[str, str], region: str) -> int | None:
+    """A status callback, of the call itself or of its desk leg."""
+    return calls.callback(
+        session,
+        form["CallSid"],
+        form.get("CallStatus", ""),
+        region,
+        parent_call_sid=form.get("ParentCallSid") or None,
+        raw_from=form.get("From", ""),
+        raw_to=form.get("To", ""),
+        direction=form.get("Direction", "inbound"),
+        at=timestamp(form.get("Timestamp")),
+        duration=to_int(form.get("CallDuration")),
+    )
+
+
+def apply_dial(session: Session, form: Mapping[str, str], region: str) -> bool:
+    """The ``<Dial action>``: how the desk leg ended."""
+    return calls.dial_finished(
+        session,
+        form["CallSid"],
+        form.get("DialCallStatus", ""),
+        region,
+        duration=to_int(form.get("DialCallDuration")),
+    )
+
+
+def apply_voicemail(session: Session, form: Mapping[str, str], region: str) -> None:
+    """The recording action: the caller left a message."""
+    calls.voicemail_left(
+        session,
+        form["CallSid"],
+        form.get("RecordingUrl", ""),
+    )
+
+
+def route_of(path_route: str, form: Mapping[str, str]) -> str:
+    """Which webhook this is. ``/twilio/status`` also receives the ``<Dial action>`` and the
+    recording action of TwiML issued before they had routes of their own."""
+    if path_route == "status":
+        if "RecordingUrl" in form:
+            return "voicemail"
+        if "DialCallStatus" in form:
+            return "dial"
+    return path_route
+
+
+def to_int(value: str | None) -> int | None:
+    try:
+        return int(value) if value not in (None, "") else None
+    except ValueError:
+        return None
+
+
+def timestamp(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    try:
+        return parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
