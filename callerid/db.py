@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import sqlite3
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -69,7 +70,7 @@ def make_engine(
             # The connection used last, again: its page cache is the warm one.
             pool_use_lifo=True,
         )
-        event.listen(engine, "connect", _tune_sqlite)
+        event.listen(engine, "connect", _tune_sqlite(timeout))
         for name in ("do_execute", "do_execute_no_params", "do_executemany"):
             event.listen(engine, name, _sqlite_execute(name, timeout), retval=True)
         return engine
@@ -87,14 +88,28 @@ def make_engine(
     )
 
 
-def _tune_sqlite(dbapi_connection: sqlite3.Connection, _record: Any) -> None:
-    # WAL lets screens read while a webhook writes; synchronous=NORMAL is durable across process
-    # crashes and spares an fsync per commit (see docs/benchmarks.md). No mmap: long tails here.
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.close()
+def _tune_sqlite(timeout: float) -> Any:
+    def tune(dbapi_connection: sqlite3.Connection, _record: Any) -> None:
+        # WAL lets screens read while a webhook writes; synchronous=NORMAL is durable across
+        # process crashes and spares an fsync per commit (see docs/benchmarks.md). No mmap:
+        # long tails here. Setting WAL needs a moment's lock, waited for like any statement's.
+        # A new connection's first look at the file can meet a lock too (another one
+        # recovering the WAL), so these wait like any statement.
+        cursor = dbapi_connection.cursor()
+
+        def run(sql: str) -> list[Any]:
+            found: list[Any] = []
+            _when_unlocked(lambda: found.extend(cursor.execute(sql).fetchall()), timeout)
+            return found
+
+        run("PRAGMA synchronous=NORMAL")
+        run("PRAGMA foreign_keys=ON")
+        # `flask db upgrade` leaves the file in WAL for good; only an older file needs switching.
+        if run("PRAGMA journal_mode")[0][0].lower() != "wal":
+            run("PRAGMA journal_mode=WAL")
+        cursor.close()
+
+    return tune
 
 
 # The first waits are short, as SQLite's own busy handler's are: most locks are held for a
@@ -102,30 +117,35 @@ def _tune_sqlite(dbapi_connection: sqlite3.Connection, _record: Any) -> None:
 _BUSY_SLEEPS = (0.001, 0.002, 0.005, 0.01, 0.015, 0.02, 0.025)
 
 
+def _when_unlocked(run: Callable[[], object], wait: float) -> None:
+    """Run ``run``, waiting up to ``wait`` seconds for a locked database with ``time.sleep``:
+    under gevent that lets the worker's other requests (streams, health checks, webhooks) run
+    meanwhile, where SQLite's own busy wait would freeze them all."""
+    deadline = None
+    for attempt in itertools.count():
+        try:
+            run()
+            return
+        except sqlite3.OperationalError as error:
+            if "locked" not in str(error) and "busy" not in str(error):
+                raise
+            now = time.monotonic()
+            deadline = now + wait if deadline is None else deadline
+            if now >= deadline:
+                raise
+            time.sleep(min(_BUSY_SLEEPS[min(attempt, len(_BUSY_SLEEPS) - 1)], deadline - now))
+
+
 def _sqlite_execute(name: str, timeout: float) -> Any:
-    """Run a statement, waiting for a locked database with ``time.sleep``: under gevent that
-    lets the worker's other requests (streams, health checks, webhooks) run meanwhile, where
-    SQLite's own busy wait would freeze them all. Gives up after the connection's busy wait."""
+    """Run statements through ``_when_unlocked``, for as long as the transaction's bound
+    (``bound``) or else the engine's timeout."""
 
     def execute(cursor: Any, statement: str, parameters: Any = None, context: Any = None) -> bool:
         run = getattr(cursor, name.removeprefix("do_"))
         arguments = (statement,) if name == "do_execute_no_params" else (statement, parameters)
-        deadline = None
-        for attempt in itertools.count():
-            try:
-                run(*arguments)
-                return True
-            except sqlite3.OperationalError as error:
-                if "locked" not in str(error) and "busy" not in str(error):
-                    raise
-                now = time.monotonic()
-                if deadline is None:
-                    options = context.execution_options if context is not None else {}
-                    deadline = now + float(options.get("busy_wait", timeout))
-                if now >= deadline:
-                    raise
-                time.sleep(min(_BUSY_SLEEPS[min(attempt, len(_BUSY_SLEEPS) - 1)], deadline - now))
-        raise AssertionError("unreachable")
+        options = context.execution_options if context is not None else {}
+        _when_unlocked(lambda: run(*arguments), float(options.get("busy_wait", timeout)))
+        return True
 
     return execute
 

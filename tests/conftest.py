@@ -117,6 +117,8 @@ def sqlite_schema(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("schema") / "empty.sqlite3"
     engine = create_engine(f"sqlite:///{path}")
     Base.metadata.create_all(engine)
+    with engine.connect() as connection:  # as `flask db upgrade` leaves a real database
+        connection.exec_driver_sql("PRAGMA journal_mode=WAL")
     engine.dispose()
     return path
 

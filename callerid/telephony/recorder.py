@@ -31,14 +31,12 @@ from .spool import Entry, Spool
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
-# A voice webhook answers within this many seconds whatever the database does: Twilio's caller
-# hears ringing meanwhile, and the card must not lag the phone by more.
-VOICE_PATIENCE = 1.5
-# The <Dial action> and the recording action continue a call in progress: the caller waits.
-ACTION_PATIENCE = 0.8
-# A status callback has nobody waiting on it (Twilio waits 15 s for our answer): it may wait
-# this many times CALLERID_DB_TIMEOUT before it is spooled.
-CALLBACK_PATIENCE = 5
+# How long each kind of webhook may wait for the database before what it carried is spooled,
+# in multiples of CALLERID_DB_TIMEOUT, and at most (seconds). A voice webhook's caller hears
+# ringing meanwhile and the card must not lag the phone by more; the <Dial action> and the
+# recording action continue a call in progress. A status callback has nobody waiting on it
+# (Twilio waits 15 s for our answer).
+PATIENCE = {"voice": (1.5, 1.5), "action": (0.8, 0.8), "callback": (5.0, 12.0)}
 # PostgreSQL's deadlock, serialisation failure, lock timeout and statement timeout: the same
 # work may well succeed when tried again.
 RETRYABLE = {"40P01", "40001", "55P03", "57014"}
@@ -50,8 +48,10 @@ class Outcome(enum.Enum):
     LOST = "lost"  # neither: voice and actions fail open, a status callback answers 503
 
 
-def callback_patience(app: Flask) -> float:
-    return CALLBACK_PATIENCE * float(app.config["CALLERID_DB_TIMEOUT"])
+def patience(app: Flask, kind: str) -> float:
+    """Seconds a webhook of ``kind`` ("voice", "action", "callback") waits for the database."""
+    times, at_most = PATIENCE[kind]
+    return min(at_most, times * float(app.config["CALLERID_DB_TIMEOUT"]))
 
 
 def spool_of(app: Flask) -> Spool:
@@ -68,7 +68,7 @@ def store_ring(
 ) -> tuple[ringing.Ringing | None, Outcome]:
     """Record a voice webhook's call in this process's next batch, or spool it."""
     try:
-        recorded = _batches(app).submit(webhooks.ring_of(form, received_at), VOICE_PATIENCE)
+        recorded = _batches(app).submit(webhooks.ring_of(form, received_at), patience(app, "voice"))
     except Exception as error:  # whatever failed, the caller must still reach the desk
         _failed("voice", form, error)
         recorded = None
@@ -83,12 +83,12 @@ def store(
     form: Mapping[str, str],
     received_at: datetime,
     apply: Callable[[Session, Mapping[str, str], str], T],
-    patience: float,
+    kind: str,
 ) -> tuple[T | None, Outcome]:
-    """Apply a callback or an action in its own transaction within ``patience`` seconds,
+    """Apply a callback or an action in its own transaction within the ``kind``'s patience,
     retried once after a transient failure (a callback racing its own voice webhook's open
     transaction); failing that, spool it."""
-    deadline = time.monotonic() + patience
+    deadline = time.monotonic() + patience(app, kind)
     for attempt in (1, 2):
         try:
             return _commit(app, lambda s: apply(s, form, _region(app)), deadline), Outcome.RECORDED
@@ -96,6 +96,7 @@ def store(
             if attempt == 1 and _transient(error) and time.monotonic() < deadline:
                 continue
             _failed(route, form, error)
+            break
     return None, _spool(app, Entry(route, dict(form), received_at))
 
 
@@ -179,7 +180,7 @@ def _record_batch(app: Flask, rings: list[ringing.Ring]) -> list[ringing.Ringing
     A transient failure is retried once whole; then, as after a failure on one webhook's data,
     the rings are tried one at a time, so one cannot cost the others their record. A database
     that is down fails them all at once. Whatever is not recorded comes back as None."""
-    deadline = time.monotonic() + VOICE_PATIENCE
+    deadline = time.monotonic() + patience(app, "voice")
     try:
         recorded: list[ringing.Ringing | None] = list(_transaction(app, rings, deadline))
     except DBAPIError as first:
@@ -200,17 +201,21 @@ def _retried(
         except DBAPIError as again:
             if _down(again):
                 raise
-    return [_alone(app, ring, deadline) for ring in rings]
+    return [_alone(app, ring, deadline, error) for ring in rings]
 
 
-def _alone(app: Flask, ring: ringing.Ring, deadline: float) -> ringing.Ringing | None:
-    if time.monotonic() >= deadline:
-        return None
-    try:
-        return _transaction(app, [ring], deadline)[0]
-    except SQLAlchemyError as error:
-        _failed("voice", {"CallSid": ring.call_sid}, error)
-        return None
+def _alone(
+    app: Flask, ring: ringing.Ring, deadline: float, batch_error: DBAPIError
+) -> ringing.Ringing | None:
+    """One ring in a transaction of its own, if time is left; None (logged) when it failed."""
+    error: SQLAlchemyError = batch_error
+    if time.monotonic() < deadline:
+        try:
+            return _transaction(app, [ring], deadline)[0]
+        except SQLAlchemyError as own:
+            error = own
+    _failed("voice", {"CallSid": ring.call_sid}, error)
+    return None
 
 
 def _transaction(app: Flask, rings: list[ringing.Ring], deadline: float) -> list[ringing.Ringing]:

@@ -37,8 +37,11 @@ class Replayer:
         self._poke.set()
 
     def stop(self) -> None:
+        """Stop after the current pass, and wait for it to end."""
         self._stopped = True
         self._poke.set()
+        if self._thread.is_alive() and self._thread is not threading.current_thread():
+            self._thread.join(timeout=10)
 
     def _run(self) -> None:
         spool = recorder.spool_of(self._app)
@@ -98,5 +101,10 @@ def init_app(app: Flask) -> None:
         if looked.is_set():
             return
         looked.set()
-        if recorder.spool_of(app).depth():
+        try:
+            waiting = recorder.spool_of(app).depth()
+        except OSError as error:  # a misconfigured spool must not fail every request
+            log.error("cannot read the spool: %s", error)
+            return
+        if waiting:
             ensure_running(app)

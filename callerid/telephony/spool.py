@@ -83,35 +83,45 @@ class Spool:
     def replay(self, apply: Callable[[list[Entry]], int]) -> int:
         """Hand the waiting entries, oldest first, to ``apply``, which applies them in order and
         says how many it applied (it stops at the first it cannot: the database is still
-        away). Those are removed; the rest wait. Returns 0 at once when another process is
-        replaying."""
+        away). Those are removed; the rest wait. Goes on with what was spooled meanwhile until
+        nothing waits or ``apply`` stops short. Returns how many were applied: 0 at once when
+        another process is replaying."""
         self.folder.mkdir(mode=0o700, parents=True, exist_ok=True)
         with open(self.folder / LOCK, "a") as guard:
             try:
                 fcntl.flock(guard, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
                 return 0
-            taken = self._take()
-            if taken is None:
-                return 0
-            entries = [Entry.from_line(line) for line in taken.read_bytes().splitlines() if line]
-            done = 0
-            try:
-                done = apply(entries)
-            finally:
-                self._keep(taken, entries[done:])
-            return done
+            applied = 0
+            while (taken := self._take()) is not None:
+                entries = [
+                    Entry.from_line(line) for line in taken.read_bytes().splitlines() if line
+                ]
+                done = 0
+                try:
+                    done = apply(entries)
+                finally:
+                    self._keep(taken, entries[done:])
+                applied += done
+                if done < len(entries):
+                    break
+            return applied
 
     def _take(self) -> Path | None:
-        # Entries left by an interrupted replay come first; they are older than any in FILE.
+        """The file of entries to apply, with everything spooled so far: what an interrupted
+        replay left (older) followed by the current file, taken away whole under its lock."""
         taken = self.folder / TAKEN
-        if taken.exists():
-            return taken
         with self._locked_file() as fd:
-            if os.fstat(fd).st_size == 0:
-                return None
-            os.rename(self.path, taken)
-        return taken
+            if os.fstat(fd).st_size:
+                if taken.exists():
+                    with open(taken, "ab") as older:
+                        older.write(self.path.read_bytes())
+                        older.flush()
+                        os.fsync(older.fileno())
+                    os.unlink(self.path)
+                else:
+                    os.rename(self.path, taken)
+        return taken if taken.exists() else None
 
     def _keep(self, taken: Path, rest: list[Entry]) -> None:
         if not rest:

@@ -71,9 +71,7 @@ def status() -> Response:
         return _dial_finished(form)
     if route == "voicemail":
         return _voicemail_left(form)
-    _, outcome = recorder.store(
-        _app(), "status", form, utcnow(), webhooks.apply_status, recorder.callback_patience(_app())
-    )
+    _, outcome = recorder.store(_app(), "status", form, utcnow(), webhooks.apply_status, "callback")
     if outcome is recorder.Outcome.LOST:
         # Neither committed nor spooled: Twilio must not take this for an acknowledgement.
         abort(503, description="The callback could not be stored; send it again.")
@@ -81,7 +79,7 @@ def status() -> Response:
 
 
 def _dial_finished(form: Mapping[str, str]) -> Response:
-    recorder.store(_app(), "dial", form, utcnow(), webhooks.apply_dial, recorder.ACTION_PATIENCE)
+    recorder.store(_app(), "dial", form, utcnow(), webhooks.apply_dial, "action")
     if not webhooks.dial_missed(form):
         return _xml(twiml.hang_up())
     return _xml(twiml.no_answer(current_app.config, _url(_action("voicemail"))))
@@ -89,9 +87,7 @@ def _dial_finished(form: Mapping[str, str]) -> Response:
 
 def _voicemail_left(form: Mapping[str, str]) -> Response:
     log.info("voicemail left on %s: %s", form["CallSid"], form["RecordingUrl"])
-    recorder.store(
-        _app(), "voicemail", form, utcnow(), webhooks.apply_voicemail, recorder.ACTION_PATIENCE
-    )
+    recorder.store(_app(), "voicemail", form, utcnow(), webhooks.apply_voicemail, "action")
     return _xml(twiml.hang_up())
 
 

@@ -1,0 +1,238 @@
+"""The spool keeps what the database could not take, on disk, and gives it back in order, once."""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import stat
+import time
+import xml.etree.ElementTree as ET
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from callerid import create_app, db
+from callerid.models import Call, Event
+from callerid.telephony import recorder, replayer
+from callerid.telephony.spool import FILE, Entry, Spool, SpoolFull
+
+from ..conftest import settings_for
+from ..twilio import post_signed, sample, status_sequence
+
+AT = datetime(2026, 11, 18, 15, 0, tzinfo=UTC)
+
+
+def entry(n: int, route: str = "status") -> Entry:
+    return Entry(route, {"CallSid": f"CA{n:032x}", "CallStatus": "completed"}, AT + timedelta(n))
+
+
+def sids(entries) -> list[str]:
+    return [e.form["CallSid"] for e in entries]
+
+
+def applying_all(seen: list[Entry]):
+    def apply(entries: list[Entry]) -> int:
+        seen.extend(entries)
+        return len(entries)
+
+    return apply
+
+
+def test_entries_come_back_in_order_with_what_the_webhook_carried(tmp_path):
+    spool = Spool(tmp_path / "spool")
+    for n in range(3):
+        spool.append(entry(n))
+    assert spool.depth() == 3
+    # Only its owner may read what callers' numbers the spool holds.
+    assert stat.S_IMODE(os.stat(spool.path).st_mode) == 0o600
+    seen: list[Entry] = []
+    assert spool.replay(applying_all(seen)) == 3
+    assert seen == [entry(n) for n in range(3)]
+    assert seen[1].received_at == AT + timedelta(1)
+    assert spool.depth() == 0
+    assert spool.replay(applying_all(seen)) == 0  # nothing is applied twice
+
+
+def test_what_could_not_be_applied_waits_ahead_of_what_came_meanwhile(tmp_path):
+    spool = Spool(tmp_path / "spool")
+    for n in range(4):
+        spool.append(entry(n))
+
+    def two_then_the_database_goes(entries: list[Entry]) -> int:
+        spool.append(entry(9))  # a webhook spooled while the replay runs
+        return 2
+
+    assert spool.replay(two_then_the_database_goes) == 2
+    assert spool.depth() == 3
+    seen: list[Entry] = []
+    spool.replay(applying_all(seen))  # the rest of the interrupted replay comes first
+    spool.replay(applying_all(seen))
+    assert sids(seen) == sids([entry(2), entry(3), entry(9)])
+
+
+def test_a_replay_that_raises_keeps_every_entry(tmp_path):
+    spool = Spool(tmp_path / "spool")
+    spool.append(entry(1))
+
+    def broken(entries: list[Entry]) -> int:
+        raise RuntimeError("the process is going down")
+
+    with pytest.raises(RuntimeError):
+        spool.replay(broken)
+    seen: list[Entry] = []
+    spool.replay(applying_all(seen))
+    assert seen == [entry(1)]
+
+
+def test_an_append_racing_a_replay_lands_in_the_next_file_never_a_taken_one(tmp_path, monkeypatch):
+    spool = Spool(tmp_path / "spool")
+    spool.append(entry(1))
+    # A writer opens the file, then a replayer takes it away (and deletes it once applied)
+    # before the writer gets the lock.
+    stale = os.open(spool.path, os.O_WRONLY | os.O_APPEND)
+    seen: list[Entry] = []
+    spool.replay(applying_all(seen))
+    real_open, opened = os.open, []
+
+    def open_once_stale(path, flags, mode=0o777):
+        if not opened:
+            opened.append(path)
+            return stale
+        return real_open(path, flags, mode)
+
+    monkeypatch.setattr(os, "open", open_once_stale)
+    spool.append(entry(2))
+    monkeypatch.undo()
+    assert opened  # the writer did start from the stale file
+    assert spool.depth() == 1
+    spool.replay(applying_all(seen))
+    assert seen == [entry(1), entry(2)]
+
+
+def test_one_replayer_at_a_time(tmp_path):
+    spool = Spool(tmp_path / "spool")
+    spool.append(entry(1))
+    other = Spool(tmp_path / "spool")  # another worker on the same folder
+    inner: list[int] = []
+
+    def apply(entries: list[Entry]) -> int:
+        inner.append(other.replay(applying_all([])))
+        return len(entries)
+
+    assert spool.replay(apply) == 1
+    assert inner == [0]
+
+
+def test_past_its_budget_the_spool_refuses_and_keeps_what_it_has(tmp_path):
+    spool = Spool(tmp_path / "spool", budget=3 * len(entry(0).to_line()))
+    for n in range(3):
+        spool.append(entry(n))
+    with pytest.raises(SpoolFull):
+        spool.append(entry(3))
+    assert spool.depth() == 3
+    assert FILE in os.listdir(spool.folder)
+
+
+# What the webhooks spool, and how it is applied: SQLite, with another connection holding the
+# write lock as a CLI import would (PostgreSQL's outage is in test_fail_open.py).
+
+
+@pytest.fixture
+def locked(app, database_url):
+    """The database, write-locked by another connection until the test releases it."""
+    app.config["CALLERID_DB_TIMEOUT"] = 0.2  # keep each webhook's wait short
+    blocker = sqlite3.connect(database_url.removeprefix("sqlite:///"))
+    blocker.execute("BEGIN EXCLUSIVE")
+    yield blocker
+    blocker.close()
+
+
+def calls_of(session) -> dict[str, Call]:
+    session.expire_all()
+    return {call.call_sid: call for call in session.scalars(select(Call))}
+
+
+def events_of(session) -> list[tuple[str, str]]:
+    rows = session.execute(select(Event.kind, Event.data).order_by(Event.id))
+    return [(kind, json.loads(data)["call_sid"]) for kind, data in rows]
+
+
+def spool_while_locked(app, client, locked, *requests: tuple[str, dict[str, str]]) -> None:
+    """Send the webhooks while the lock is held; leave applying them to the test."""
+    for path, params in requests:
+        response = post_signed(client, path, params)
+        assert response.status_code in (200, 204), response.data
+    replayer.stop(app)  # the test applies the spool itself, when it chooses
+    locked.rollback()
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_a_call_and_its_end_spooled_are_recorded_in_order_without_a_ringing_card(
+    app, client, session, locked
+):
+    voice = sample("voice-inbound-us")
+    completed = status_sequence()[2]
+    spool_while_locked(app, client, locked, ("/twilio/voice", voice), ("/twilio/status", completed))
+    assert recorder.spool_of(app).depth() == 2
+    assert recorder.replay(app) == (2, None)
+    call = calls_of(session)[voice["CallSid"]]
+    assert (call.status, call.from_number, call.is_missed) == ("completed", "+13125550187", True)
+    # The desk phone rang long ago: screens list the call among recent ones, no claim button.
+    assert events_of(session) == [("call.ended", voice["CallSid"])]
+    assert recorder.replay(app) == (0, None)
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_a_spooled_ring_pops_a_card_only_while_the_phone_may_still_ring(
+    app, client, session, locked, frozen_clock
+):
+    fresh, late = (sample("voice-inbound-us", CallSid=f"CA{n:032x}") for n in (1, 2))
+    spool_while_locked(app, client, locked, ("/twilio/voice", late))
+    frozen_clock.shift(timedelta(seconds=61))
+    post_signed(client, "/twilio/voice", fresh)  # recorded at once: the lock is gone
+    assert recorder.replay(app) == (1, None)
+    calls = calls_of(session)
+    assert set(calls) == {fresh["CallSid"], late["CallSid"]}
+    # The late ring keeps the time it rang, and is in the log without a ringing card.
+    assert calls[late["CallSid"]].received_at < calls[fresh["CallSid"]].received_at
+    assert events_of(session) == [("call.ringing", fresh["CallSid"])]
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_a_callback_that_can_be_neither_committed_nor_spooled_is_answered_503(
+    app, client, session, locked, tmp_path
+):
+    (tmp_path / "not-a-folder").write_text("")
+    app.config["CALLERID_SPOOL_PATH"] = str(tmp_path / "not-a-folder" / "spool")
+    app.extensions.pop("callerid.spool", None)
+    refused = post_signed(client, "/twilio/status", status_sequence()[2])
+    assert refused.status_code == 503  # Twilio will send it again
+    assert refused.json["error"]["message"] == "The callback could not be stored; send it again."
+    # The caller on the line is never refused: the call connects, unrecorded.
+    assert ET.fromstring(post_signed(client, "/twilio/voice", sample("voice-inbound-us")).data)
+    locked.rollback()
+    assert calls_of(session) == {}
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_a_restarted_process_applies_what_an_earlier_one_spooled(
+    app, client, session, locked, database_url
+):
+    voice = sample("voice-inbound-us")
+    spool_while_locked(app, client, locked, ("/twilio/voice", voice))
+    db.engine_for(app).dispose()  # that process is gone; its spool stays in the instance folder
+    restarted = create_app(settings_for(database_url, Path(app.instance_path)))
+    try:
+        assert restarted.test_client().get("/healthz").status_code == 200
+        deadline = time.monotonic() + 10
+        while voice["CallSid"] not in calls_of(session):
+            assert time.monotonic() < deadline, "the spool was not applied"
+            time.sleep(0.05)
+    finally:
+        replayer.stop(restarted)
+        db.engine_for(restarted).dispose()
+    assert events_of(session) == [("call.ringing", voice["CallSid"])]
+    assert recorder.spool_of(restarted).depth() == 0
