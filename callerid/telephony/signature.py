@@ -13,6 +13,8 @@ from flask import Request, abort, current_app, request
 from twilio.request_validator import RequestValidator
 from werkzeug.datastructures import MultiDict
 
+from .. import metrics
+
 log = logging.getLogger(__name__)
 
 
@@ -63,7 +65,14 @@ def twilio_signed(view: Callable[..., Any]) -> Callable[..., Any]:
                 log.error("TWILIO_AUTH_TOKEN is not set: refusing every Twilio webhook")
             else:
                 log.warning("refused %s: missing or invalid X-Twilio-Signature", request.path)
+            metrics.webhook_outcome(_route(), "forbidden")
             abort(403, description="Missing or invalid X-Twilio-Signature.")
         return view(*args, **kwargs)
 
     return checked
+
+
+def _route() -> str:
+    # The URL rule, not the path: one series per route, whatever a stranger appends to it.
+    rule = request.url_rule
+    return rule.rule if rule is not None else request.path
