@@ -304,8 +304,12 @@ def deployment(request: pytest.FixtureRequest) -> Iterator[Deployment]:
     try:
         for name in ("a", "b"):
             # Each its own state folder, as on two hosts: only the database and the file are shared.
+            # The metrics folder systemd would make in /run goes there too.
             state = {
-                k: v.replace("/var/lib/callerid", str(folder / name)) for k, v in unit_env.items()
+                k: v.replace("/var/lib/callerid", str(folder / name)).replace(
+                    "/run/callerid-%i", str(folder / name / "metrics")
+                )
+                for k, v in unit_env.items()
             }
             # Heartbeats every 2 s rather than 15, so that a test sees them cross nginx.
             env = {**base, **settings, **state, "CALLERID_HEARTBEAT": "2"}
