@@ -117,5 +117,5 @@ def _record(session: Session, action: str, row: ApiToken, by: User) -> None:
         f"user {row.user.id} ({row.user.name})",
         actor=by.name,
         user_id=by.id,
-        detail=f"token {row.id}",
+        detail=f"{row.kind} token {row.id}",
     )

@@ -287,6 +287,9 @@ def test_a_metrics_token_is_listed_with_its_kind_and_reads_no_api(app, as_manage
     assert app.test_client().get("/api/calls", headers=bearer(token)).status_code == 401
     page = as_manager.get(f"/users/{desk.id}").get_data(as_text=True)
     assert re.search(r"<td>#\d+</td>\s*<td>metrics</td>", page)
+    session.expire_all()
+    (entry,) = session.scalars(select(AuditEntry).where(AuditEntry.action == "token.create"))
+    assert entry.detail.startswith("metrics token ")
 
 
 def test_a_token_of_an_unknown_kind_is_not_made(as_manager, session):
