@@ -15,11 +15,12 @@ from __future__ import annotations
 from flask import Flask
 
 from . import counters
-from .counters import OUTCOMES
+from .counters import OUTCOMES, UnknownOutcome
 from .scrape import on_scrape
 
 __all__ = [
     "OUTCOMES",
+    "UnknownOutcome",
     "events_delivered",
     "init_app",
     "on_scrape",
@@ -45,8 +46,8 @@ def init_app(app: Flask) -> None:
 
 def webhook_outcome(route: str, outcome: str) -> None:
     """Count one request to the ``/twilio/*`` ``route`` (its URL rule, ``/twilio/voice``) that
-    ended in ``outcome``, one of ``OUTCOMES``. Raises ``ValueError`` for any other outcome: a
-    typo would otherwise open a series no dashboard looks at."""
+    ended in ``outcome``, one of ``OUTCOMES``. Raises ``UnknownOutcome`` for any other: a typo
+    would otherwise open a series no dashboard looks at."""
     counters.webhook(route, outcome)
 
 

@@ -39,9 +39,13 @@ EVENTS = Counter(
 )
 
 
+class UnknownOutcome(ValueError):
+    """An outcome not in ``OUTCOMES``: a bug in the caller, not something a request can cause."""
+
+
 def webhook(route: str, outcome: str) -> None:
     if outcome not in OUTCOMES:
-        raise ValueError(f"unknown webhook outcome {outcome!r}; one of {', '.join(OUTCOMES)}")
+        raise UnknownOutcome(f"unknown webhook outcome {outcome!r}; one of {', '.join(OUTCOMES)}")
     WEBHOOKS.labels(route, outcome).inc()
 
 

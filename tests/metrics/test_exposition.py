@@ -61,7 +61,7 @@ def test_outcomes_reported_by_code_are_counted_and_a_mistyped_one_is_refused(scr
         webhooks(after, "/twilio/status", "spooled")
         == webhooks(before, "/twilio/status", "spooled") + 1
     )
-    with pytest.raises(ValueError, match="unknown webhook outcome 'spoiled'"):
+    with pytest.raises(metrics.UnknownOutcome, match="unknown webhook outcome 'spoiled'"):
         metrics.webhook_outcome("/twilio/status", "spoiled")
 
 
