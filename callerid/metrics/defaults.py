@@ -2,7 +2,7 @@
 
 Both are registered through ``scrape.on_scrape``, so code that knows better (the spool's own
 count of waiting entries; the sequencer's positions) registers its function under the same name
-and this default is gone.
+and this default is gone, whether it registers before or after ``metrics.init_app``.
 """
 
 from __future__ import annotations
@@ -25,12 +25,14 @@ def register(app: Flask) -> None:
         SPOOL_DEPTH,
         "Webhook payloads kept in this instance's spool, waiting for the database.",
         lambda: 0,  # no spool yet: nothing can be waiting in it
+        replace=False,
     )
     on_scrape(
         app,
         EVENT_LAG,
         "Events in the database that this process's follower has not reached yet.",
         functools.partial(event_lag, app),
+        replace=False,
     )
 
 

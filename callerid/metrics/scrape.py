@@ -26,12 +26,21 @@ class ScrapeGauge:
     read: Callable[[], float | None]
 
 
-def on_scrape(app: Flask, name: str, help: str, read: Callable[[], float | None]) -> None:
+def on_scrape(
+    app: Flask,
+    name: str,
+    help: str,
+    read: Callable[[], float | None],
+    *,
+    replace: bool = True,
+) -> None:
     """Publish gauge ``name`` on ``app``'s /metrics with the value ``read()`` returns at each
     scrape (``None`` leaves it out of that scrape). Registering a name again replaces the
-    earlier function: that is how a default (spool depth 0) gives way to the real one."""
+    earlier function: that is how a default (spool depth 0) gives way to the real one. Defaults
+    pass ``replace=False``, so they never replace a real one registered before them."""
     gauges: dict[str, ScrapeGauge] = app.extensions.setdefault(_KEY, {})
-    gauges[name] = ScrapeGauge(name, help, read)
+    if replace or name not in gauges:
+        gauges[name] = ScrapeGauge(name, help, read)
 
 
 def collector(app: Flask) -> Collector:
