@@ -15,6 +15,8 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, disable_created
 # a scrape the same shape whichever mode the process runs in.
 disable_created_metrics()
 
+# Each request ends in one of these but "retried", which is counted besides, once per request
+# whose write was tried again (docs/deployment.md, Metrics).
 OUTCOMES = ("recorded", "failed_open", "retried", "spooled", "refused", "forbidden")
 
 # Only used when not in multiprocess mode: the values of this process alone.
@@ -22,7 +24,7 @@ LOCAL = CollectorRegistry(auto_describe=True)
 
 WEBHOOKS = Counter(
     "callerid_webhook_requests",
-    "Requests to /twilio/* routes, by route and by what became of them.",
+    "Requests to /twilio/* routes by what became of them; retried is counted besides the end.",
     ["route", "outcome"],
     registry=LOCAL,
 )
