@@ -94,7 +94,7 @@ def _csrf_error(error: CSRFError) -> ResponseReturnValue:
 def _http_error(error: HTTPException) -> ResponseReturnValue:
     code = error.code or 500
     if (
-        request.path.startswith(("/api", "/events", "/twilio", "/board/"))
+        request.path.startswith(("/api", "/events", "/twilio", "/board/", "/metrics"))
         or request.accept_mimetypes.best == "application/json"
     ):
         body = {"error": {"code": code, "name": error.name, "message": error.description}}
@@ -104,4 +104,8 @@ def _http_error(error: HTTPException) -> ResponseReturnValue:
 
 def _extra_headers(error: HTTPException) -> dict[str, str]:
     response = error.get_response()
-    return {k: v for k, v in response.headers.items() if k.lower() in {"allow", "retry-after"}}
+    return {
+        k: v
+        for k, v in response.headers.items()
+        if k.lower() in {"allow", "retry-after", "www-authenticate"}
+    }

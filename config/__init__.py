@@ -81,6 +81,10 @@ def from_env(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
         # How new passwords are hashed (a werkzeug method). Keep scrypt: the test suite alone
         # sets a cheap method, so that its thousand logins do not take minutes.
         "CALLERID_PASSWORD_HASH": env.get("CALLERID_PASSWORD_HASH") or "scrypt",
+        # Who may scrape GET /metrics without a metrics token: comma-separated addresses or
+        # networks (10.0.0.0/8, ::1). Empty: tokens only. Behind a proxy the address is the one
+        # CALLERID_TRUSTED_PROXIES lets us believe, never a header anyone could send.
+        "CALLERID_METRICS_ALLOW": env.get("CALLERID_METRICS_ALLOW") or "",
         # Mark session cookies Secure (https only); also on whenever CALLERID_PUBLIC_URL is https.
         "SESSION_COOKIE_SECURE": _flag(env.get("CALLERID_SECURE_COOKIES"), False),
     }

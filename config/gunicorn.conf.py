@@ -7,6 +7,15 @@ import gevent.monkey
 
 gevent.monkey.patch_all()
 
+import os  # noqa: E402  (after the patch, as above)
+
+# /metrics sums every worker's counts through files in this folder (docs/deployment.md, Metrics).
+# scripts/run and the systemd unit set it, one per instance; it must exist before the app is
+# preloaded below, which opens the master's files in it.
+METRICS_DIR = os.environ.get("PROMETHEUS_MULTIPROC_DIR") or None
+if METRICS_DIR:
+    os.makedirs(METRICS_DIR, exist_ok=True)
+
 bind = "127.0.0.1:8000"
 
 # Every open /events stream holds a connection for as long as a screen is open. gevent keeps each
@@ -37,6 +46,27 @@ accesslog = "-"
 access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms'
 
 
+def on_starting(server):
+    # Once per start of the master (not on a HUP reload, which keeps the workers' counts):
+    # what an earlier run left behind would otherwise be added to this run's totals.
+    if METRICS_DIR:
+        from callerid.metrics import multiproc
+
+        stale = multiproc.prepare(METRICS_DIR)
+        server.log.info("metrics in %s (%d stale files removed)", METRICS_DIR, stale)
+    elif server.cfg.workers > 1:
+        server.log.warning(
+            "PROMETHEUS_MULTIPROC_DIR is not set: each /metrics scrape shows one worker's counts"
+        )
+
+
+def child_exit(server, worker):
+    if METRICS_DIR:
+        from callerid.metrics import multiproc
+
+        multiproc.worker_gone(METRICS_DIR, worker.pid)
+
+
 def when_ready(server):
     from callerid import numbers
 
@@ -50,3 +80,7 @@ def post_fork(server, worker):
     engine = extensions.get("callerid.engine")
     if engine is not None:
         engine.dispose(close=False)
+    if METRICS_DIR:
+        from callerid.metrics import multiproc
+
+        multiproc.worker_started()

@@ -72,7 +72,7 @@ def add_user(
     return user
 
 
-def token_for(session: Session, user: User) -> str:
-    token = tokens.issue(session, user)
+def token_for(session: Session, user: User, kind: str = "user") -> str:
+    token = tokens.issue(session, user, kind=kind)
     session.commit()
     return token

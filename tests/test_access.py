@@ -16,6 +16,7 @@ from flask.testing import FlaskClient
 from .factories import add_call, add_customer, add_user, token_for
 
 PUBLIC, TWILIO, STAFF, MANAGER = "public", "twilio", "staff", "manager"
+METRICS = "metrics"  # an allow-listed address or a metrics token (tests/metrics/test_access.py)
 
 # (endpoint, method) -> who may use it
 ACCESS = {
@@ -83,6 +84,7 @@ ACCESS = {
     ("manage.users_token_create", "POST"): MANAGER,
     ("manage.users_token_revoke", "POST"): MANAGER,
     ("manage.audit", "GET"): MANAGER,
+    ("metrics.scrape", "GET"): METRICS,
 }
 GATED = sorted((key for key, who in ACCESS.items() if who in (STAFF, MANAGER)), key=str)
 PASSWORD = "correct horse"
@@ -188,3 +190,18 @@ def test_managers_pass_every_gate(app, client, session, world, route):
     path = _url(app, endpoint, world)
     status, _ = _call(client, method, path, {"X-CSRFToken": token}, token)
     assert status not in (401, 403) and status < 500
+
+
+def test_a_metrics_token_opens_no_gate(app, client, session, world):
+    """A monitoring server's token reads /metrics and nothing else: to every other route it is
+    as good as no credentials at all."""
+    owner = add_user(session, "ops", "manager", PASSWORD)
+    headers = {"Authorization": f"Bearer {token_for(session, owner, kind='metrics')}"}
+    let_in = []
+    for endpoint, method in GATED:
+        path = _url(app, endpoint, world)
+        status, location = _call(client, method, path, headers, "")
+        refused = status in (401, 403) or (status == 302 and location.startswith("/login"))
+        if not refused:
+            let_in.append((method, path, status))
+    assert let_in == []

@@ -6,9 +6,10 @@ import sqlite3
 
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import create_engine
+from sqlalchemy import create_engine, text
 
 from callerid import create_app, db
+from callerid.auth import tokens
 from callerid.cli.database import upgrade
 from callerid.db import Base
 
@@ -60,3 +61,35 @@ def test_a_new_sqlite_database_is_left_in_wal_mode(tmp_path):
         assert connection.execute("PRAGMA journal_mode").fetchone() == ("wal",)
     finally:
         connection.close()
+
+
+def test_tokens_issued_before_kinds_existed_keep_working_as_user_tokens(database_url, tmp_path):
+    if database_url.startswith("sqlite"):
+        database_url = f"sqlite:///{tmp_path / 'old.sqlite3'}"
+    else:
+        _drop_all(database_url)
+    upgrade(database_url, "5c1f0e7a9b2d")  # the schema before token kinds
+    old_token = tokens.PREFIX + "issued-long-ago"
+    engine = create_engine(database_url)
+    with engine.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO users (name, role, password_hash, is_active, failed_logins,"
+                " created_at) VALUES ('wallboard', 'staff', 'x', true, 0, '2026-11-01 10:00:00')"
+            )
+        )
+        connection.execute(
+            text(
+                "INSERT INTO api_tokens (user_id, token_hash, created_at)"
+                " SELECT id, :digest, '2026-11-01 10:00:00' FROM users"
+            ),
+            {"digest": tokens.digest(old_token)},
+        )
+    engine.dispose()
+    upgrade(database_url)
+    app = create_app(settings_for(database_url, tmp_path / "i"))
+    response = app.test_client().get("/api/calls", headers={"Authorization": f"Bearer {old_token}"})
+    db.engine_for(app).dispose()
+    assert response.status_code == 200
+    if database_url.startswith("postgresql"):
+        _empty_postgres(database_url)

@@ -13,11 +13,13 @@ from flask_login import LoginManager, current_user, login_required
 from sqlalchemy.exc import SQLAlchemyError
 
 from .. import db
+from ..models import ApiToken
 from . import tokens
 from .users import DEFAULT_HASH_METHOD, authenticate, create_user, set_password, use_hash_method
 
 __all__ = [
     "authenticate",
+    "bearer_token",
     "create_user",
     "init_app",
     "login_required_api",
@@ -86,17 +88,23 @@ def _load_user(user_id: str) -> Any:
     return user if user is not None and user.is_active else None
 
 
-def _load_user_from_token(req: Any) -> Any:
+def bearer_token(req: Request) -> ApiToken | None:
+    """The live token sent as ``Authorization: Bearer``, of whatever kind, or None; notes that
+    it was used. Callers decide what its kind may open."""
     header = req.headers.get("Authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         return None
     row = tokens.live_token(db.session(), token.strip())
-    if row is None:
-        return None
-    if tokens.is_due_for_use_mark(row):
+    if row is not None and tokens.is_due_for_use_mark(row):
         _mark_used(row.id)
-    return row.user
+    return row
+
+
+def _load_user_from_token(req: Request) -> Any:
+    # Only a "user" token logs its user in: a metrics token opens /metrics and nothing else.
+    row = bearer_token(req)
+    return row.user if row is not None and row.kind == "user" else None
 
 
 def _mark_used(token_id: int) -> None:

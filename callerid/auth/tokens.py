@@ -14,6 +14,9 @@ from ..history import audit
 from ..models import ApiToken, User
 
 PREFIX = "cid_"
+# What a token opens. "user": everything its user may (the API, /events); "metrics": GET /metrics
+# only, so that a monitoring server never holds a secret that reads customers.
+KINDS = ("user", "metrics")
 # How stale "last used" may get: at most one write per token per interval, so a busy script's
 # requests do not each take SQLite's write lock.
 USE_GRANULARITY = timedelta(minutes=1)
@@ -23,11 +26,18 @@ class UnknownToken(LookupError):
     pass
 
 
-def issue(session: Session, user: User, *, by: User | None = None) -> str:
-    """Create a token for ``user`` and return it in clear; only its digest is kept. When ``by``
-    is given (the users page) the audit trail records who made it."""
+class UnknownKind(ValueError):
+    pass
+
+
+def issue(session: Session, user: User, *, kind: str = "user", by: User | None = None) -> str:
+    """Create a token of ``kind`` for ``user`` and return it in clear; only its digest is kept.
+    When ``by`` is given (the users page) the audit trail records who made it. Raises
+    ``UnknownKind`` for a kind not in ``KINDS``."""
+    if kind not in KINDS:
+        raise UnknownKind(f"a token's kind is one of {', '.join(KINDS)}, not {kind!r}")
     token = PREFIX + secrets.token_urlsafe(32)
-    row = ApiToken(user=user, token_hash=digest(token))
+    row = ApiToken(user=user, token_hash=digest(token), kind=kind)
     session.add(row)
     session.flush()
     if by is not None:
@@ -46,9 +56,9 @@ def live_token(session: Session, token: str) -> ApiToken | None:
 
 
 def user_for(session: Session, token: str) -> User | None:
-    """The active user a live token belongs to, or None."""
+    """The active user a live ``user`` token acts as, or None (other kinds act as nobody)."""
     row = live_token(session, token)
-    return row.user if row is not None else None
+    return row.user if row is not None and row.kind == "user" else None
 
 
 def is_due_for_use_mark(row: ApiToken) -> bool:
@@ -107,5 +117,5 @@ def _record(session: Session, action: str, row: ApiToken, by: User) -> None:
         f"user {row.user.id} ({row.user.name})",
         actor=by.name,
         user_id=by.id,
-        detail=f"token {row.id}",
+        detail=f"{row.kind} token {row.id}",
     )

@@ -22,10 +22,12 @@ def register(app: Flask) -> None:
     from .lines import lines_group
     from .retention import calls_group
     from .simulate import simulate_group
+    from .tokens import tokens_group
     from .users import users_group
 
     for group in (
         users_group,
+        tokens_group,
         simulate_group,
         customers_group,
         lines_group,

@@ -7,8 +7,8 @@ from flask import current_app
 from flask.cli import AppGroup
 
 from .. import db
-from ..auth import tokens
-from ..auth.users import ROLES, UserExists, create_user, find
+from ..auth.users import ROLES, UserExists, create_user
+from .tokens import issue_and_print
 
 users_group = AppGroup("users", help="Staff and manager accounts, and API tokens.")
 
@@ -39,12 +39,6 @@ def create(name: str, role: str, password: str | None) -> None:
 @users_group.command("token")
 @click.argument("name")
 def token(name: str) -> None:
-    """Print a new API token for NAME (last line of output). Keep it secret: it is shown once."""
-    with db.new_session(current_app) as session:
-        user = find(session, name)
-        if user is None:
-            raise click.ClickException(f"no user named {name!r}; add one with 'users create'")
-        value = tokens.issue(session, user)
-        session.commit()
-    click.echo(f"API token for {name} (send as 'Authorization: Bearer <token>'):", err=True)
-    click.echo(value)
+    """Print a new API token for NAME (last line of output). Keep it secret: it is shown once.
+    The same as 'tokens create --kind user NAME'."""
+    issue_and_print(name, "user")

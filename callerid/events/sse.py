@@ -17,3 +17,9 @@ def opening(position: int) -> bytes:
 def frame(event: StoredEvent) -> bytes:
     """One stored event as a frame; its id is what the browser sends back as Last-Event-ID."""
     return f"id: {event.id}\nevent: {event.kind}\ndata: {event.data}\n\n".encode()
+
+
+def count(frames: bytes) -> int:
+    """How many events ``frames`` (one or more joined ``frame`` results) holds: each ends in the
+    one blank line of its frame, since ``data`` is JSON on a single line."""
+    return frames.count(b"\n\n")

@@ -9,7 +9,7 @@ from datetime import timedelta
 from flask import Blueprint, Flask, Response, abort, current_app, request
 from flask_login import current_user
 
-from .. import db
+from .. import db, metrics
 from . import sse, wakeup
 from .follower import Follower
 
@@ -67,11 +67,19 @@ def _start_position(follower: Follower) -> int:
 
 
 def _lines(follower: Follower, position: int, heartbeat: float) -> Iterator[bytes]:
-    # Sent at once so the screen knows it is connected before the first call rings.
-    yield sse.opening(position)
-    while True:
-        position, frames = follower.frames_after(position, timeout=heartbeat)
-        yield frames or sse.HEARTBEAT
+    # The server closes this generator when the screen goes away (or the worker stops): the
+    # finally is where an open stream stops being counted.
+    metrics.stream_opened()
+    try:
+        # Sent at once so the screen knows it is connected before the first call rings.
+        yield sse.opening(position)
+        while True:
+            position, frames = follower.frames_after(position, timeout=heartbeat)
+            if frames:
+                metrics.events_delivered(sse.count(frames))
+            yield frames or sse.HEARTBEAT
+    finally:
+        metrics.stream_closed()
 
 
 def follower_for(app: Flask) -> Follower:

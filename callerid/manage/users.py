@@ -112,10 +112,17 @@ def users_reactivate(user_id: int) -> ResponseReturnValue:
 @manager_required
 def users_token_create(user_id: int) -> ResponseReturnValue:
     user = _user(user_id)
+    kind = request.form.get("kind", "user")
     session = db.session()
-    token = tokens.issue(session, user, by=current_user)
+    try:
+        token = tokens.issue(session, user, kind=kind, by=current_user)
+    except tokens.UnknownKind as error:
+        session.rollback()
+        flash(_sentence(str(error)), "error")
+        return redirect(url_for("manage.users_show", user_id=user.id))
     session.commit()
-    return _secret(user, "token", token, f"A new API token for {user.name}")
+    what = "API token" if kind == "user" else f"{kind} token"
+    return _secret(user, "token", token, f"A new {what} for {user.name}")
 
 
 @bp.post("/users/<int:user_id>/tokens/<int:token_id>/revoke", endpoint="users_token_revoke")

@@ -13,6 +13,8 @@ from flask import Request, abort, current_app, request
 from twilio.request_validator import RequestValidator
 from werkzeug.datastructures import MultiDict
 
+from .. import metrics
+
 log = logging.getLogger(__name__)
 # Twilio's connection overrides, as a URL fragment on every callback URL our TwiML gives: connect
 # within 1 s, and try twice more when the connection fails (an instance down behind the
@@ -70,7 +72,14 @@ def twilio_signed(view: Callable[..., Any]) -> Callable[..., Any]:
                 log.error("TWILIO_AUTH_TOKEN is not set: refusing every Twilio webhook")
             else:
                 log.warning("refused %s: missing or invalid X-Twilio-Signature", request.path)
+            metrics.webhook_outcome(_route(), "forbidden")
             abort(403, description="Missing or invalid X-Twilio-Signature.")
         return view(*args, **kwargs)
 
     return checked
+
+
+def _route() -> str:
+    # The URL rule, not the path: one series per route, whatever a stranger appends to it.
+    rule = request.url_rule
+    return rule.rule if rule is not None else request.path

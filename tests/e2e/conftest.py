@@ -65,6 +65,8 @@ def server_env(database_url: str, instance: Path, **extra: str) -> dict[str, str
         "CALLERID_HEARTBEAT": "2",
         # Tests date their rows in UTC (the server's clock is the real one, not a frozen one).
         "CALLERID_TIMEZONE": "UTC",
+        # As scripts/run and the systemd unit do: /metrics sums the workers through this folder.
+        "PROMETHEUS_MULTIPROC_DIR": str(instance / "metrics"),
         **extra,
     }
 

@@ -304,8 +304,12 @@ def deployment(request: pytest.FixtureRequest) -> Iterator[Deployment]:
     try:
         for name in ("a", "b"):
             # Each its own state folder, as on two hosts: only the database and the file are shared.
+            # The metrics folder systemd would make in /run goes there too.
             state = {
-                k: v.replace("/var/lib/callerid", str(folder / name)) for k, v in unit_env.items()
+                k: v.replace("/var/lib/callerid", str(folder / name)).replace(
+                    "/run/callerid-%i", str(folder / name / "metrics")
+                )
+                for k, v in unit_env.items()
             }
             # Heartbeats every 2 s rather than 15, so that a test sees them cross nginx.
             env = {**base, **settings, **state, "CALLERID_HEARTBEAT": "2"}
@@ -536,3 +540,19 @@ def test_with_one_instance_stopped_nginx_sends_everything_to_the_other(site):
         assert b.count_in_log("POST /twilio/voice", taken + 2) >= taken + 2, site.logs()
     finally:
         a.start()
+
+
+def test_a_metrics_token_scrapes_each_instance_and_a_screens_token_is_refused(site):
+    # As the guide's Metrics section says: a metrics token, each instance at its own address.
+    made = site.flask("tokens", "create", "--kind", "metrics", "desk")
+    token = made.stdout.strip().splitlines()[-1]
+    for instance in site.instances:
+        scraped = requests.get(
+            instance.url + "/metrics", headers={"Authorization": f"Bearer {token}"}, timeout=10
+        )
+        assert scraped.status_code == 200
+        assert "callerid_webhook_requests_total{" in scraped.text
+        screens = requests.get(
+            instance.url + "/metrics", headers={"Authorization": f"Bearer {site.token}"}, timeout=10
+        )
+        assert screens.status_code == 403

@@ -279,6 +279,27 @@ def test_a_new_token_is_shown_once_and_works(app, as_manager, session):
     assert ("Maria", "token.create", f"user {desk.id} (desk)") in audit_actions(session)
 
 
+def test_a_metrics_token_is_listed_with_its_kind_and_reads_no_api(app, as_manager, session):
+    desk = add_user(session, "desk")
+    response = post(as_manager, f"/users/{desk.id}/tokens", kind="metrics")
+    assert "A new metrics token for desk" in response.get_data(as_text=True)
+    token = shown_secret(response.get_data(as_text=True))
+    assert app.test_client().get("/api/calls", headers=bearer(token)).status_code == 401
+    page = as_manager.get(f"/users/{desk.id}").get_data(as_text=True)
+    assert re.search(r"<td>#\d+</td>\s*<td>metrics</td>", page)
+    session.expire_all()
+    (entry,) = session.scalars(select(AuditEntry).where(AuditEntry.action == "token.create"))
+    assert entry.detail.startswith("metrics token ")
+
+
+def test_a_token_of_an_unknown_kind_is_not_made(as_manager, session):
+    desk = add_user(session, "desk")
+    page = follow(as_manager, f"/users/{desk.id}/tokens", kind="admin")
+    assert "A token&#39;s kind is one of user, metrics, not &#39;admin&#39;." in page
+    session.expire_all()
+    assert session.scalars(select(ApiToken)).all() == []
+
+
 def test_a_revoked_token_gets_401(app, as_manager, session):
     desk = add_user(session, "desk")
     token = token_for(session, desk)

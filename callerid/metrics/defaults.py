@@ -1,0 +1,48 @@
+"""The scrape-time gauges callerid has today; the spool and the sequencer replace them.
+
+Both are registered through ``scrape.on_scrape``, so code that knows better (the spool's own
+count of waiting entries; the sequencer's positions) registers its function under the same name
+and this default is gone, whether it registers before or after ``metrics.init_app``.
+"""
+
+from __future__ import annotations
+
+import functools
+
+from flask import Flask
+
+from .. import db
+from ..events import store
+from .scrape import on_scrape
+
+SPOOL_DEPTH = "callerid_spool_depth"
+EVENT_LAG = "callerid_event_lag"
+
+
+def register(app: Flask) -> None:
+    on_scrape(
+        app,
+        SPOOL_DEPTH,
+        "Webhook payloads kept in this instance's spool, waiting for the database.",
+        lambda: 0,  # no spool yet: nothing can be waiting in it
+        replace=False,
+    )
+    on_scrape(
+        app,
+        EVENT_LAG,
+        "Events in the database that this process's follower has not reached yet.",
+        functools.partial(event_lag, app),
+        replace=False,
+    )
+
+
+def event_lag(app: Flask) -> float:
+    """The newest event id minus the one this process's follower has reached; 0 while no screen
+    has connected to this process (it follows nothing, so nothing is late)."""
+    follower = app.extensions.get("callerid.follower")
+    with db.new_session(app) as session:
+        db.bound(session, app.config["CALLERID_DB_TIMEOUT"])
+        newest = store.latest_id(session)
+    if follower is None:
+        return 0
+    return max(newest - follower.position, 0)
