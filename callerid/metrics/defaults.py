@@ -1,8 +1,9 @@
-"""The scrape-time gauges callerid has today; the spool and the sequencer replace them.
+"""The gauges worked out at scrape time: the spool's depth, and how far behind the events this
+process's follower is.
 
-Both are registered through ``scrape.on_scrape``, so code that knows better (the spool's own
-count of waiting entries; the sequencer's positions) registers its function under the same name
-and this default is gone, whether it registers before or after ``metrics.init_app``.
+Both are registered through ``scrape.on_scrape``, so code that knows better (a sequencer's
+positions) registers its function under the same name and this default is gone, whether it
+registers before or after ``metrics.init_app``.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ def register(app: Flask) -> None:
         app,
         SPOOL_DEPTH,
         "Webhook payloads kept in this instance's spool, waiting for the database.",
-        lambda: 0,  # no spool yet: nothing can be waiting in it
+        functools.partial(spool_depth, app),
         replace=False,
     )
     on_scrape(
@@ -34,6 +35,12 @@ def register(app: Flask) -> None:
         functools.partial(event_lag, app),
         replace=False,
     )
+
+
+def spool_depth(app: Flask) -> float:
+    from ..telephony import recorder  # telephony registers its routes before metrics start
+
+    return recorder.spool_of(app).depth()
 
 
 def event_lag(app: Flask) -> float:

@@ -18,11 +18,11 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
-from flask import Flask
+from flask import Flask, has_request_context, request
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from .. import calls, db, errors, ringing
+from .. import calls, db, errors, metrics, ringing
 from ..events import stream
 from . import webhooks
 from .groupcommit import GroupCommit, GroupCommitTimeout
@@ -94,6 +94,7 @@ def store(
             return _commit(app, lambda s: apply(s, form, _region(app)), deadline), Outcome.RECORDED
         except SQLAlchemyError as error:
             if attempt == 1 and _transient(error) and time.monotonic() < deadline:
+                metrics.webhook_outcome(_rule(route), "retried")
                 continue
             _failed(route, form, error)
             break
@@ -195,27 +196,39 @@ def _record_batch(app: Flask, rings: list[ringing.Ring]) -> list[ringing.Ringing
 def _retried(
     app: Flask, rings: list[ringing.Ring], deadline: float, error: DBAPIError
 ) -> list[ringing.Ringing | None]:
+    """Once more whole after a transient failure, then (or after any other) ring by ring,
+    while time is left. Each ring tried again is counted as retried, once."""
+    counted = False
     if _transient(error) and len(rings) > 1 and time.monotonic() < deadline:
+        _count_retried(len(rings))
+        counted = True
         try:
             return list(_transaction(app, rings, deadline))
         except DBAPIError as again:
             if _down(again):
                 raise
-    return [_alone(app, ring, deadline, error) for ring in rings]
+    return [_alone(app, ring, deadline, error, count=not counted) for ring in rings]
 
 
 def _alone(
-    app: Flask, ring: ringing.Ring, deadline: float, batch_error: DBAPIError
+    app: Flask, ring: ringing.Ring, deadline: float, batch_error: DBAPIError, *, count: bool
 ) -> ringing.Ringing | None:
     """One ring in a transaction of its own, if time is left; None (logged) when it failed."""
     error: SQLAlchemyError = batch_error
     if time.monotonic() < deadline:
+        if count:
+            _count_retried(1)
         try:
             return _transaction(app, [ring], deadline)[0]
         except SQLAlchemyError as own:
             error = own
     _failed("voice", {"CallSid": ring.call_sid}, error)
     return None
+
+
+def _count_retried(rings: int) -> None:
+    for _ in range(rings):
+        metrics.webhook_outcome("/twilio/voice", "retried")
 
 
 def _transaction(app: Flask, rings: list[ringing.Ring], deadline: float) -> list[ringing.Ringing]:
@@ -247,6 +260,13 @@ def _failed(route: str, form: Mapping[str, Any], error: BaseException) -> None:
     call_sid = form.get("CallSid", "?")
     what = "database failure" if isinstance(error, SQLAlchemyError) else "failure"
     errors.log_failure(log, f"{what} on /twilio/{route} ({call_sid})", error)
+
+
+def _rule(route: str) -> str:
+    # The URL rule the request came in on: /twilio/status also carries older TwiML's actions.
+    if has_request_context() and request.url_rule is not None:
+        return request.url_rule.rule
+    return f"/twilio/{route}"
 
 
 def _region(app: Flask) -> str:

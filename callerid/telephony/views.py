@@ -11,7 +11,7 @@ from collections.abc import Mapping
 
 from flask import Blueprint, Flask, Response, abort, current_app, request
 
-from .. import numbers
+from .. import metrics, numbers
 from ..db import utcnow
 from . import recorder, twiml, webhooks
 from .signature import RETRY_FRAGMENT, twilio_signed
@@ -25,7 +25,8 @@ bp = Blueprint("telephony", __name__, url_prefix="/twilio")
 def voice() -> Response:
     _required("CallSid", "From")
     settings = current_app.config
-    recorded, _ = recorder.store_ring(_app(), request.form, utcnow())
+    recorded, outcome = recorder.store_ring(_app(), request.form, utcnow())
+    _count(outcome, lost="failed_open")
     caller = (
         recorded.caller
         if recorded
@@ -72,6 +73,7 @@ def status() -> Response:
     if route == "voicemail":
         return _voicemail_left(form)
     _, outcome = recorder.store(_app(), "status", form, utcnow(), webhooks.apply_status, "callback")
+    _count(outcome, lost="refused")
     if outcome is recorder.Outcome.LOST:
         # Neither committed nor spooled: Twilio must not take this for an acknowledgement.
         abort(503, description="The callback could not be stored; send it again.")
@@ -79,7 +81,8 @@ def status() -> Response:
 
 
 def _dial_finished(form: Mapping[str, str]) -> Response:
-    recorder.store(_app(), "dial", form, utcnow(), webhooks.apply_dial, "action")
+    _, outcome = recorder.store(_app(), "dial", form, utcnow(), webhooks.apply_dial, "action")
+    _count(outcome, lost="failed_open")
     if not webhooks.dial_missed(form):
         return _xml(twiml.hang_up())
     return _xml(twiml.no_answer(current_app.config, _url(_action("voicemail"))))
@@ -87,8 +90,18 @@ def _dial_finished(form: Mapping[str, str]) -> Response:
 
 def _voicemail_left(form: Mapping[str, str]) -> Response:
     log.info("voicemail left on %s: %s", form["CallSid"], form["RecordingUrl"])
-    recorder.store(_app(), "voicemail", form, utcnow(), webhooks.apply_voicemail, "action")
+    _, outcome = recorder.store(
+        _app(), "voicemail", form, utcnow(), webhooks.apply_voicemail, "action"
+    )
+    _count(outcome, lost="failed_open")
     return _xml(twiml.hang_up())
+
+
+def _count(outcome: recorder.Outcome, *, lost: str) -> None:
+    """Count the request once, under the route it came in on (/twilio/status also carries the
+    actions of older TwiML)."""
+    name = lost if outcome is recorder.Outcome.LOST else outcome.value
+    metrics.webhook_outcome(request.url_rule.rule if request.url_rule else request.path, name)
 
 
 def _app() -> Flask:

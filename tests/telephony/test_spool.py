@@ -20,6 +20,8 @@ from callerid.telephony import recorder, replayer
 from callerid.telephony.spool import FILE, Entry, Spool, SpoolFull
 
 from ..conftest import settings_for
+from ..factories import add_user, token_for
+from ..metrics.scrape import samples as scraped
 from ..twilio import post_signed, sample, status_sequence
 
 AT = datetime(2026, 11, 18, 15, 0, tzinfo=UTC)
@@ -160,6 +162,28 @@ def events_of(session) -> list[tuple[str, str]]:
     return [(kind, json.loads(data)["call_sid"]) for kind, data in rows]
 
 
+@pytest.fixture
+def metrics_token(session) -> str:
+    return token_for(session, add_user(session, "ops"), "metrics")
+
+
+def outcomes(client, token: str) -> dict[tuple[str, str], float]:
+    """Every /twilio/* route's outcome counts, as an operator scrapes them from /metrics."""
+    text = client.get("/metrics", headers={"Authorization": f"Bearer {token}"}).text
+    found = scraped(text)
+    return {
+        (dict(labels)["route"], dict(labels)["outcome"]): value
+        for (name, labels), value in found.items()
+        if name == "callerid_webhook_requests_total"
+    }
+
+
+def counted(before, after) -> dict[tuple[str, str], float]:
+    return {
+        key: after[key] - before.get(key, 0) for key in after if after[key] != before.get(key, 0)
+    }
+
+
 def spool_while_locked(app, client, locked, *requests: tuple[str, dict[str, str]]) -> None:
     """Send the webhooks while the lock is held; leave applying them to the test."""
     for path, params in requests:
@@ -171,12 +195,17 @@ def spool_while_locked(app, client, locked, *requests: tuple[str, dict[str, str]
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_a_call_and_its_end_spooled_are_recorded_in_order_without_a_ringing_card(
-    app, client, session, locked
+    app, client, session, metrics_token, locked
 ):
     voice = sample("voice-inbound-us")
     completed = status_sequence()[2]
+    before = outcomes(client, metrics_token)
     spool_while_locked(app, client, locked, ("/twilio/voice", voice), ("/twilio/status", completed))
     assert recorder.spool_of(app).depth() == 2
+    assert counted(before, outcomes(client, metrics_token)) == {
+        ("/twilio/voice", "spooled"): 1,
+        ("/twilio/status", "spooled"): 1,
+    }
     assert recorder.replay(app) == (2, None)
     call = calls_of(session)[voice["CallSid"]]
     assert (call.status, call.from_number, call.is_missed) == ("completed", "+13125550187", True)
@@ -203,11 +232,12 @@ def test_a_spooled_ring_pops_a_card_only_while_the_phone_may_still_ring(
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_a_callback_that_can_be_neither_committed_nor_spooled_is_answered_503(
-    app, client, session, locked, tmp_path
+    app, client, session, metrics_token, locked, tmp_path
 ):
     (tmp_path / "not-a-folder").write_text("")
     app.config["CALLERID_SPOOL_PATH"] = str(tmp_path / "not-a-folder" / "spool")
     app.extensions.pop("callerid.spool", None)
+    before = outcomes(client, metrics_token)
     refused = post_signed(client, "/twilio/status", status_sequence()[2])
     assert refused.status_code == 503  # Twilio will send it again
     assert refused.json["error"]["message"] == "The callback could not be stored; send it again."
@@ -215,6 +245,10 @@ def test_a_callback_that_can_be_neither_committed_nor_spooled_is_answered_503(
     assert ET.fromstring(post_signed(client, "/twilio/voice", sample("voice-inbound-us")).data)
     locked.rollback()
     assert calls_of(session) == {}
+    assert counted(before, outcomes(client, metrics_token)) == {
+        ("/twilio/status", "refused"): 1,
+        ("/twilio/voice", "failed_open"): 1,
+    }
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)

@@ -1,7 +1,7 @@
 """token kinds: a token opens what its kind allows (user, metrics)
 
 Revision ID: 7e3b9d41c0a6
-Revises: 5c1f0e7a9b2d
+Revises: 8e3b2c4d6f10
 Create Date: 2026-12-05 14:00:00
 """
 
@@ -11,7 +11,7 @@ import callerid.db
 
 
 revision = '7e3b9d41c0a6'
-down_revision = '5c1f0e7a9b2d'
+down_revision = '8e3b2c4d6f10'
 branch_labels = None
 depends_on = None
 
