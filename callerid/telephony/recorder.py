@@ -88,10 +88,13 @@ def store(
     """Apply a callback or an action in its own transaction within the ``kind``'s patience,
     retried once after a transient failure (a callback racing its own voice webhook's open
     transaction); failing that, spool it."""
-    deadline = time.monotonic() + patience(app, kind)
+    start, wait = time.monotonic(), patience(app, kind)
+    deadline = start + wait
     for attempt in (1, 2):
+        # The first try gets half the patience, so that a lock it timed out on leaves time.
+        until = start + wait / 2 if attempt == 1 else deadline
         try:
-            return _commit(app, lambda s: apply(s, form, _region(app)), deadline), Outcome.RECORDED
+            return _commit(app, lambda s: apply(s, form, _region(app)), until), Outcome.RECORDED
         except SQLAlchemyError as error:
             if attempt == 1 and _transient(error) and time.monotonic() < deadline:
                 metrics.webhook_outcome(_rule(route), "retried")
@@ -207,7 +210,12 @@ def _retried(
         except DBAPIError as again:
             if _down(again):
                 raise
-    return [_alone(app, ring, deadline, error, count=not counted) for ring in rings]
+    results = []
+    for index, ring in enumerate(rings):
+        # A fair share of the time left each: one ring stuck on a lock cannot use it all.
+        share = (deadline - time.monotonic()) / (len(rings) - index)
+        results.append(_alone(app, ring, time.monotonic() + share, error, count=not counted))
+    return results
 
 
 def _alone(
@@ -215,7 +223,7 @@ def _alone(
 ) -> ringing.Ringing | None:
     """One ring in a transaction of its own, if time is left; None (logged) when it failed."""
     error: SQLAlchemyError = batch_error
-    if time.monotonic() < deadline:
+    if deadline - time.monotonic() > 0.01:
         if count:
             _count_retried(1)
         try:
@@ -232,8 +240,12 @@ def _count_retried(rings: int) -> None:
 
 
 def _transaction(app: Flask, rings: list[ringing.Ring], deadline: float) -> list[ringing.Ringing]:
+    # A whole batch's try gets at most half of CALLERID_DB_TIMEOUT, so that a lock that times
+    # it out leaves time to try again whole, then ring by ring (the webhook's patience is 1.5
+    # times that).
+    seconds = min(deadline - time.monotonic(), float(app.config["CALLERID_DB_TIMEOUT"]) / 2)
     with db.engine_for(app).begin() as connection:
-        db.bound(connection, max(0.05, deadline - time.monotonic()))
+        db.bound(connection, max(0.05, seconds))
         return ringing.record(connection, rings, _region(app))
 
 

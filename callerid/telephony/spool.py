@@ -78,7 +78,11 @@ class Spool:
 
     def depth(self) -> int:
         """How many entries wait to be applied."""
-        return sum(_count_lines(p) for p in (self.folder / TAKEN, self.path))
+        if not self.folder.exists():
+            return 0
+        # Under the lock a replayer merges the files under: no entry is seen in both.
+        with self._locked_file():
+            return sum(_count_lines(p) for p in (self.folder / TAKEN, self.path))
 
     def replay(self, apply: Callable[[list[Entry]], int]) -> int:
         """Hand the waiting entries, oldest first, to ``apply``, which applies them in order and

@@ -203,7 +203,9 @@ def test_a_call_and_its_end_spooled_are_recorded_in_order_without_a_ringing_card
     spool_while_locked(app, client, locked, ("/twilio/voice", voice), ("/twilio/status", completed))
     assert recorder.spool_of(app).depth() == 2
     assert counted(before, outcomes(client, metrics_token)) == {
+        ("/twilio/voice", "retried"): 1,  # once more, in the time it had left
         ("/twilio/voice", "spooled"): 1,
+        ("/twilio/status", "retried"): 1,
         ("/twilio/status", "spooled"): 1,
     }
     assert recorder.replay(app) == (2, None)
@@ -246,7 +248,9 @@ def test_a_callback_that_can_be_neither_committed_nor_spooled_is_answered_503(
     locked.rollback()
     assert calls_of(session) == {}
     assert counted(before, outcomes(client, metrics_token)) == {
+        ("/twilio/status", "retried"): 1,
         ("/twilio/status", "refused"): 1,
+        ("/twilio/voice", "retried"): 1,
         ("/twilio/voice", "failed_open"): 1,
     }
 
