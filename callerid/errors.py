@@ -1,8 +1,8 @@
 """One JSON shape for every API error; friendly pages for people; overload told apart.
 
 An overloaded database (pool exhausted, statement or lock timeout, no connection) answers 503 with
-Retry-After, and is logged in one line, at most once a second per kind: under overload, a
-traceback per failed request costs more CPU than the request itself did.
+Retry-After, and is logged in one line, at most once a second per kind, with a count of the
+others: under overload, a traceback per failed request costs more CPU than the request did.
 """
 
 from __future__ import annotations
@@ -21,9 +21,6 @@ from werkzeug.exceptions import Forbidden, HTTPException, ServiceUnavailable
 log = logging.getLogger(__name__)
 RETRY_AFTER = 2  # seconds; SSE clients retry after 2 s too
 QUIET_SECONDS = 1.0  # one overload line per kind and logger per second
-_quiet_lock = threading.Lock()
-_last_logged: dict[tuple[str, str], float] = {}
-_suppressed: dict[tuple[str, str], int] = {}
 
 
 def init_app(app: Flask) -> None:
@@ -50,21 +47,71 @@ def is_overload(error: BaseException) -> bool:
     return False
 
 
+class FailureLog:
+    """Overload failures in few lines: one per kind (logger and error type) per ``quiet``
+    seconds, at most ``per_second`` lines a second in all; the ones held back are counted and
+    told in a closing line "(and N more like it)" ``close_after`` seconds later, even when no
+    failure follows. So every failure is accounted for, and a burst costs a few lines."""
+
+    def __init__(
+        self, quiet: float = QUIET_SECONDS, per_second: int = 10, close_after: float = 2.0
+    ) -> None:
+        self.quiet, self.per_second, self.close_after = quiet, per_second, close_after
+        self._lock = threading.Lock()
+        self._last: dict[tuple[str, str], float] = {}
+        self._second, self._lines = 0.0, 0
+        # kind -> (logger, the last line held back, how many were held back)
+        self._held: dict[tuple[str, str], tuple[logging.Logger, str, int]] = {}
+        self._closing: threading.Timer | None = None
+
+    def log(self, logger: logging.Logger, line: str, kind: tuple[str, str]) -> None:
+        now = time.monotonic()
+        with self._lock:
+            if now - self._second >= 1.0:
+                self._second, self._lines = now, 0
+            quiet = now - self._last.get(kind, -self.quiet) < self.quiet
+            if quiet or self._lines >= self.per_second:
+                _, _, held = self._held.get(kind, (logger, line, 0))
+                self._held[kind] = (logger, line, held + 1)
+                self._close_soon()
+                return
+            self._last[kind] = now
+            self._lines += 1
+        logger.warning("%s", line)
+
+    def _close_soon(self) -> None:
+        if self._closing is None:
+            self._closing = threading.Timer(self.close_after, self.close)
+            self._closing.daemon = True
+            self._closing.start()
+
+    def forget(self) -> None:
+        """Drop what was held back, untold (a test that ends)."""
+        with self._lock:
+            timer, self._held, self._closing = self._closing, {}, None
+        if timer is not None:
+            timer.cancel()
+
+    def close(self) -> None:
+        """Tell what was held back, now."""
+        with self._lock:
+            held, self._held, self._closing = self._held, {}, None
+        for logger, line, count in held.values():
+            more = f" (and {count - 1} more like it)" if count > 1 else ""
+            logger.warning("%s%s", line, more)
+
+
+failures = FailureLog()
+
+
 def log_failure(logger: logging.Logger, message: str, error: BaseException) -> None:
-    """Log a failure: overload in one rate-limited line, anything else with its traceback."""
+    """Log a failure: overload in few counted lines (``FailureLog``), anything else with its
+    traceback."""
     if not is_overload(error):
         logger.error(message, exc_info=error)
         return
     kind = (logger.name, type(getattr(error, "orig", None) or error).__name__)
-    now = time.monotonic()
-    with _quiet_lock:
-        if now - _last_logged.get(kind, -QUIET_SECONDS) < QUIET_SECONDS:
-            _suppressed[kind] = _suppressed.get(kind, 0) + 1
-            return
-        _last_logged[kind] = now
-        hidden = _suppressed.pop(kind, 0)
-    more = f" (and {hidden} more like it)" if hidden else ""
-    logger.warning("%s: %s%s", message, summary(error), more)
+    failures.log(logger, f"{message}: {summary(error)}", kind)
 
 
 def summary(error: BaseException) -> str:

@@ -16,7 +16,7 @@ from flask.testing import FlaskClient, FlaskCliRunner
 from sqlalchemy import create_engine, text
 from sqlalchemy.orm import Session
 
-from callerid import create_app, db, models
+from callerid import create_app, db, errors, models
 from callerid.auth import use_hash_method
 from callerid.cli.database import upgrade
 from callerid.db import Base
@@ -48,6 +48,16 @@ def frozen_clock(request: pytest.FixtureRequest) -> Iterator[object]:
         return
     with time_machine.travel(FROZEN_AT, tick=True) as traveller:
         yield traveller
+
+
+@pytest.fixture(autouse=True)
+def failure_log(monkeypatch: pytest.MonkeyPatch) -> Iterator[errors.FailureLog]:
+    """Each test counts its own failures: a closing "(and N more like it)" line of an earlier
+    test must not land in this one's log."""
+    log = errors.FailureLog()
+    monkeypatch.setattr(errors, "failures", log)
+    yield log
+    log.forget()
 
 
 ENGINES = [

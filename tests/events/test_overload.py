@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import logging
+import time
 
 import pytest
 from sqlalchemy.exc import OperationalError
@@ -44,7 +45,7 @@ def staff_token(tiny_pool_app) -> str:
 def test_a_starved_pool_answers_503_with_retry_after(
     tiny_pool_app, staff_token, path, caplog, monkeypatch
 ):
-    monkeypatch.setattr(errors, "_last_logged", {})  # an earlier test's line would mute this one
+    monkeypatch.setattr(errors, "failures", errors.FailureLog())  # an earlier line would mute it
     client = tiny_pool_app.test_client()
     with db.engine_for(tiny_pool_app).connect(), caplog.at_level(logging.WARNING):
         response = client.get(path, headers={"Authorization": f"Bearer {staff_token}"})
@@ -74,23 +75,41 @@ def overload() -> PoolTimeout:
     return PoolTimeout("QueuePool limit of size 1 overflow 0 reached, connection timed out")
 
 
-def test_overload_failures_are_logged_as_one_line_with_a_count(monkeypatch, caplog):
-    monkeypatch.setattr(errors, "QUIET_SECONDS", 3600.0)
-    monkeypatch.setattr(errors, "_last_logged", {})
-    monkeypatch.setattr(errors, "_suppressed", {})
+def test_overload_failures_are_logged_as_one_line_and_a_closing_count(monkeypatch, caplog):
+    failures = errors.FailureLog(quiet=3600.0, close_after=0.2)
+    monkeypatch.setattr(errors, "failures", failures)
     log = logging.getLogger("callerid.test_overload")
+    line = (
+        "could not record: TimeoutError: QueuePool limit of size 1 overflow 0 reached, "
+        "connection timed out"
+    )
     with caplog.at_level(logging.WARNING):
         for _ in range(5):
             errors.log_failure(log, "could not record", overload())
-    assert [r.getMessage() for r in caplog.records] == [
-        "could not record: TimeoutError: QueuePool limit of size 1 overflow 0 reached, "
-        "connection timed out"
-    ]
-    monkeypatch.setattr(errors, "QUIET_SECONDS", 0.0)
-    caplog.clear()
+        assert [r.getMessage() for r in caplog.records] == [line]
+        # No failure follows, yet the four held back are told within moments.
+        deadline = time.monotonic() + 10
+        while len(caplog.records) < 2:
+            assert time.monotonic() < deadline, "no closing line"
+            time.sleep(0.05)
+    assert caplog.records[1].getMessage() == f"{line} (and 3 more like it)"
+
+
+def test_a_burst_of_failures_of_many_calls_costs_ten_lines_a_second_and_counts_them_all(
+    monkeypatch, caplog
+):
+    failures = errors.FailureLog(quiet=0.0, close_after=3600.0)
+    monkeypatch.setattr(errors, "failures", failures)
+    log = logging.getLogger("callerid.test_overload")
     with caplog.at_level(logging.WARNING):
-        errors.log_failure(log, "could not record", overload())
-    assert caplog.records[0].getMessage().endswith("(and 4 more like it)")
+        for n in range(49):
+            errors.log_failure(log, f"database failure on /twilio/voice (CA{n:032x})", overload())
+        failures.close()
+    messages = [r.getMessage() for r in caplog.records]
+    assert len(messages) == 11  # ten at once, then the closing line
+    assert messages[0].startswith(f"database failure on /twilio/voice (CA{0:032x})")
+    assert messages[-1].startswith(f"database failure on /twilio/voice (CA{48:032x})")
+    assert messages[-1].endswith("(and 38 more like it)")  # 10 + 1 + 38 = 49
 
 
 def test_other_database_errors_keep_their_traceback(caplog):
