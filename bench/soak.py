@@ -23,7 +23,7 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import create_engine, select
+from sqlalchemy import create_engine, func, select
 
 from callerid.models import Call, Event
 
@@ -162,18 +162,21 @@ def latest_event_id(url: str) -> int:
     engine = create_engine(url)
     try:
         with engine.connect() as connection:
-            return connection.scalar(select(Event.id).order_by(Event.id.desc()).limit(1)) or 0
+            return connection.scalar(select(func.max(Event.position))) or 0
     finally:
         engine.dispose()
 
 
 def stored_events(url: str, after: int, calls: set[str]) -> list[tuple[int, str, str]]:
-    """(id, kind, CallSid) of each event the server committed after ``after`` for ``calls``."""
+    """(position, kind, CallSid) of each event the server committed after position ``after``
+    for ``calls``: the position is the SSE id screens get."""
     engine = create_engine(url)
     try:
         with engine.connect() as connection:
             rows = connection.execute(
-                select(Event.id, Event.kind, Event.data).where(Event.id > after).order_by(Event.id)
+                select(Event.position, Event.kind, Event.data)
+                .where(Event.position > after)
+                .order_by(Event.position)
             ).all()
     finally:
         engine.dispose()

@@ -180,13 +180,26 @@ class Note(Base):
 
 
 class Event(Base):
-    """One thing screens must hear about; its id is the SSE id (see events/)."""
+    """One thing screens must hear about; its position is the SSE id (see events/)."""
 
     __tablename__ = "events"
-    # AUTOINCREMENT: SQLite would otherwise reuse ids once old events are pruned.
-    __table_args__ = {"sqlite_autoincrement": True}
+    __table_args__ = (
+        UniqueConstraint("position", name="uq_events_position"),
+        # The events still waiting for a position (PostgreSQL's sequencer looks them up).
+        Index(
+            "ix_events_unpositioned",
+            "id",
+            sqlite_where=text("position IS NULL"),
+            postgresql_where=text("position IS NULL"),
+        ),
+        # AUTOINCREMENT: SQLite would otherwise reuse ids once old events are pruned.
+        {"sqlite_autoincrement": True},
+    )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    # Gap-free, in the order events became visible: given at commit on SQLite (position = id),
+    # by the sequencer on PostgreSQL (events/sequencer.py). None until then.
+    position: Mapped[int | None] = mapped_column(BigId)
     kind: Mapped[str] = mapped_column(String(40))
     data: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -13,13 +14,14 @@ import pytest
 import time_machine
 from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.orm import Session
 
 from callerid import create_app, db, errors, models
 from callerid.auth import use_hash_method
 from callerid.cli.database import upgrade
 from callerid.db import Base
+from callerid.events import sequencer
 from callerid.telephony import replayer
 
 from . import pg
@@ -175,11 +177,36 @@ def settings_for(database_url: str, instance: Path, **extra: object) -> dict[str
 def app(database_url: str, tmp_path: Path) -> Iterator[Flask]:
     app = create_app(settings_for(database_url, tmp_path / "instance"))
     yield app
-    follower = app.extensions.get("callerid.follower")
-    if follower is not None:
-        follower.stop()
+    for background in ("callerid.follower", "callerid.sequencer"):
+        running = app.extensions.get(background)
+        if running is not None:
+            running.stop()
     replayer.stop(app)
     db.engine_for(app).dispose()
+
+
+def wait_for_positions(session: Session, seconds: float = 10) -> None:
+    """Until every committed event has its position (the sequencer's work, on PostgreSQL)."""
+    deadline = time.monotonic() + seconds
+    while session.scalar(select(func.count()).where(models.Event.position.is_(None))):
+        session.rollback()
+        assert time.monotonic() < deadline, "events were left without a position"
+        time.sleep(0.01)
+    session.rollback()
+
+
+@pytest.fixture
+def positions(app: Flask) -> Iterator[None]:
+    """On PostgreSQL, the sequencer that gives events their positions, as a process following
+    events runs it (on SQLite an event's position is its id, given by its own transaction)."""
+    candidate = sequencer.for_engine(db.engine_for(app))
+    if candidate is None:
+        yield
+        return
+    # Not necessarily the leader: a sequencer another test's server left running may be.
+    candidate.start()
+    yield
+    candidate.stop()
 
 
 @pytest.fixture

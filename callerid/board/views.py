@@ -54,7 +54,7 @@ def live() -> ResponseReturnValue:
     newest event, from which it follows /events (anything newer is replayed, so nothing falls
     between the snapshot and the stream)."""
     session = db.session()
-    position = events.latest_id(session)  # read first: later changes arrive as events
+    position = events.latest_position(session)  # read first: later changes arrive as events
     shown = desk.board(session)
     region = current_app.config["CALLERID_DEFAULT_REGION"]
     notes = desk.notes_of(session, [call.id for call in (*shown.live, *shown.recent)])

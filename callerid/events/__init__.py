@@ -1,5 +1,5 @@
 """Events screens hear about: stored in one table (store), streamed as SSE (stream)."""
 
-from .store import StoredEvent, append, latest_id, prune, since
+from .store import StoredEvent, append, latest_position, prune, since
 
-__all__ = ["StoredEvent", "append", "latest_id", "prune", "since"]
+__all__ = ["StoredEvent", "append", "latest_position", "prune", "since"]

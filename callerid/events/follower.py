@@ -62,7 +62,7 @@ class Follower:
         # Set (and replaced) whenever new events arrive: one broadcast wakes every waiting stream.
         self._arrived = threading.Event()
         with self._sessions() as session:
-            self.position = store.latest_id(session)
+            self.position = store.latest_position(session)
         # (floor, window): every event above floor is in window, oldest first. Replaced as a
         # whole, never changed in place, so streams read it without a lock.
         self._memory: tuple[int, tuple[Framed, ...]] = (self.position, ())

@@ -1,9 +1,9 @@
 """PostgreSQL LISTEN as a wake-up for the follower: news of a commit, never the event itself.
 
-``store.append`` sends ``NOTIFY`` in the event's own transaction, so PostgreSQL delivers it at
-commit. The listener only says "look now": the follower still reads the rows by id, so a
-notification lost while the connection is down costs latency (the follower's fallback poll),
-never an event.
+The sequencer sends ``NOTIFY`` in the transaction that positions events, so PostgreSQL delivers
+it at commit. The listener only says "look now": the follower still reads the rows by position,
+so a notification lost while the connection is down costs latency (the follower's fallback
+poll), never an event.
 """
 
 from __future__ import annotations
@@ -18,7 +18,10 @@ from sqlalchemy import Engine
 from .. import errors
 
 log = logging.getLogger(__name__)
+# Events got their positions (sent by the sequencer, heard by every follower).
 CHANNEL = "callerid_events"
+# An event was committed without a position yet (sent by writers, heard by the sequencer).
+NEW_CHANNEL = "callerid_events_new"
 APPLICATION_NAME = "callerid-listen"
 # Between reconnection attempts: doubles from FIRST_RETRY up to LAST_RETRY seconds.
 FIRST_RETRY, LAST_RETRY = 0.5, 30.0
@@ -75,7 +78,9 @@ class Listener:
             connection.close()
 
 
-def connector_for(engine: Engine) -> Callable[[], Any] | None:
+def connector_for(
+    engine: Engine, application_name: str = APPLICATION_NAME
+) -> Callable[[], Any] | None:
     """How to open a dedicated LISTEN connection to ``engine``'s database, or None where only
     polling works (SQLite, or a PostgreSQL driver other than psycopg 3)."""
     if engine.dialect.name != "postgresql" or engine.dialect.driver != "psycopg":
@@ -93,7 +98,7 @@ def connector_for(engine: Engine) -> Callable[[], Any] | None:
         "keepalives_count": 3,
         **cparams,
         # Names it in pg_stat_activity, for operators (and the tests that cut it).
-        "application_name": APPLICATION_NAME,
+        "application_name": application_name,
         "autocommit": True,
     }
 

@@ -1,4 +1,11 @@
-"""The events table: append in the caller's transaction, read back by id, prune by age."""
+"""The events table: append in the caller's transaction, read back by position, prune by age.
+
+An event's id is drawn when it is inserted; its position, what screens follow, when it becomes
+visible. On SQLite writers take turns, so an event's position is its id, set in its own
+transaction. On PostgreSQL transactions commit in any order, so one sequencer gives committed
+events their positions, gap-free, in the order it sees them (sequencer.py): no writer waits on
+any other, and a follower reading ``position > N`` can never skip one that commits late.
+"""
 
 from __future__ import annotations
 
@@ -14,66 +21,53 @@ from sqlalchemy.orm import Session
 
 from ..db import UTCDateTime, utcnow
 from ..models import Event
-from .listener import CHANNEL
+from .listener import NEW_CHANNEL
 
-# Any constant works; it names the lock that makes event ids commit in order on PostgreSQL.
-_APPEND_LOCK = 7_290_001
 # Written once as SQL: on the webhook path, building the statement per call cost more than running
-# it. On PostgreSQL the lock is taken in the same round trip, before the event's id is drawn.
-_INSERT = text(
-    "INSERT INTO events (kind, data, created_at) VALUES (:kind, :data, :at) RETURNING id"
-).bindparams(bindparam("at", type_=UTCDateTime()))
-# The same round trip sends NOTIFY, which PostgreSQL delivers at commit (and drops on rollback):
-# it wakes the followers of every process at once (listener.py); they still read rows by id.
-_LOCKED_INSERT = text(
-    "WITH locked AS MATERIALIZED (SELECT pg_advisory_xact_lock(:key), "
-    f"pg_notify('{CHANNEL}', '')) "
-    "INSERT INTO events (kind, data, created_at) SELECT :kind, :data, :at FROM locked RETURNING id"
-).bindparams(bindparam("at", type_=UTCDateTime()))
+# it. SQLite: the event's position is its id (writers take turns: ids commit in order).
+_POSITIONED = text("UPDATE events SET position = id WHERE id >= :first AND position IS NULL")
 
 
 @dataclass(frozen=True, slots=True)
 class StoredEvent:
-    id: int
+    id: int  # the event's position: what screens send back as Last-Event-ID
     kind: str
     data: str  # JSON text, sent to screens as it is
 
 
 def append(session: Session | Connection, kind: str, payload: dict[str, Any]) -> int:
     """Write an event in the transaction of ``session`` (a Session or a Connection) and return its
-    id; it is visible to screens when that transaction commits, and not at all if it rolls back.
-
-    On PostgreSQL a transaction-scoped lock makes appends (and so commits) happen in id order:
-    otherwise event 11 could become visible before 10 and a screen that moved past 11 would never
-    see 10. Append last in a transaction, just before commit, to hold that lock briefly.
-    """
+    id; it reaches screens once that transaction commits, and not at all if it rolls back."""
     connection = session.connection() if isinstance(session, Session) else session
-    values = {"kind": kind, "data": json.dumps(payload, separators=(",", ":")), "at": utcnow()}
-    if connection.dialect.name == "postgresql":
-        return connection.execute(_LOCKED_INSERT, {**values, "key": _APPEND_LOCK}).scalar_one()
-    return connection.execute(_INSERT, values).scalar_one()
+    return append_many(connection, kind, [payload])[0]
 
 
 def append_many(connection: Connection, kind: str, payloads: Sequence[dict[str, Any]]) -> list[int]:
     """``append`` for several events of one ``kind`` in one statement; their ids, in order."""
     if not payloads:
         return []
-    values: dict[str, Any] = {"kind": kind, "at": utcnow(), "key": _APPEND_LOCK}
+    values: dict[str, Any] = {"kind": kind, "at": utcnow()}
     for i, payload in enumerate(payloads):
         values[f"data{i}"] = json.dumps(payload, separators=(",", ":"))
-    statement = _insert_many_sql(len(payloads), connection.dialect.name == "postgresql")
+    postgresql = connection.dialect.name == "postgresql"
+    statement = _insert_many_sql(len(payloads), postgresql)
     # Ids are drawn in row order; RETURNING is not promised to keep it, sorting restores it.
-    return sorted(connection.execute(statement, values).scalars())
+    ids = sorted(connection.execute(statement, values).scalars())
+    if not postgresql:
+        connection.execute(_POSITIONED, {"first": ids[0]})
+    return ids
 
 
 @lru_cache(maxsize=128)
 def _insert_many_sql(count: int, postgresql: bool) -> TextClause:
     rows = ", ".join(f"(:kind, :data{i}, :at)" for i in range(count))
     if postgresql:
+        # NOTIFY in the same round trip, delivered at commit (dropped on rollback): it wakes
+        # the sequencer, which positions the event and then wakes every process's follower.
         statement = text(
-            "WITH locked AS MATERIALIZED (SELECT pg_advisory_xact_lock(:key), "
-            f"pg_notify('{CHANNEL}', '')) INSERT INTO events (kind, data, created_at) "
-            f"SELECT v.kind, v.data, v.at FROM locked, (VALUES {rows}) AS v(kind, data, at) "
+            f"WITH woken AS MATERIALIZED (SELECT pg_notify('{NEW_CHANNEL}', '')) "
+            "INSERT INTO events (kind, data, created_at) "
+            f"SELECT v.kind, v.data, v.at FROM woken, (VALUES {rows}) AS v(kind, data, at) "
             "RETURNING id"
         )
     else:
@@ -84,20 +78,20 @@ def _insert_many_sql(count: int, postgresql: bool) -> TextClause:
 BATCH = 500  # events read at once by since()
 
 
-def since(session: Session, after_id: int, limit: int = BATCH) -> list[StoredEvent]:
-    """Events with an id above ``after_id``, oldest first, at most ``limit``."""
+def since(session: Session, after: int, limit: int = BATCH) -> list[StoredEvent]:
+    """Events with a position above ``after``, in position order, at most ``limit``."""
     rows = session.execute(
-        select(Event.id, Event.kind, Event.data)
-        .where(Event.id > after_id)
-        .order_by(Event.id)
+        select(Event.position, Event.kind, Event.data)
+        .where(Event.position > after)
+        .order_by(Event.position)
         .limit(limit)
     )
     return [StoredEvent(*row) for row in rows]
 
 
-def latest_id(session: Session) -> int:
-    """The newest event's id, 0 when there is none."""
-    return session.scalar(select(func.max(Event.id))) or 0
+def latest_position(session: Session) -> int:
+    """The newest position given, 0 when there is none."""
+    return session.scalar(select(func.max(Event.position))) or 0
 
 
 def prune(session: Session, older_than: datetime) -> int:

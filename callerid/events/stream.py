@@ -10,7 +10,7 @@ from flask import Blueprint, Flask, Response, abort, current_app, request
 from flask_login import current_user
 
 from .. import db, metrics
-from . import sse, wakeup
+from . import sequencer, sse, wakeup
 from .follower import Follower
 
 bp = Blueprint("events", __name__)
@@ -96,6 +96,12 @@ def follower_for(app: Flask) -> Follower:
                     wakeup=wakeup.for_engine(db.engine_for(app)),
                 )
                 app.extensions["callerid.follower"] = follower
+                # Positions are what the follower reads: a process that follows is a candidate
+                # to give them (PostgreSQL; one process at a time does).
+                candidate = sequencer.for_engine(db.engine_for(app))
+                if candidate is not None:
+                    app.extensions["callerid.sequencer"] = candidate
+                    candidate.start()
     return follower
 
 

@@ -49,7 +49,7 @@ def event_lag(app: Flask) -> float:
     follower = app.extensions.get("callerid.follower")
     with db.new_session(app) as session:
         db.bound(session, app.config["CALLERID_DB_TIMEOUT"])
-        newest = store.latest_id(session)
+        newest = store.latest_position(session)
     if follower is None:
         return 0
     return max(newest - follower.position, 0)

@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 
 from callerid.models import Call, Customer, Event, Note
 
+from ..conftest import wait_for_positions
 from ..factories import add_call, add_customer, add_user, call_sid, token_for
 from ..twilio import post_signed, sample
 
@@ -195,7 +196,9 @@ def test_a_known_or_withheld_caller_cannot_be_saved_again(client, session, desk)
     assert response.status_code == 400
 
 
-def test_the_snapshot_has_live_and_recent_calls_and_where_the_stream_starts(client, session, desk):
+def test_the_snapshot_has_live_and_recent_calls_and_where_the_stream_starts(
+    client, session, desk, positions
+):
     anna = add_customer(session, "Anna Moors")
     add_call(session, anna)  # yesterday: on the card's history, not on the board
     ended = ring(client, "+13125550111")
@@ -206,12 +209,13 @@ def test_the_snapshot_has_live_and_recent_calls_and_where_the_stream_starts(clie
     )
     ringing = ring(client, "+14155550134")
     client.post(f"/api/calls/{ringing}/notes", json={"body": "asked for Tom"}, headers=desk)
+    wait_for_positions(session)
     snapshot = client.get("/board/live", headers=desk).get_json()
     assert [card["call_sid"] for card in snapshot["live"]] == [ringing]
     assert [card["call_sid"] for card in snapshot["recent"]] == [ended]
     assert snapshot["recent"][0]["is_missed"] is True
     assert snapshot["live"][0]["greeting"] == "Welcome back, Anna"
     assert snapshot["live"][0]["call_notes"][0]["body"] == "asked for Tom"
-    assert snapshot["position"] == session.scalar(select(func.max(Event.id)))
+    assert snapshot["position"] == session.scalar(select(func.max(Event.position)))
     assert snapshot["lines"] == [{"number": "+12025550143", "label": ""}]
     assert snapshot["user"] == {"name": "Anna"}

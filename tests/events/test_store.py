@@ -1,24 +1,35 @@
-"""The events table: ids commit in order, so a follower never skips one; pruning keeps ids."""
+"""The events table: screens follow positions, given gap-free in the order events become visible,
+so a follower never skips or repeats one, and no writer waits on another to give them."""
 
 from __future__ import annotations
 
+import json
 import random
 import threading
 import time
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import create_engine, text
 
 from callerid import db
 from callerid.db import utcnow
 from callerid.events import store
 
+from ..conftest import wait_for_positions
 
-def test_events_read_back_in_id_order(session):
-    ids = [store.append(session, "call.ringing", {"n": n}) for n in range(5)]
+
+def test_events_read_back_in_order_by_gap_free_positions(session):
+    for n in range(5):
+        store.append(session, "call.ringing", {"n": n})
     session.commit()
-    assert [e.id for e in store.since(session, ids[1])] == ids[2:]
-    assert store.latest_id(session) == ids[-1]
+    wait_for_positions(session)
+    every = store.since(session, 0)
+    assert [json.loads(e.data)["n"] for e in every] == [0, 1, 2, 3, 4]
+    positions = [e.id for e in every]
+    assert positions == list(range(positions[0], positions[0] + 5))
+    assert [e.id for e in store.since(session, positions[1])] == positions[2:]
+    assert store.latest_position(session) == positions[-1]
 
 
 def test_a_rolled_back_event_is_never_seen(session):
@@ -69,9 +80,53 @@ def test_concurrent_writers_never_let_a_follower_skip_an_event(app):
         thread.start()
     for thread in threads:
         thread.join()
+    with db.new_session(app) as session:
+        wait_for_positions(session)
     done.set()
     follower.join(timeout=30)
     with db.new_session(app) as session:
         every = [event.id for event in store.since(session, 0, limit=10_000)]
-    assert len(every) == writers * per_writer
-    assert seen == every
+    assert every == list(range(1, writers * per_writer + 1))  # gap-free
+    assert seen == every  # nothing skipped, nothing repeated
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_an_event_committed_first_is_followed_first_and_waits_on_no_other_writer(app):
+    with db.new_session(app) as early, db.new_session(app) as late:
+        early_id = store.append(early, "call.ringing", {"n": "early"})  # the lower id...
+        late_id = store.append(late, "call.answered", {"n": "late"})
+        late.commit()  # ...commits last: the other writer commits without waiting on it
+        assert late_id > early_id
+        with db.new_session(app) as reader:
+            wait_for_positions(reader)
+            (seen,) = store.since(reader, 0)
+            assert json.loads(seen.data) == {"n": "late"}
+        early.commit()
+    with db.new_session(app) as reader:
+        wait_for_positions(reader)
+        every = store.since(reader, 0)
+    assert [json.loads(e.data)["n"] for e in every] == ["late", "early"]
+    assert [e.id for e in every] == [seen.id, seen.id + 1]
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_long_transactions_here_and_in_another_database_hold_back_no_event(app, postgres):
+    other = create_engine(postgres.new_database("elsewhere"))
+    try:
+        with other.connect() as elsewhere, db.engine_for(app).connect() as importing:
+            elsewhere.begin()
+            elsewhere.execute(text("CREATE TABLE busy AS SELECT 1 AS n"))
+            importing.begin()  # an import of 100,000 rows, not committed yet
+            importing.execute(
+                text("CREATE TABLE import_rows AS SELECT n FROM generate_series(1, 100000) n")
+            )
+            with db.new_session(app) as writer:
+                store.append(writer, "call.ringing", {"n": "ring"})
+                writer.commit()
+            with db.new_session(app) as reader:
+                wait_for_positions(reader)
+                assert [json.loads(e.data) for e in store.since(reader, 0)] == [{"n": "ring"}]
+            importing.rollback()
+            elsewhere.rollback()
+    finally:
+        other.dispose()

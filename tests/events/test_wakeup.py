@@ -5,7 +5,9 @@ deliver."""
 
 from __future__ import annotations
 
+import json
 import time
+import uuid
 from datetime import timedelta
 
 import pytest
@@ -39,24 +41,31 @@ def wait_until(condition, seconds: float = 20.0) -> None:
         time.sleep(0.05)
 
 
-def append_elsewhere(database_url: str, count: int) -> list[int]:
-    """Commit events from a connection of another engine, as another process would."""
+def append_elsewhere(database_url: str, count: int) -> list[str]:
+    """Commit events from a connection of another engine, as another process would; what each
+    carries, to know it again."""
     engine = create_engine(database_url)
+    marks = [uuid.uuid4().hex for _ in range(count)]
     try:
         with engine.begin() as connection:
-            return [store.append(connection, "call.ringing", {"n": n}) for n in range(count)]
+            for mark in marks:
+                store.append(connection, "call.ringing", {"mark": mark})
+        return marks
     finally:
         engine.dispose()
 
 
-def collect(follower: Follower, start: int, count: int) -> list[int]:
-    got: list[int] = []
+def collect(follower: Follower, start: int, count: int) -> list[str]:
+    """What the next ``count`` events after position ``start`` carry, as the follower hands
+    them out; their positions must follow each other with no gap."""
+    got: list[str] = []
     position = start
     while len(got) < count:
         fresh = follower.after(position, timeout=10)
         assert fresh, f"only {got} arrived"
-        got += [event.id for event in fresh]
-        position = got[-1]
+        assert [event.id for event in fresh] == list(range(position + 1, position + 1 + len(fresh)))
+        got += [json.loads(event.data)["mark"] for event in fresh]
+        position = fresh[-1].id
     return got
 
 
@@ -94,4 +103,4 @@ def test_a_killed_listen_connection_comes_back_and_loses_nothing(app, database_u
     during = append_elsewhere(database_url, 2)  # while the follower is not listening
     wait_until(lambda: follower.listening)
     after = append_elsewhere(database_url, 2)
-    assert collect(follower, before[-1], 4) == during + after
+    assert collect(follower, start + 2, 4) == during + after

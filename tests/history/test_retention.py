@@ -95,7 +95,7 @@ def test_running_again_finds_nothing_more_to_do(runner, session, history):
     run(runner, "--older-than", "365")
     result = run(runner, "--older-than", "365")
     assert "Anonymised 0 calls" in result.output
-    assert events.latest_id(session) == 0
+    assert events.latest_position(session) == 0
 
 
 @pytest.mark.parametrize("args", [[], ["--older-than", "0"], ["--older-than", "a year"]])
