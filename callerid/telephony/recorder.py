@@ -1,10 +1,10 @@
 """Store what a Twilio webhook carried: commit it to the database, or else append it to the
 instance's spool. Nothing is acknowledged that is in neither.
 
-Voice webhooks of a process share batches (groupcommit.py). A batch that fails on a deadlock, a
-serialisation failure, a lock or statement timeout, or SQLite's busy lock is retried once whole,
-then webhook by webhook, within the webhook's patience; what is still not recorded is spooled by
-its own webhook, which answers its TwiML all the same.
+Voice webhooks of a process share batches, and so do status callbacks (groupcommit.py; five of
+a call's seven requests are callbacks). A batch is tried again as batches.py says, within the
+webhook's patience; what is still not recorded is spooled by its own webhook, which answers all
+the same.
 """
 
 from __future__ import annotations
@@ -16,16 +16,16 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from flask import Flask, has_request_context, request
-from sqlalchemy.exc import DBAPIError, SQLAlchemyError
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from .. import calls, db, errors, metrics, ringing
 from ..events import stream
-from . import webhooks
-from .groupcommit import GroupCommit, GroupCommitTimeout
+from . import batches, webhooks
+from .groupcommit import GroupCommit
 from .spool import Entry, Spool
 
 log = logging.getLogger(__name__)
@@ -37,9 +37,7 @@ T = TypeVar("T")
 # recording action continue a call in progress. A status callback has nobody waiting on it
 # (Twilio waits 15 s for our answer).
 PATIENCE = {"voice": (1.5, 1.5), "action": (0.8, 0.8), "callback": (5.0, 12.0)}
-# PostgreSQL's deadlock, serialisation failure, lock timeout and statement timeout: the same
-# work may well succeed when tried again.
-RETRYABLE = {"40P01", "40001", "55P03", "57014"}
+RETRYABLE = batches.RETRYABLE
 
 
 class Outcome(enum.Enum):
@@ -68,13 +66,25 @@ def store_ring(
 ) -> tuple[ringing.Ringing | None, Outcome]:
     """Record a voice webhook's call in this process's next batch, or spool it."""
     try:
-        recorded = _batches(app).submit(webhooks.ring_of(form, received_at), patience(app, "voice"))
+        recorded = _rings(app).submit(webhooks.ring_of(form, received_at), patience(app, "voice"))
     except Exception as error:  # whatever failed, the caller must still reach the desk
-        _failed("voice", form, error)
+        batches.failed("/twilio/voice", form, error)
         recorded = None
     if recorded is not None:
         return recorded, Outcome.RECORDED
     return None, _spool(app, Entry("voice", dict(form), received_at))
+
+
+def store_callback(app: Flask, form: Mapping[str, str], received_at: datetime) -> Outcome:
+    """Apply a status callback in this process's next batch of callbacks, or spool it."""
+    try:
+        applied = _callbacks(app).submit(dict(form), patience(app, "callback"))
+    except Exception as error:  # noqa: BLE001 - whatever failed, the spool may still keep it
+        batches.failed("/twilio/status", form, error)
+        applied = None
+    if applied:
+        return Outcome.RECORDED
+    return _spool(app, Entry("status", dict(form), received_at))
 
 
 def store(
@@ -85,21 +95,21 @@ def store(
     apply: Callable[[Session, Mapping[str, str], str], T],
     kind: str,
 ) -> tuple[T | None, Outcome]:
-    """Apply a callback or an action in its own transaction within the ``kind``'s patience,
-    retried once after a transient failure (a callback racing its own voice webhook's open
-    transaction); failing that, spool it."""
+    """Apply an action (the ``<Dial action>``, the voicemail) in its own transaction within the
+    ``kind``'s patience, retried once after a transient failure; failing that, spool it."""
     start, wait = time.monotonic(), patience(app, kind)
     deadline = start + wait
     for attempt in (1, 2):
         # The first try gets half the patience, so that a lock it timed out on leaves time.
         until = start + wait / 2 if attempt == 1 else deadline
         try:
-            return _commit(app, lambda s: apply(s, form, _region(app)), until), Outcome.RECORDED
+            work = lambda s: apply(s, form, _region(app))  # noqa: E731 - one line, one use
+            return _commit(app, work, until - time.monotonic()), Outcome.RECORDED
         except SQLAlchemyError as error:
-            if attempt == 1 and _transient(error) and time.monotonic() < deadline:
+            if attempt == 1 and batches.is_transient(error) and time.monotonic() < deadline:
                 metrics.webhook_outcome(_rule(route), "retried")
                 continue
-            _failed(route, form, error)
+            batches.failed(_rule(route), form, error)
             break
     return None, _spool(app, Entry(route, dict(form), received_at))
 
@@ -143,13 +153,13 @@ def replay(app: Flask) -> tuple[int, BaseException | None]:
     return applied, (stopped_by[0] if stopped_by else None)
 
 
-def _commit(app: Flask, work: Callable[[Session], T], deadline: float | None) -> T:
-    """Run ``work`` in a transaction of its own and commit; then wake this process's streams."""
+def _commit(app: Flask, work: Callable[[Session], T], seconds: float | None) -> T:
+    """Run ``work`` in a transaction of its own, its statements bounded by ``seconds``
+    (CALLERID_DB_TIMEOUT if None), and commit; then wake this process's streams."""
     with db.new_session(app) as session:
-        seconds = (
-            app.config["CALLERID_DB_TIMEOUT"] if deadline is None else deadline - time.monotonic()
+        db.bound(
+            session, max(0.05, app.config["CALLERID_DB_TIMEOUT"] if seconds is None else seconds)
         )
-        db.bound(session, max(0.05, seconds))
         result = work(session)
         session.commit()
     stream.wake(app)
@@ -169,109 +179,61 @@ def _spool(app: Flask, entry: Entry) -> Outcome:
     return Outcome.SPOOLED
 
 
-def _batches(app: Flask) -> GroupCommit[ringing.Ring, ringing.Ringing | None]:
+def _rings(app: Flask) -> GroupCommit[ringing.Ring, ringing.Ringing | None]:
     # Made in the worker on first use, never in gunicorn's master before the fork.
-    batches = app.extensions.get("callerid.ringing")
-    if batches is None:
-        batches = app.extensions["callerid.ringing"] = GroupCommit(
-            functools.partial(_record_batch, app)
+    group = app.extensions.get("callerid.ringing")
+    if group is None:
+        group = app.extensions["callerid.ringing"] = GroupCommit(
+            functools.partial(_record_rings, app)
         )
-    return batches
+    return group
 
 
-def _record_batch(app: Flask, rings: list[ringing.Ring]) -> list[ringing.Ringing | None]:
-    """One transaction for the batch (a plain Connection: the busiest path pays for no Session).
-    A transient failure is retried once whole; then, as after a failure on one webhook's data,
-    the rings are tried one at a time, so one cannot cost the others their record. A database
-    that is down fails them all at once. Whatever is not recorded comes back as None."""
-    deadline = time.monotonic() + patience(app, "voice")
-    try:
-        recorded: list[ringing.Ringing | None] = list(_transaction(app, rings, deadline))
-    except DBAPIError as first:
-        if _down(first):
-            raise
-        recorded = _retried(app, rings, deadline, first)
+def _record_rings(app: Flask, rings: list[ringing.Ring]) -> list[ringing.Ringing | None]:
+    """One transaction for the batch, on a plain Connection: the busiest path pays for no
+    Session."""
+
+    def attempt(some: list[ringing.Ring], seconds: float) -> list[ringing.Ringing]:
+        with db.engine_for(app).begin() as connection:
+            db.bound(connection, seconds)
+            return ringing.record(connection, some, _region(app))
+
+    kind = batches.Kind("/twilio/voice", attempt, lambda ring: ring.call_sid)
+    recorded = batches.record(kind, rings, *_window(app, "voice"))
     if any(one is not None and one.is_new for one in recorded):
         stream.wake(app)
     return recorded
 
 
-def _retried(
-    app: Flask, rings: list[ringing.Ring], deadline: float, error: DBAPIError
-) -> list[ringing.Ringing | None]:
-    """Once more whole after a transient failure, then (or after any other) ring by ring,
-    while time is left. Each ring tried again is counted as retried, once."""
-    counted = False
-    if _transient(error) and len(rings) > 1 and time.monotonic() < deadline:
-        _count_retried(len(rings))
-        counted = True
-        try:
-            return list(_transaction(app, rings, deadline))
-        except DBAPIError as again:
-            if _down(again):
-                raise
-    results = []
-    for index, ring in enumerate(rings):
-        # A fair share of the time left each: one ring stuck on a lock cannot use it all.
-        share = (deadline - time.monotonic()) / (len(rings) - index)
-        results.append(_alone(app, ring, time.monotonic() + share, error, count=not counted))
-    return results
+def _callbacks(app: Flask) -> GroupCommit[dict[str, str], bool | None]:
+    group = app.extensions.get("callerid.callbacks")
+    if group is None:
+        group = app.extensions["callerid.callbacks"] = GroupCommit(
+            functools.partial(_record_callbacks, app)
+        )
+    return group
 
 
-def _alone(
-    app: Flask, ring: ringing.Ring, deadline: float, batch_error: DBAPIError, *, count: bool
-) -> ringing.Ringing | None:
-    """One ring in a transaction of its own, if time is left; None (logged) when it failed."""
-    error: SQLAlchemyError = batch_error
-    if deadline - time.monotonic() > 0.01:
-        if count:
-            _count_retried(1)
-        try:
-            return _transaction(app, [ring], deadline)[0]
-        except SQLAlchemyError as own:
-            error = own
-    _failed("voice", {"CallSid": ring.call_sid}, error)
-    return None
+def _record_callbacks(app: Flask, forms: list[dict[str, str]]) -> list[bool | None]:
+    """One transaction for the batch. Applied in CallSid order (a call's own callbacks keep
+    their order), so that two batches lock calls in the same order and cannot deadlock."""
+
+    def attempt(some: list[dict[str, str]], seconds: float) -> list[bool]:
+        ordered = sorted(some, key=lambda form: form.get("CallSid", ""))
+        _commit(
+            app, lambda s: [webhooks.apply_status(s, f, _region(app)) for f in ordered], seconds
+        )
+        return [True] * len(some)
+
+    kind = batches.Kind("/twilio/status", attempt, lambda form: form.get("CallSid", "?"))
+    return batches.record(kind, forms, *_window(app, "callback"))
 
 
-def _count_retried(rings: int) -> None:
-    for _ in range(rings):
-        metrics.webhook_outcome("/twilio/voice", "retried")
-
-
-def _transaction(app: Flask, rings: list[ringing.Ring], deadline: float) -> list[ringing.Ringing]:
-    # A whole batch's try gets at most half of CALLERID_DB_TIMEOUT, so that a lock that times
-    # it out leaves time to try again whole, then ring by ring (the webhook's patience is 1.5
-    # times that).
-    seconds = min(deadline - time.monotonic(), float(app.config["CALLERID_DB_TIMEOUT"]) / 2)
-    with db.engine_for(app).begin() as connection:
-        db.bound(connection, max(0.05, seconds))
-        return ringing.record(connection, rings, _region(app))
-
-
-def _transient(error: BaseException) -> bool:
-    """A failure the same work may not meet again: deadlock, serialisation, lock or statement
-    timeout, SQLite's busy lock, a pool that was momentarily empty."""
-    if isinstance(error, GroupCommitTimeout | TimeoutError):
-        return True
-    original = getattr(error, "orig", None)
-    if getattr(original, "sqlstate", None) in RETRYABLE:
-        return True
-    text = str(original).lower() if original is not None else ""
-    return type(original).__module__ == "sqlite3" and ("locked" in text or "busy" in text)
-
-
-def _down(error: DBAPIError) -> bool:
-    """The database is out of reach (not merely busy): no retry can help now."""
-    return bool(error.connection_invalidated) or (
-        errors.is_overload(error) and not _transient(error)
-    )
-
-
-def _failed(route: str, form: Mapping[str, Any], error: BaseException) -> None:
-    call_sid = form.get("CallSid", "?")
-    what = "database failure" if isinstance(error, SQLAlchemyError) else "failure"
-    errors.log_failure(log, f"{what} on /twilio/{route} ({call_sid})", error)
+def _window(app: Flask, kind: str) -> tuple[float, float]:
+    """(deadline, seconds a whole batch's try may take) for a batch of ``kind`` starting now:
+    half of CALLERID_DB_TIMEOUT, so a try that times out on a lock leaves time for the next."""
+    deadline = time.monotonic() + patience(app, kind)
+    return deadline, float(app.config["CALLERID_DB_TIMEOUT"]) / 2
 
 
 def _rule(route: str) -> str:

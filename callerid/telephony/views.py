@@ -72,7 +72,7 @@ def status() -> Response:
         return _dial_finished(form)
     if route == "voicemail":
         return _voicemail_left(form)
-    _, outcome = recorder.store(_app(), "status", form, utcnow(), webhooks.apply_status, "callback")
+    outcome = recorder.store_callback(_app(), form, utcnow())
     _count(outcome, lost="refused")
     if outcome is recorder.Outcome.LOST:
         # Neither committed nor spooled: Twilio must not take this for an acknowledgement.

@@ -29,9 +29,10 @@ def tiny_pool_app(database_url, tmp_path):
         )
     )
     yield app
-    follower = app.extensions.get("callerid.follower")
-    if follower is not None:
-        follower.stop()
+    for background in ("callerid.follower", "callerid.sequencer"):
+        running = app.extensions.get(background)
+        if running is not None:
+            running.stop()
     db.engine_for(app).dispose()
 
 

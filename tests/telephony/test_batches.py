@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from callerid import db, desk, ringing
 from callerid.db import utcnow
@@ -14,6 +14,7 @@ from callerid.models import Call, Event, Note
 from callerid.telephony import recorder
 
 from ..factories import add_call, add_customer, call_sid
+from ..twilio import post_signed, sample
 
 LINE = "+12025550143"
 
@@ -96,7 +97,7 @@ def test_one_webhook_the_database_rejects_does_not_cost_the_rest_of_its_batch(ap
     rings = [ringing.Ring(call_sid(), f"+1312555{i:04d}", LINE) for i in range(3)]
     rings.insert(1, ringing.Ring("CA" + "9" * 80, "+13125550999", LINE))
     with app.test_request_context("/twilio/voice", method="POST"):
-        results = recorder._record_batch(app, rings)
+        results = recorder._record_rings(app, rings)
     recorded = set(session.scalars(select(Call.call_sid)))
     for ring, result in zip(rings, results, strict=True):
         if ring.call_sid in recorded:
@@ -105,3 +106,37 @@ def test_one_webhook_the_database_rejects_does_not_cost_the_rest_of_its_batch(ap
             assert result is None  # logged as unrecorded; the call itself still connects
     assert {r.call_sid for r in rings if len(r.call_sid) < 64} <= recorded
     assert len(recorded) == (3 if db.engine_for(app).dialect.name == "postgresql" else 4)
+
+
+def test_status_callbacks_of_several_calls_share_one_transaction_in_order(app, client, session):
+    # Five of a call's seven requests are status callbacks: they are batched like rings.
+    sids = [call_sid(), call_sid()]
+    for n, sid in enumerate(sids):
+        post_signed(
+            client, "/twilio/voice", sample("voice-inbound-us", CallSid=sid, From=f"+1312555000{n}")
+        )
+    forms = [
+        sample("voice-inbound-us", CallSid=sid, CallStatus=status)
+        for status in ("in-progress", "completed")
+        for sid in reversed(sids)
+    ]
+    commits = []
+
+    def count(connection) -> None:
+        commits.append(connection)
+
+    event.listen(db.engine_for(app), "commit", count)
+    try:
+        with app.test_request_context("/twilio/status", method="POST"):
+            assert recorder._record_callbacks(app, forms) == [True] * 4
+    finally:
+        event.remove(db.engine_for(app), "commit", count)
+    assert len(commits) == 1
+    session.expire_all()
+    for sid in sids:
+        call = session.scalar(select(Call).where(Call.call_sid == sid))
+        assert (call.status, call.is_missed) == ("completed", False)
+        kinds = session.scalars(
+            select(Event.kind).where(Event.data.contains(sid)).order_by(Event.id)
+        ).all()
+        assert kinds == ["call.ringing", "call.answered", "call.ended"]
