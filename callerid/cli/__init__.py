@@ -22,6 +22,7 @@ def register(app: Flask) -> None:
     from .lines import lines_group
     from .retention import calls_group
     from .simulate import simulate_group
+    from .spool import spool_group
     from .tokens import tokens_group
     from .users import users_group
 
@@ -32,6 +33,7 @@ def register(app: Flask) -> None:
         customers_group,
         lines_group,
         calls_group,
+        spool_group,
         demo_command,
     ):
         _explain_missing_schema(group)

@@ -274,3 +274,19 @@ def test_a_restarted_process_applies_what_an_earlier_one_spooled(
         db.engine_for(restarted).dispose()
     assert events_of(session) == [("call.ringing", voice["CallSid"])]
     assert recorder.spool_of(restarted).depth() == 0
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_an_operator_sees_what_waits_and_applies_it_from_the_cli(
+    app, client, session, locked, runner
+):
+    voice = sample("voice-inbound-us")
+    spool_while_locked(app, client, locked, ("/twilio/voice", voice))
+    shown = runner.invoke(args=["spool", "status"])
+    assert shown.exit_code == 0
+    assert shown.output.startswith("1 webhook(s) wait in the spool (")
+    applied = runner.invoke(args=["spool", "replay"])
+    assert applied.exit_code == 0, applied.output
+    assert applied.output == "Applied 1 webhook(s); 0 still wait.\n"
+    assert voice["CallSid"] in calls_of(session)
+    assert runner.invoke(args=["spool", "status"]).output.startswith("Nothing waits in the spool")
