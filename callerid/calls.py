@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from . import clock, directory
+from . import clock, db, directory
 from .db import utcnow
 from .events import store as events
 from .models import Call
@@ -28,6 +28,13 @@ RANK = {
 }
 TERMINAL = 3
 MISSED_STATUSES = {"busy", "no-answer", "canceled", "failed"}
+
+
+class CallNotYetKnown(LookupError):
+    """A desk leg's callback for a call not recorded yet (its voice webhook is still in a spool
+    or in flight): apply it later, after the call."""
+
+
 # A call first heard of later than this after it rang is history, not a phone ringing now.
 RINGING_FOR_AT_MOST = timedelta(seconds=60)
 
@@ -89,11 +96,17 @@ def claim(session: Session, call: Call, who: str, region: str) -> int | None:
     return announce(session, call, "call.answered", region)
 
 
-def find(session: Session, call_sid: str) -> Call | None:
-    """The call with this CallSid, or the inbound call whose desk leg it is."""
-    call = session.scalar(select(Call).where(Call.call_sid == call_sid))
+def find(session: Session, call_sid: str, *, to_change: bool = False) -> Call | None:
+    """The call with this CallSid, or the inbound call whose desk leg it is. ``to_change``
+    locks it until commit: two callbacks of one call applied at once would otherwise both
+    decide from the same old row, and the later commit would undo the earlier's news."""
+    query = select(Call)
+    if to_change:
+        db.lock_for_writing(session)
+        query = query.with_for_update()
+    call = session.scalar(query.where(Call.call_sid == call_sid))
     if call is None:
-        call = session.scalar(select(Call).where(Call.desk_call_sid == call_sid))
+        call = session.scalar(query.where(Call.desk_call_sid == call_sid))
     return call
 
 
@@ -142,7 +155,7 @@ def callback(
     """
     if parent_call_sid:
         return _desk_leg(session, call_sid, parent_call_sid, status, raw_to, region, at, duration)
-    call = find(session, call_sid)
+    call = find(session, call_sid, to_change=True)
     if call is None:
         if direction != "inbound":
             return None
@@ -170,7 +183,7 @@ def record_ring(session: Session, ring: Ring, region: str) -> Call:
 
 def voicemail_left(session: Session, call_sid: str, recording_url: str) -> bool:
     """Keep where the caller's voicemail is; False when the call is not ours."""
-    call = find(session, call_sid)
+    call = find(session, call_sid, to_change=True)
     if call is None:
         return False
     call.voicemail_url = recording_url[:500] or call.voicemail_url
@@ -187,9 +200,9 @@ def _desk_leg(
     at: datetime | None,
     duration: int | None,
 ) -> int | None:
-    call = find(session, parent_call_sid)
+    call = find(session, parent_call_sid, to_change=True)
     if call is None:
-        return None
+        raise CallNotYetKnown(parent_call_sid)
     call.desk_call_sid = call.desk_call_sid or desk_call_sid
     rank = RANK.get(status, 0)
     if rank == RANK["in-progress"]:
@@ -201,13 +214,24 @@ def _desk_leg(
 
 
 def dial_finished(
-    session: Session, call_sid: str, dial_status: str, region: str, *, duration: int | None = None
+    session: Session,
+    call_sid: str,
+    dial_status: str,
+    region: str,
+    *,
+    duration: int | None = None,
+    raw_from: str = "",
+    raw_to: str = "",
+    at: datetime | None = None,
 ) -> bool:
     """Apply the ``<Dial action>`` request; return True when nobody at the desk answered."""
     missed = dial_status not in {"completed", "answered"}
-    call = find(session, call_sid)
+    call = find(session, call_sid, to_change=True)
     if call is None:
-        return missed
+        # Its voice webhook is not recorded yet (spooled, or it failed open): the dial is over,
+        # so record the call now, for the log, without a ringing card.
+        ring = Ring(call_sid, raw_from, raw_to, received_at=at, quiet=True)
+        call = record_ring(session, ring, region)
     if missed:
         progress(session, call, dial_status if dial_status in RANK else "no-answer", region)
     else:

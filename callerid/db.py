@@ -150,6 +150,19 @@ def _sqlite_execute(name: str, timeout: float) -> Any:
     return execute
 
 
+# Takes SQLite's write lock and changes nothing: any UPDATE begins a write transaction.
+_WRITE_LOCK = text("UPDATE calls SET id = id WHERE 0")
+
+
+def lock_for_writing(session: Session) -> None:
+    """On SQLite, take the write lock before reading what this transaction will change, so
+    that it reads the latest committed rows and no other writer commits in between (WAL gives
+    a transaction the snapshot of its first statement). PostgreSQL locks rows instead
+    (``SELECT ... FOR UPDATE``)."""
+    if session.get_bind().dialect.name == "sqlite":
+        session.execute(_WRITE_LOCK)
+
+
 def bound(session: Session | Connection, seconds: float) -> None:
     """Make every statement of the current transaction of ``session`` (a Session or a
     Connection) give up after ``seconds``.

@@ -205,6 +205,17 @@ class Event(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
 
 
+class EventCounter(Base):
+    """PostgreSQL's sequencer's count of positions given (one row), kept apart from the events
+    themselves: pruning or erasing the newest events must never make a position be given
+    twice."""
+
+    __tablename__ = "event_counter"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    last: Mapped[int] = mapped_column(BigId, default=0)
+
+
 class User(UserMixin, Base):
     __tablename__ = "users"
 

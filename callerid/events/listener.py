@@ -79,7 +79,7 @@ class Listener:
 
 
 def connector_for(
-    engine: Engine, application_name: str = APPLICATION_NAME
+    engine: Engine, application_name: str = APPLICATION_NAME, server_options: str = ""
 ) -> Callable[[], Any] | None:
     """How to open a dedicated LISTEN connection to ``engine``'s database, or None where only
     polling works (SQLite, or a PostgreSQL driver other than psycopg 3)."""
@@ -101,6 +101,8 @@ def connector_for(
         "application_name": application_name,
         "autocommit": True,
     }
+    if server_options:
+        options["options"] = f"{cparams.get('options', '')} {server_options}".strip()
 
     def connect() -> Any:
         return psycopg.connect(*cargs, **options)

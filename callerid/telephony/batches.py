@@ -15,7 +15,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy.exc import DBAPIError, SQLAlchemyError
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from .. import errors, metrics
 from .groupcommit import GroupCommitTimeout
@@ -46,14 +47,18 @@ def record(
     ``try_for`` seconds, so that a lock that times it out leaves time to try again."""
     try:
         return list(kind.attempt(items, _seconds(deadline, try_for)))
-    except DBAPIError as first:
+    except SQLAlchemyError as first:
         if is_down(first):
             raise
         return _retried(kind, items, deadline, try_for, first)
 
 
 def _retried(
-    kind: Kind[Item, Result], items: list[Item], deadline: float, try_for: float, error: DBAPIError
+    kind: Kind[Item, Result],
+    items: list[Item],
+    deadline: float,
+    try_for: float,
+    error: SQLAlchemyError,
 ) -> list[Result | None]:
     counted = False
     if is_transient(error) and len(items) > 1 and time.monotonic() < deadline:
@@ -61,7 +66,7 @@ def _retried(
         counted = True
         try:
             return list(kind.attempt(items, _seconds(deadline, try_for)))
-        except DBAPIError as again:
+        except SQLAlchemyError as again:
             if is_down(again):
                 raise
     results: list[Result | None] = []
@@ -72,7 +77,12 @@ def _retried(
 
 
 def _alone(
-    kind: Kind[Item, Result], item: Item, seconds: float, batch_error: DBAPIError, *, count: bool
+    kind: Kind[Item, Result],
+    item: Item,
+    seconds: float,
+    batch_error: SQLAlchemyError,
+    *,
+    count: bool,
 ) -> Result | None:
     """One item in a transaction of its own, if time is left; None (logged) when it failed."""
     error: SQLAlchemyError = batch_error
@@ -90,7 +100,7 @@ def _alone(
 def is_transient(error: BaseException) -> bool:
     """A failure the same work may not meet again: deadlock, serialisation, lock or statement
     timeout, SQLite's busy lock, a pool that was momentarily empty."""
-    if isinstance(error, GroupCommitTimeout | TimeoutError):
+    if isinstance(error, GroupCommitTimeout | TimeoutError | PoolTimeout):
         return True
     original = getattr(error, "orig", None)
     if getattr(original, "sqlstate", None) in RETRYABLE:
@@ -99,9 +109,9 @@ def is_transient(error: BaseException) -> bool:
     return type(original).__module__ == "sqlite3" and ("locked" in text or "busy" in text)
 
 
-def is_down(error: DBAPIError) -> bool:
+def is_down(error: SQLAlchemyError) -> bool:
     """The database is out of reach (not merely busy): no retry can help now."""
-    return bool(error.connection_invalidated) or (
+    return bool(getattr(error, "connection_invalidated", False)) or (
         errors.is_overload(error) and not is_transient(error)
     )
 

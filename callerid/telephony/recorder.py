@@ -14,15 +14,16 @@ import functools
 import logging
 import time
 from collections.abc import Callable, Mapping, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TypeVar
 
 from flask import Flask, has_request_context, request
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from .. import calls, db, errors, metrics, ringing
+from ..db import utcnow
 from ..events import stream
 from . import batches, webhooks
 from .groupcommit import GroupCommit
@@ -141,16 +142,57 @@ def replay(app: Flask) -> tuple[int, BaseException | None]:
         ended = frozenset(
             e.form.get("CallSid", "") for e in entries if webhooks.ends_call(e.route, e.form)
         )
-        for done, entry in enumerate(entries):
-            try:
-                apply_entry(app, entry, ended)
-            except SQLAlchemyError as error:
-                stopped_by.append(error)
-                return done
-        return len(entries)
+        later: list[Entry] = []
+        try:
+            for done, entry in enumerate(entries):
+                try:
+                    apply_entry(app, entry, ended)
+                except calls.CallNotYetKnown:
+                    _later(entry, later)
+                except SQLAlchemyError as error:
+                    if _database_away(error):
+                        stopped_by.append(error)
+                        return done
+                    _set_aside(app, entry, error)  # it would fail every time: not a queue jam
+            return len(entries)
+        finally:
+            for entry in later:  # behind what came meanwhile; a call's own stay in order
+                spool_of(app).append(entry)
 
     applied = spool_of(app).replay(apply_all)
     return applied, (stopped_by[0] if stopped_by else None)
+
+
+def _database_away(error: SQLAlchemyError) -> bool:
+    """Down or busy (try the same entry again later), rather than refusing this entry."""
+    if batches.is_transient(error):
+        return True
+    return isinstance(error, DBAPIError) and batches.is_down(error)
+
+
+def _set_aside(app: Flask, entry: Entry, error: SQLAlchemyError) -> None:
+    call_sid = entry.form.get("CallSid", "?")
+    log.error(
+        "the spooled /twilio/%s (%s) cannot be applied; kept in %s",
+        entry.route,
+        call_sid,
+        spool_of(app).folder / "failed.jsonl",
+        exc_info=error,
+    )
+    spool_of(app).set_aside([entry])
+
+
+# How long a desk leg's callback waits in the spool for its call to be recorded.
+WAIT_FOR_CALL = timedelta(minutes=2)
+
+
+def _later(entry: Entry, later: list[Entry]) -> None:
+    """Keep a callback whose call is not recorded yet for the next pass, for a while."""
+    if utcnow() - entry.received_at < WAIT_FOR_CALL:
+        later.append(entry)
+        return
+    call_sid = entry.form.get("ParentCallSid") or entry.form.get("CallSid", "?")
+    log.warning("dropped a desk leg's callback: its call %s was never recorded", call_sid)
 
 
 def _commit(app: Flask, work: Callable[[Session], T], seconds: float | None) -> T:
@@ -219,11 +261,23 @@ def _record_callbacks(app: Flask, forms: list[dict[str, str]]) -> list[bool | No
     their order), so that two batches lock calls in the same order and cannot deadlock."""
 
     def attempt(some: list[dict[str, str]], seconds: float) -> list[bool]:
-        ordered = sorted(some, key=lambda form: form.get("CallSid", ""))
-        _commit(
-            app, lambda s: [webhooks.apply_status(s, f, _region(app)) for f in ordered], seconds
+        # By the call each locks: a desk leg's is its parent.
+        order = sorted(
+            range(len(some)),
+            key=lambda i: some[i].get("ParentCallSid") or some[i].get("CallSid", ""),
         )
-        return [True] * len(some)
+        applied = [False] * len(some)
+
+        def apply_all(session: Session) -> None:
+            for i in order:
+                try:
+                    webhooks.apply_status(session, some[i], _region(app))
+                    applied[i] = True
+                except calls.CallNotYetKnown:
+                    pass  # its webhook spools it, to be applied after its call
+
+        _commit(app, apply_all, seconds)
+        return applied
 
     kind = batches.Kind("/twilio/status", attempt, lambda form: form.get("CallSid", "?"))
     return batches.record(kind, forms, *_window(app, "callback"))

@@ -1,5 +1,5 @@
-"""Each process applies the spool in the background while it holds anything, and looks once
-at start, so what an earlier process spooled is applied even if no webhook comes."""
+"""Each process applies the spool in the background while it holds anything, and looks at it on
+its first request, so what an earlier process spooled is applied even if no webhook comes."""
 
 from __future__ import annotations
 
@@ -44,6 +44,13 @@ class Replayer:
             self._thread.join(timeout=10)
 
     def _run(self) -> None:
+        try:
+            self._replay_until_empty()
+        finally:
+            with _lock:
+                self.done = True  # whatever ended it, the next spooled webhook starts another
+
+    def _replay_until_empty(self) -> None:
         spool = recorder.spool_of(self._app)
         while not self._stopped:
             self._poke.clear()
@@ -54,12 +61,15 @@ class Replayer:
                 applied, waiting_for = 0, error
             if applied:
                 log.info("applied %d webhook(s) from the spool", applied)
-            if waiting_for is not None:
-                self._say_waiting(spool.depth(), waiting_for)
-            with _lock:  # decided under ensure_running's lock, so no append goes unnoticed
-                if spool.depth() == 0:
-                    self.done = True
-                    return
+            try:
+                if waiting_for is not None:
+                    self._say_waiting(spool.depth(), waiting_for)
+                with _lock:  # decided under ensure_running's lock, so no append goes unnoticed
+                    if spool.depth() == 0:
+                        self.done = True
+                        return
+            except OSError as error:
+                log.error("cannot read the spool: %s; trying again", error)
             self._poke.wait(RETRY_EVERY)
 
     def _say_waiting(self, depth: int, error: BaseException) -> None:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import fcntl
 import json
+import logging
 import os
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
@@ -27,6 +28,9 @@ from pathlib import Path
 FILE = "pending.jsonl"
 TAKEN = "applying.jsonl"
 LOCK = "replay.lock"
+# Entries that can never be applied (a bug, or data the database refuses): kept for a person.
+FAILED = "failed.jsonl"
+log = logging.getLogger(__name__)
 # 64 MiB holds about 60,000 webhooks (Twilio's forms are about 1 KiB): hours of a busy line.
 DEFAULT_BUDGET = 64 * 1024 * 1024
 
@@ -71,10 +75,24 @@ class Spool:
         it could not be kept."""
         line = entry.to_line()
         with self._locked_file() as fd:
-            if os.fstat(fd).st_size + self._taken_size() + len(line) > self.budget:
+            size = os.fstat(fd).st_size
+            if size + self._taken_size() + len(line) > self.budget:
                 raise SpoolFull(f"the spool in {self.folder} is full ({self.budget} bytes)")
-            os.write(fd, line)
+            try:
+                _write_all(fd, line)
+                os.fsync(fd)
+            except OSError:
+                os.ftruncate(fd, size)  # no half line for the next entry to be glued to
+                raise
+
+    def set_aside(self, entries: list[Entry]) -> None:
+        """Keep entries that can never be applied in ``failed.jsonl``, out of the way."""
+        fd = os.open(self.folder / FAILED, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        try:
+            _write_all(fd, b"".join(entry.to_line() for entry in entries))
             os.fsync(fd)
+        finally:
+            os.close(fd)
 
     def depth(self) -> int:
         """How many entries wait to be applied."""
@@ -87,29 +105,25 @@ class Spool:
     def replay(self, apply: Callable[[list[Entry]], int]) -> int:
         """Hand the waiting entries, oldest first, to ``apply``, which applies them in order and
         says how many it applied (it stops at the first it cannot: the database is still
-        away). Those are removed; the rest wait. Goes on with what was spooled meanwhile until
-        nothing waits or ``apply`` stops short. Returns how many were applied: 0 at once when
-        another process is replaying."""
+        away). Those are removed; the rest wait. What is spooled meanwhile waits for the next
+        call (``apply`` may spool an entry again, to be tried later). Returns how many were
+        applied: 0 at once when another process is replaying."""
         self.folder.mkdir(mode=0o700, parents=True, exist_ok=True)
         with open(self.folder / LOCK, "a") as guard:
             try:
                 fcntl.flock(guard, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
                 return 0
-            applied = 0
-            while (taken := self._take()) is not None:
-                entries = [
-                    Entry.from_line(line) for line in taken.read_bytes().splitlines() if line
-                ]
-                done = 0
-                try:
-                    done = apply(entries)
-                finally:
-                    self._keep(taken, entries[done:])
-                applied += done
-                if done < len(entries):
-                    break
-            return applied
+            taken = self._take()
+            if taken is None:
+                return 0
+            entries = _entries(taken.read_bytes())
+            done = 0
+            try:
+                done = apply(entries)
+            finally:
+                self._keep(taken, entries[done:])
+            return done
 
     def _take(self) -> Path | None:
         """The file of entries to apply, with everything spooled so far: what an interrupted
@@ -125,6 +139,7 @@ class Spool:
                     os.unlink(self.path)
                 else:
                     os.rename(self.path, taken)
+                _sync_folder(self.folder)
         return taken if taken.exists() else None
 
     def _keep(self, taken: Path, rest: list[Entry]) -> None:
@@ -139,6 +154,7 @@ class Spool:
         finally:
             os.close(fd)
         os.replace(scratch, taken)
+        _sync_folder(self.folder)
 
     def _taken_size(self) -> int:
         try:
@@ -152,7 +168,10 @@ class Spool:
         renamed it away between our open and our lock."""
         self.folder.mkdir(mode=0o700, parents=True, exist_ok=True)
         while True:
+            created = not self.path.exists()
             fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+            if created:
+                _sync_folder(self.folder)  # the new file's name survives a power cut too
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX)
                 if _same_file(fd, self.path):
@@ -160,6 +179,35 @@ class Spool:
                     return
             finally:
                 os.close(fd)  # closing also releases the lock
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    # os.write may write less than asked (a nearly full disk) without raising.
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
+
+
+def _sync_folder(folder: Path) -> None:
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _entries(data: bytes) -> list[Entry]:
+    """The entries of a spool file; a line that cannot be read (torn by a crash mid-write,
+    before its webhook was answered) is skipped, and said."""
+    entries = []
+    for number, line in enumerate(data.splitlines(), start=1):
+        if not line:
+            continue
+        try:
+            entries.append(Entry.from_line(line))
+        except (ValueError, KeyError) as error:
+            log.error("spool line %d cannot be read, skipped: %s", number, error)
+    return entries
 
 
 def _same_file(fd: int, path: Path) -> bool:

@@ -70,6 +70,8 @@ def apply_dial(session: Session, form: Mapping[str, str], region: str) -> bool:
         form.get("DialCallStatus", ""),
         region,
         duration=to_int(form.get("DialCallDuration")),
+        raw_from=form.get("From", ""),
+        raw_to=form.get("To", ""),
     )
 
 

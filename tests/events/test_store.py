@@ -130,3 +130,18 @@ def test_long_transactions_here_and_in_another_database_hold_back_no_event(app, 
             elsewhere.rollback()
     finally:
         other.dispose()
+
+
+def test_after_every_event_was_pruned_positions_go_on_from_the_last_one_given(session):
+    for n in range(3):
+        store.append(session, "call.ringing", {"n": n})
+    session.commit()
+    wait_for_positions(session)
+    last = store.latest_position(session)
+    assert store.prune(session, utcnow() + timedelta(seconds=1)) == 3  # the office was closed
+    session.commit()
+    store.append(session, "call.ringing", {"n": "after"})
+    session.commit()
+    wait_for_positions(session)
+    # A screen still open with Last-Event-ID: last gets the new event, not nothing.
+    assert [json.loads(e.data) for e in store.since(session, last)] == [{"n": "after"}]

@@ -6,6 +6,7 @@ import json
 import os
 import sqlite3
 import stat
+import threading
 import time
 import xml.etree.ElementTree as ET
 from datetime import UTC, datetime, timedelta
@@ -14,7 +15,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from callerid import create_app, db
+from callerid import calls, create_app, db
 from callerid.models import Call, Event
 from callerid.telephony import recorder, replayer
 from callerid.telephony.spool import FILE, Entry, Spool, SpoolFull
@@ -290,3 +291,84 @@ def test_an_operator_sees_what_waits_and_applies_it_from_the_cli(
     assert applied.output == "Applied 1 webhook(s); 0 still wait.\n"
     assert voice["CallSid"] in calls_of(session)
     assert runner.invoke(args=["spool", "status"]).output.startswith("Nothing waits in the spool")
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_an_entry_the_database_refuses_is_set_aside_and_the_rest_applied(app, session):
+    spool = recorder.spool_of(app)
+    refused = sample("voice-inbound-us", CallSid="CA" + "9" * 80)  # longer than the column
+    fine = sample("voice-inbound-us")
+    spool.append(Entry("voice", refused, datetime.now(UTC)))
+    spool.append(Entry("voice", fine, datetime.now(UTC)))
+    assert recorder.replay(app) == (2, None)  # one refused for good, not a jam
+    assert set(calls_of(session)) == {fine["CallSid"]}
+    kept = (spool.folder / "failed.jsonl").read_bytes().splitlines()
+    assert [Entry.from_line(line).form["CallSid"] for line in kept] == [refused["CallSid"]]
+    assert spool.depth() == 0
+
+
+def test_a_line_torn_by_a_crash_is_skipped_and_the_others_applied(tmp_path):
+    spool = Spool(tmp_path / "spool")
+    spool.append(entry(1))
+    with spool.path.open("ab") as file:
+        file.write(b'{"route":"status","form":{"CallSid":"CA1"\n')  # a crash mid-write
+    spool.append(entry(2))
+    seen: list[Entry] = []
+    spool.replay(applying_all(seen))
+    assert seen == [entry(1), entry(2)]
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_a_desk_leg_heard_before_its_call_waits_in_the_spool_and_is_applied_after_it(
+    app, client, session
+):
+    voice = sample("voice-inbound-us")
+    leg = sample("status-child-leg", CallStatus="in-progress", ParentCallSid=voice["CallSid"])
+    assert post_signed(client, "/twilio/status", leg).status_code == 204  # stored: spooled
+    replayer.stop(app)
+    assert recorder.spool_of(app).depth() == 1
+    assert recorder.replay(app) == (1, None)  # its call is still unknown: it waits again
+    assert recorder.spool_of(app).depth() == 1
+    post_signed(client, "/twilio/voice", voice)
+    recorder.replay(app)
+    call = calls_of(session)[voice["CallSid"]]
+    assert call.answered_at is not None and call.status == "in-progress"
+    assert recorder.spool_of(app).depth() == 0
+
+
+def test_a_dial_action_heard_before_its_call_records_the_call_answered(app, client, session):
+    action = sample("dial-action-no-answer", DialCallStatus="completed", DialCallDuration="61")
+    response = post_signed(client, "/twilio/status", action)
+    assert ET.fromstring(response.data).find("Hangup") is not None
+    call = calls_of(session)[action["CallSid"]]
+    assert (call.status, call.is_missed, call.duration) == ("completed", False, 61)
+    assert [kind for kind, _ in events_of(session)] == ["call.answered", "call.ended"]
+
+
+def test_two_callbacks_of_one_call_applied_at_once_both_count(app, client, session):
+    # One process applies "completed" while another applies the <Dial action> (answered).
+    voice = sample("voice-inbound-us")
+    post_signed(client, "/twilio/voice", voice)
+    sid = voice["CallSid"]
+    first = db.new_session(app)
+    calls.callback(first, sid, "completed", "US", duration=61)
+    first.flush()  # holds the call until it commits
+    done = threading.Event()
+
+    def other_process() -> None:
+        with db.new_session(app) as second:
+            db.bound(second, 10)
+            calls.dial_finished(second, sid, "completed", "US", duration=61)
+            second.commit()
+        done.set()
+
+    thread = threading.Thread(target=other_process)
+    thread.start()
+    time.sleep(0.2)
+    assert not done.is_set()  # it waits for the first, rather than reading its call stale
+    first.commit()
+    first.close()
+    thread.join(10)
+    call = calls_of(session)[sid]
+    assert (call.status, call.is_missed) == ("completed", False)
+    assert call.answered_at is not None

@@ -23,6 +23,14 @@ def upgrade() -> None:
     # A screen that reconnects across the upgrade sends its old Last-Event-ID, an id: the
     # events it already has keep that number as their position.
     op.execute('UPDATE events SET position = id')
+    # PostgreSQL's sequencer counts the positions it gives here, from the last one given.
+    op.create_table(
+        'event_counter',
+        sa.Column('id', sa.Integer(), nullable=False),
+        sa.Column('last', BigId, nullable=False),
+        sa.PrimaryKeyConstraint('id'),
+    )
+    op.execute('INSERT INTO event_counter (id, last) SELECT 1, COALESCE(MAX(id), 0) FROM events')
     with op.batch_alter_table('events') as batch_op:
         batch_op.create_unique_constraint('uq_events_position', ['position'])
     op.create_index(
@@ -33,6 +41,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_table('event_counter')
     op.drop_index('ix_events_unpositioned', table_name='events')
     with op.batch_alter_table('events') as batch_op:
         batch_op.drop_constraint('uq_events_position', type_='unique')
