@@ -44,6 +44,9 @@ from .workspace import BACKENDS, Workspace, chosen_backends
 INSTANCES = {"postgresql": 2, "sqlite": 1}
 DRAIN_LIMIT = 180.0  # seconds to wait for the spools to empty after the burst
 SETTLE_LIMIT = 60.0  # and then for the last events to be written and reach the screens
+# Seconds without a new event after which writing is over: every request was answered by then,
+# so this only waits out a webhook the generator stopped waiting for.
+QUIET = 1.0
 
 
 @dataclass
@@ -133,8 +136,8 @@ async def _delayed(delay: float, work: Any) -> None:
 async def _settle(
     site: Site, screens: list[sse.Screen], first_id: int, calls: set[str]
 ) -> list[ledger.Stored]:
-    """Wait until no new event was written for the burst's calls for 2 s and every screen holds
-    every one written (at most SETTLE_LIMIT); return those written."""
+    """Wait until no new event was written for the burst's calls for QUIET seconds and every
+    screen holds every one written (at most SETTLE_LIMIT); return those written."""
     deadline = time.perf_counter() + SETTLE_LIMIT
     count, changed = -1, time.perf_counter()
     while True:
@@ -142,7 +145,7 @@ async def _settle(
         now = time.perf_counter()
         if len(stored) != count:
             count, changed = len(stored), now
-        if (now - changed >= 2.0 and ledger.screens_hold(screens, stored)) or now > deadline:
+        if (now - changed >= QUIET and ledger.screens_hold(screens, stored)) or now > deadline:
             return stored
         await asyncio.sleep(0.5)
 
@@ -164,6 +167,7 @@ async def _burst(site: Site, callers: list[str], args: argparse.Namespace, seed:
         retry_share=args.retry_share,
         repeat_share=args.repeat_share,
         pace=args.pace,
+        spread=args.spread,
     )
     caller = callflow.Caller(site.targets, rng)
     spool = SpoolWatch(site)
@@ -193,6 +197,8 @@ async def _burst(site: Site, callers: list[str], args: argparse.Namespace, seed:
     states = ledger.final_states(site.url, calls)
     seen = ledger.screens_figures(screens, stored, tally.sent)
     requests = metrics.difference(after, before)
+    audit = ledger.log_figures(states, calls, set(tally.given_up))
+    troubled = [*audit["not_applied_examples"], *audit["missing_examples"]]
     return {
         "calls": args.calls,
         "instances": len(site.servers),
@@ -214,7 +220,8 @@ async def _burst(site: Site, callers: list[str], args: argparse.Namespace, seed:
         "screen_pop_ms": report.latency_summary(seen.pop_ms),
         "requests": requests,
         "voice_unrecorded": _unrecorded(requests.get("/twilio/voice", {})),
-        **ledger.log_figures(states, calls, set(tally.given_up)),
+        **audit,
+        "troubled_calls_answers": {sid: tally.answers.get(sid) for sid in troubled},
         "events_written": len(stored),
         "not_written": ledger.written(stored, calls),
         "events_expected": seen.expected,
@@ -306,6 +313,9 @@ def _parser() -> argparse.ArgumentParser:
         choices=[*BACKENDS, "both"],
         help="database to run on; repeat or say 'both' (default: both)",
     )
+    parser.add_argument(
+        "--spread", type=float, default=0.0, help="seconds over which calls start (0: at once)"
+    )
     parser.add_argument("--outage", type=float, default=0.0, help="seconds the database is away")
     parser.add_argument("--outage-at", type=float, default=1.0, help="seconds into the burst")
     parser.add_argument("--runs", type=int, default=1, help="bursts per backend")
@@ -329,7 +339,10 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     raise_open_files()
     results: dict[str, Any] = {
         "size": {"customers": args.customers, "calls": args.history},
-        "burst": {k: getattr(args, k) for k in ("calls", "outage", "outage_at", "retry_share")},
+        "burst": {
+            k: getattr(args, k)
+            for k in ("calls", "spread", "outage", "outage_at", "retry_share", "repeat_share")
+        },
         "runs": [],
     }
     with Workspace(args.workdir) as workspace:

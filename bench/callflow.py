@@ -25,6 +25,15 @@ TWILIO_TIMEOUT = 15.0
 # Pauses before each re-send of an unacknowledged callback (Twilio's exact schedule is not
 # documented; its overrides allow up to 5 retries within the 15 s).
 RESEND_AFTER = (1.0, 2.0, 4.0, 6.0)
+# A call's callbacks, in the order Twilio sends them (Plan.order indexes this).
+CALLBACKS = (
+    "desk initiated",
+    "desk ringing",
+    "desk in-progress",
+    "desk completed",
+    "dial action",
+    "call completed",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,6 +49,7 @@ class Plan:
     retry_after: float
     order: tuple[int, ...]  # indexes into the call's 6 callbacks, shuffled, some repeated
     pace: float  # seconds between this call's callbacks
+    start: float  # seconds after the burst begins
 
 
 @dataclass
@@ -55,6 +65,8 @@ class Tally:
     resent: int = 0  # tries after a first that was not acknowledged
     given_up: Counter[str] = field(default_factory=Counter)  # CallSid -> never acknowledged
     no_twiml: int = 0  # voice webhooks whose answer held no <Dial> to follow
+    # CallSid -> (callback, answer status) of every try, in the order sent: for a diagnosis.
+    answers: dict[str, list[tuple[str, int]]] = field(default_factory=dict)
 
 
 def plans(
@@ -66,9 +78,11 @@ def plans(
     retry_share: float,
     repeat_share: float,
     pace: float,
+    spread: float = 0.0,
 ) -> list[Plan]:
-    """``count`` calls: ``retry_share`` of them with a retried voice webhook, each callback
-    sent a second time with probability ``repeat_share``, about ``pace`` seconds apart."""
+    """``count`` calls starting within ``spread`` seconds (0: all at once): ``retry_share`` of
+    them with a retried voice webhook, each callback sent a second time with probability
+    ``repeat_share``, about ``pace`` seconds apart."""
     found = []
     sids = twilio.call_sids(count)
     desk_sids = [f"CA{sid[2:8]}d{sid[9:]}" for sid in sids]
@@ -90,6 +104,7 @@ def plans(
                 rng.uniform(0.0, 0.1),
                 tuple(order),
                 pace * rng.uniform(0.5, 1.5),
+                rng.uniform(0.0, spread),
             )
         )
     return found
@@ -138,6 +153,7 @@ class Caller:
         self.tally = Tally()
 
     async def call(self, plan: Plan) -> None:
+        await asyncio.sleep(plan.start)
         voice = twilio.voice(twilio.PUBLIC_HOST, plan.call_sid, plan.caller)
         retry = None
         if plan.retry_on is not None:
@@ -153,7 +169,7 @@ class Caller:
         callbacks = _callbacks(plan, *urls, datetime.now(UTC))
         for index in plan.order:
             await asyncio.sleep(plan.pace)
-            await self._deliver(plan.call_sid, callbacks[index])
+            await self._deliver(plan.call_sid, CALLBACKS[index], callbacks[index])
 
     async def _retried_voice(self, plan: Plan, voice: twilio.Signed) -> None:
         await asyncio.sleep(plan.retry_after)
@@ -167,7 +183,7 @@ class Caller:
         self.tally.voice_statuses[answer.status] += 1
         return answer
 
-    async def _deliver(self, call_sid: str, signed: twilio.Signed) -> None:
+    async def _deliver(self, call_sid: str, name: str, signed: twilio.Signed) -> None:
         """Send until acknowledged (2xx) or Twilio's 15 s are over; each try goes wherever the
         balancer sends it."""
         self.tally.callbacks += 1
@@ -180,6 +196,7 @@ class Caller:
             answer = await client.post(target, signed, max(0.1, deadline - started))
             self.tally.callback_ms.append((time.perf_counter() - started) * 1000)
             self.tally.callback_statuses[answer.status] += 1
+            self.tally.answers.setdefault(call_sid, []).append((name, answer.status))
             if 200 <= answer.status < 300:
                 return
             if (

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import create_engine, select
 
@@ -65,7 +66,7 @@ def final_states(url: str, calls: set[str]) -> dict[str, tuple[str, bool, bool]]
 
 def log_figures(
     states: dict[str, tuple[str, bool, bool]], calls: set[str], given_up: set[str]
-) -> dict[str, int]:
+) -> dict[str, Any]:
     """Calls missing from the log, and calls whose callbacks were all acknowledged yet whose
     record says otherwise (not completed, not answered, or missed)."""
     missing = calls - set(states)
@@ -78,6 +79,9 @@ def log_figures(
         "calls_missing": len(missing),
         "acknowledged_not_applied": len(wrong - given_up),
         "not_applied_after_giving_up": len(wrong & given_up),
+        # For a diagnosis: which calls, and how the log left them.
+        "not_applied_examples": {sid: states[sid] for sid in sorted(wrong)[:10]},
+        "missing_examples": sorted(missing)[:10],
     }
 
 
