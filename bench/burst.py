@@ -228,6 +228,9 @@ async def _burst(site: Site, callers: list[str], args: argparse.Namespace, seed:
         "events_lost": seen.lost,
         "events_duplicated": seen.duplicated,
         "events_out_of_order": seen.out_of_order,
+        "events_ids_back": seen.ids_back,
+        "events_kinds_back": seen.kinds_back,
+        "out_of_order_examples": seen.examples,
         "calls_with_lost_events": len(seen.calls_with_loss),
         "spool_deepest": spool.deepest,
         "spooled": int(sum(r.get("spooled", 0) for r in requests.values())),
@@ -384,8 +387,9 @@ def print_results(results: dict[str, Any], args: argparse.Namespace) -> None:
         "order", "voice p50", "voice p99", "pop p50", "pop p99", "spool max", "spooled",
         "gen CPU", "RSS +MiB",
     ]  # fmt: skip
+    when = f"within {args.spread:g} s" if args.spread else "at once"
     outage_note = f", {args.outage:g} s outage at {args.outage_at:g} s" if args.outage else ""
-    print(report.table(f"burst: {args.calls} calls at once{outage_note} (ms)", header, rows))
+    print(report.table(f"burst: {args.calls} calls {when}{outage_note} (ms)", header, rows))
     for run in results["runs"]:
         print(
             f"{run['backend']} #{run['run']}: voice {run['voice_unrecorded']}; callbacks "

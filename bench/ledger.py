@@ -103,6 +103,10 @@ class Screens:
     lost: int = 0
     duplicated: int = 0
     out_of_order: int = 0  # ids going back, or a call's kinds going back
+    ids_back: int = 0  # of which: an id lower than the one before it on the same screen
+    kinds_back: int = 0  # of which: a call's event of an earlier kind after a later one
+    # (screen, event before, event) for the first few, as (id, kind, CallSid): for a diagnosis.
+    examples: list[tuple[int, tuple, tuple]] = field(default_factory=list)
     calls_with_loss: set[str] = field(default_factory=set)
     pop_ms: list[float] = field(default_factory=list)
 
@@ -120,19 +124,37 @@ def screens_figures(screens: list[Screen], stored: list[Stored], sent: dict[str,
         missing = set(wanted) - set(ids)
         found.lost += len(missing)
         found.calls_with_loss |= {wanted[event_id].call_sid for event_id in missing}
-        found.out_of_order += sum(1 for a, b in zip(ids, ids[1:], strict=False) if b <= a)
+        for before, event in zip(mine, mine[1:], strict=False):
+            if event.id <= before.id:
+                found.ids_back += 1
+                _example(found, screen.number, before, event)
         reached: dict[str, int] = {}
+        last: dict[str, Any] = {}
         popped: set[str] = set()
         for event in mine:
             rank = KIND_ORDER.get(event.kind, 0)
             if rank < reached.get(event.call_sid, -1):
-                found.out_of_order += 1
+                found.kinds_back += 1
+                _example(found, screen.number, last[event.call_sid], event)
             reached[event.call_sid] = max(rank, reached.get(event.call_sid, -1))
+            last[event.call_sid] = event
             first_ring = event.call_sid in sent and event.call_sid not in popped
             if event.kind == "call.ringing" and first_ring:
                 popped.add(event.call_sid)
                 found.pop_ms.append((event.at - sent[event.call_sid]) * 1000)
     return found
+
+
+def _example(found: Screens, screen: int, before: Any, event: Any) -> None:
+    found.out_of_order += 1
+    if len(found.examples) < 10:
+        found.examples.append(
+            (
+                screen,
+                (before.id, before.kind, before.call_sid),
+                (event.id, event.kind, event.call_sid),
+            )
+        )
 
 
 def screens_hold(screens: list[Screen], stored: list[Stored]) -> bool:
