@@ -29,6 +29,7 @@ import random
 import shutil
 import time
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -293,8 +294,9 @@ def run_once(
     site = _site(args, workspace, backend)
     callers = callers_for(site.url, 1000)
     try:
-        for server in site.servers:
-            server.start()
+        # Each start waits for its workers to boot (seconds): both instances boot at once.
+        with ThreadPoolExecutor(len(site.servers)) as pool:
+            list(pool.map(Server.start, site.servers))
         for server in site.servers:
             warm = twilio.voice_calls(twilio.PUBLIC_HOST, callers, 200)
             load.warm_up(server.host, server.port, warm, args.warmup)
@@ -398,8 +400,17 @@ def print_results(results: dict[str, Any], args: argparse.Namespace) -> None:
             f"calls; burst {run['burst_seconds']} s, spool drained after "
             f"{run['spool_drained_after_s']} s; outage {run['outage']}; load {run['load_average']}"
         )
+        for worker, memory in run["memory_kib"].items():
+            print(
+                f"  worker {worker}: RSS before {_mib(memory['rss_before'])} MiB, peak after "
+                f"{_mib(memory['peak_after'])} MiB (peak before {_mib(memory['peak_before'])})"
+            )
         for line in run["server_errors"][:5]:
             print(f"  {run['backend']}: {line[:200]}")
+
+
+def _mib(kib: int | None) -> str:
+    return "-" if kib is None else f"{kib / 1024:.1f}"
 
 
 def _worst_growth_mib(memory: dict[str, dict[str, int | None]]) -> float | None:
