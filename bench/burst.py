@@ -105,12 +105,16 @@ class SpoolWatch:
         return None
 
 
-async def _scrape_outcomes(site: Site) -> list[metrics.Outcomes]:
+async def _scrape_outcomes(site: Site, patience: float = 30.0) -> list[metrics.Outcomes]:
+    """Every instance's webhook counts; a scrape is tried again for a while, since right after
+    an outage the first requests may still meet a dead pooled connection."""
     found = []
     for target in site.targets:
-        text = await metrics.scrape(target, site.metrics_token, timeout=10.0)
-        if text is None:
-            raise RuntimeError(f"/metrics on {target} did not answer 200")
+        deadline = time.perf_counter() + patience
+        while (text := await metrics.scrape(target, site.metrics_token, timeout=10.0)) is None:
+            if time.perf_counter() > deadline:
+                raise RuntimeError(f"/metrics on {target} did not answer 200")
+            await asyncio.sleep(0.5)
         found.append(metrics.outcomes(text))
     return found
 
