@@ -85,7 +85,7 @@ def plans(
     ``repeat_share``, about ``pace`` seconds apart."""
     found = []
     sids = twilio.call_sids(count)
-    desk_sids = [f"CA{sid[2:8]}d{sid[9:]}" for sid in sids]
+    desk_sids = twilio.call_sids(count)  # a prefix of their own: never one of ``sids``
     for index, (sid, desk_sid) in enumerate(zip(sids, desk_sids, strict=True)):
         first = index % instances
         retried = rng.random() < retry_share
@@ -96,15 +96,15 @@ def plans(
         rng.shuffle(order)
         found.append(
             Plan(
-                sid,
-                desk_sid,
-                callers[index % len(callers)],
-                first,
-                retry_on,
-                rng.uniform(0.0, 0.1),
-                tuple(order),
-                pace * rng.uniform(0.5, 1.5),
-                rng.uniform(0.0, spread),
+                call_sid=sid,
+                desk_sid=desk_sid,
+                caller=callers[index % len(callers)],
+                first=first,
+                retry_on=retry_on,
+                retry_after=rng.uniform(0.0, 0.1),
+                order=tuple(order),
+                pace=pace * rng.uniform(0.5, 1.5),
+                start=rng.uniform(0.0, spread),
             )
         )
     return found
@@ -125,7 +125,8 @@ def _callbacks(
         )
     ]
     action = twilio.dial_action(action_url, plan.call_sid, plan.desk_sid, plan.caller)
-    own = twilio.call_completed(status_url, plan.call_sid, plan.caller, 1, at(42.5))
+    # The number's own status callback subscribes to "completed" alone: its sequence starts at 0.
+    own = twilio.call_completed(status_url, plan.call_sid, plan.caller, 0, at(42.5))
     return [*desk, action, own]
 
 
