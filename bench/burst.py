@@ -174,7 +174,7 @@ async def _burst(site: Site, callers: list[str], args: argparse.Namespace, seed:
         pace=args.pace,
         spread=args.spread,
     )
-    caller = callflow.Caller(site.targets, rng)
+    caller = callflow.Caller(site.targets, rng, overlap=args.overlap)
     spool = SpoolWatch(site)
     watcher = asyncio.create_task(spool.watch())
     window = outage.Window()
@@ -334,6 +334,11 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--pace", type=float, default=0.3, help="seconds between a call's callbacks"
     )
+    parser.add_argument(
+        "--overlap",
+        action="store_true",
+        help="send a call's callbacks on schedule, not each after the last one's answer",
+    )
     parser.add_argument("--warmup", type=float, default=1.0, help="seconds of warm-up per instance")
     parser.add_argument("--seed", type=int, default=11)
     parser.add_argument("--customers", type=int, default=1000, help="dataset size")
@@ -350,7 +355,16 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
         "size": {"customers": args.customers, "calls": args.history},
         "burst": {
             k: getattr(args, k)
-            for k in ("calls", "spread", "outage", "outage_at", "retry_share", "repeat_share")
+            for k in (
+                "calls",
+                "spread",
+                "outage",
+                "outage_at",
+                "retry_share",
+                "repeat_share",
+                "pace",
+                "overlap",
+            )
         },
         "runs": [],
     }

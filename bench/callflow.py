@@ -148,9 +148,15 @@ def twiml_urls(body: bytes) -> tuple[str, str] | None:
 class Caller:
     """Sends calls to ``targets`` (one per instance) and keeps the ``tally``."""
 
-    def __init__(self, targets: list[tuple[str, int]], rng: random.Random) -> None:
+    def __init__(
+        self, targets: list[tuple[str, int]], rng: random.Random, *, overlap: bool = False
+    ) -> None:
         self.targets = targets
         self.rng = rng
+        # Twilio sends each callback when its event happens, whether or not we have answered
+        # the one before: with ``overlap`` a call's callbacks leave ``pace`` apart on schedule
+        # (and may be in flight together); without it each waits for the previous answer.
+        self.overlap = overlap
         self.tally = Tally()
 
     async def call(self, plan: Plan) -> None:
@@ -168,9 +174,23 @@ class Caller:
             self.tally.no_twiml += 1
             return
         callbacks = _callbacks(plan, *urls, datetime.now(UTC))
+        if self.overlap:
+            await asyncio.gather(
+                *(
+                    self._deliver_at(plan, (n + 1) * plan.pace, index, callbacks[index])
+                    for n, index in enumerate(plan.order)
+                )
+            )
+            return
         for index in plan.order:
             await asyncio.sleep(plan.pace)
             await self._deliver(plan.call_sid, CALLBACKS[index], callbacks[index])
+
+    async def _deliver_at(
+        self, plan: Plan, delay: float, index: int, signed: twilio.Signed
+    ) -> None:
+        await asyncio.sleep(delay)
+        await self._deliver(plan.call_sid, CALLBACKS[index], signed)
 
     async def _retried_voice(self, plan: Plan, voice: twilio.Signed) -> None:
         await asyncio.sleep(plan.retry_after)
