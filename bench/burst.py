@@ -301,7 +301,7 @@ def run_once(
         # Each start waits for its workers to boot (seconds): both instances boot at once.
         with ThreadPoolExecutor(len(site.servers)) as pool:
             list(pool.map(Server.start, site.servers))
-        for server in site.servers:
+        for server in site.servers if args.warmup > 0 else []:
             warm = twilio.voice_calls(twilio.PUBLIC_HOST, callers, 200)
             load.warm_up(server.host, server.port, warm, args.warmup)
         found = asyncio.run(_burst(site, callers, args, args.seed + number))
