@@ -20,6 +20,9 @@ from callerid.models import Call, Event
 from .sse import Screen
 
 KIND_ORDER = {"call.ringing": 0, "call.answered": 1, "call.ended": 2}
+# What screens get as the SSE id: the event's gap-free position once the schema has one (the
+# sequencer of issue #11; unstamped events have none yet), before that its id.
+SSE_ID = getattr(Event, "position", Event.id)
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,12 +33,12 @@ class Stored:
 
 
 def stored_events(url: str, after: int, calls: set[str]) -> list[Stored]:
-    """Each event committed after id ``after`` for one of ``calls``, in id order."""
+    """Each event committed after SSE id ``after`` for one of ``calls``, in that order."""
     engine = create_engine(url)
     try:
         with engine.connect() as connection:
             rows = connection.execute(
-                select(Event.id, Event.kind, Event.data).where(Event.id > after).order_by(Event.id)
+                select(SSE_ID, Event.kind, Event.data).where(SSE_ID > after).order_by(SSE_ID)
             ).all()
     finally:
         engine.dispose()
