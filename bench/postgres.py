@@ -98,10 +98,35 @@ class Cluster:
                 "--encoding=UTF8",
                 "--locale=C.UTF-8",
             )
+        subprocess.run(self.start_command(), check=True, capture_output=True, cwd=self.root)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            with socket.socket() as sock:
+                if sock.connect_ex(("127.0.0.1", self.port)) == 0:
+                    return self
+            time.sleep(0.05)
+        raise PostgresUnavailable(f"PostgreSQL did not start; see {self.root / 'log'}")
+
+    def crash_command(self) -> list[str]:
+        """``pg_ctl stop -m immediate``: the server dies as in a crash (recovery on next start);
+        a command to run, so that an asyncio benchmark can run it without blocking its loop."""
+        return [
+            *self._as,
+            str(self.bindir / "pg_ctl"),
+            "-D",
+            str(self.data),
+            "-m",
+            "immediate",
+            "stop",
+        ]
+
+    def start_command(self) -> list[str]:
+        """``pg_ctl start`` on the same port and settings as ``start()``, once initialised."""
         options = f"-p {self.port} -k {self.root} " + " ".join(
             f"-c {name}={value}" for name, value in SETTINGS.items()
         )
-        self._run(
+        return [
+            *self._as,
             str(self.bindir / "pg_ctl"),
             "-D",
             str(self.data),
@@ -113,14 +138,7 @@ class Cluster:
             "-t",
             "60",
             "start",
-        )
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            with socket.socket() as sock:
-                if sock.connect_ex(("127.0.0.1", self.port)) == 0:
-                    return self
-            time.sleep(0.05)
-        raise PostgresUnavailable(f"PostgreSQL did not start; see {self.root / 'log'}")
+        ]
 
     def stop(self) -> None:
         """Stop the server cleanly, keeping its data for the next run."""

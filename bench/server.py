@@ -186,6 +186,19 @@ def _rss(pid: int) -> int | None:
     return None
 
 
+def memory_kib(pid: int) -> dict[str, int]:
+    """A process's resident memory now (``VmRSS``) and its peak so far (``VmHWM``), in KiB;
+    empty when it is gone."""
+    found = {}
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith(("VmRSS:", "VmHWM:")):
+                found[line[2:5].lower()] = int(line.split()[1])
+    except OSError:
+        return {}
+    return found
+
+
 def _established_inodes(port: int) -> set[str]:
     found = set()
     for table in ("/proc/net/tcp", "/proc/net/tcp6"):

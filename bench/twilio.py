@@ -6,11 +6,11 @@ import itertools
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 from twilio.request_validator import RequestValidator
 
-from .server import AUTH_TOKEN
+from .server import AUTH_TOKEN, DESK
 
 # A real incoming-call webhook's parameters (tests/samples/twilio/voice-inbound-us.json):
 # Twilio sends about thirty, and every one of them is part of the signature.
@@ -56,6 +56,10 @@ STATUS = {
     "SequenceNumber": "0",
     "Timestamp": "",
 }
+
+# The public name every instance answers to behind the balancer (CALLERID_PUBLIC_URL): Twilio
+# signs the URL it called, whichever instance the balancer hands the request to.
+PUBLIC_HOST = "callerid.bench"
 
 _run = itertools.count()
 
@@ -130,3 +134,71 @@ def mixed_callers(known: Sequence[str], strangers: Sequence[str], known_share: f
             out.append(strangers[s])
             s += 1
     return out
+
+
+def sign_url(url: str, params: dict[str, str], call_sid: str) -> Signed:
+    """Sign ``params`` for ``url`` as Twilio would: a URL taken from our TwiML may end in a
+    connection-override fragment (``#ct=...``), which Twilio reads, never sends, and does not
+    sign, so it is stripped first."""
+    parts = urlsplit(url.split("#", 1)[0])
+    path = parts.path + (f"?{parts.query}" if parts.query else "")
+    return sign(parts.netloc, path, params, call_sid)
+
+
+def desk_leg(
+    url: str, parent: str, desk_sid: str, from_number: str, call_status: str, sequence: int, at: str
+) -> Signed:
+    """A callback for the desk leg our ``<Dial><Number statusCallback>`` asked for: Twilio sends
+    the child's CallSid and the inbound call as ParentCallSid."""
+    params = {
+        **STATUS,
+        "CallSid": desk_sid,
+        "ParentCallSid": parent,
+        "CallStatus": call_status,
+        "Direction": "outbound-dial",
+        "From": from_number,
+        "Caller": from_number,
+        "To": DESK,
+        "Called": DESK,
+        "CallbackSource": "call-progress-events",
+        "SequenceNumber": str(sequence),
+        "Timestamp": at,
+    }
+    if call_status == "completed":
+        params["CallDuration"] = "40"
+        params["Duration"] = "1"
+    return sign_url(url, params, parent)
+
+
+def dial_action(url: str, call_sid: str, desk_sid: str, from_number: str) -> Signed:
+    """The ``<Dial action>`` request: the desk answered and the conversation is over."""
+    params = {
+        **STATUS,
+        "CallSid": call_sid,
+        "CallStatus": "in-progress",
+        "From": from_number,
+        "Caller": from_number,
+        "DialCallSid": desk_sid,
+        "DialCallStatus": "completed",
+        "DialCallDuration": "40",
+        "DialBridged": "true",
+    }
+    del params["SequenceNumber"], params["Timestamp"]
+    return sign_url(url, params, call_sid)
+
+
+def call_completed(url: str, call_sid: str, from_number: str, sequence: int, at: str) -> Signed:
+    """The inbound call's own ``completed`` callback (the number's status callback URL)."""
+    params = {
+        **STATUS,
+        "CallSid": call_sid,
+        "CallStatus": "completed",
+        "From": from_number,
+        "Caller": from_number,
+        "CallbackSource": "call-progress-events",
+        "SequenceNumber": str(sequence),
+        "Timestamp": at,
+        "CallDuration": "45",
+        "Duration": "1",
+    }
+    return sign_url(url, params, call_sid)

@@ -9,6 +9,7 @@ import pytest
 
 from bench import (
     board,
+    burst,
     corepath,
     dataset,
     growth,
@@ -162,3 +163,40 @@ def test_corepath_compares_the_webhook_path_with_other_spellings(workdir: Path) 
     (run,) = found["runs"]
     keys = ("app_us", "grouped_us", "session_us", "core_us", "prebuilt_us", "driver_us")
     assert all(run[key] > 0 for key in keys)
+
+
+def _assert_burst_lost_nothing(run: dict, calls: int) -> None:
+    assert run["voice_statuses"] == {200: calls + run["voice_retried"]}
+    assert run["no_twiml"] == 0
+    assert run["calls_missing"] == 0, run["missing_examples"]
+    assert run["acknowledged_not_applied"] == 0, run["troubled_calls_answers"]
+    assert run["callbacks_given_up"] == 0
+    assert run["refused_screens"] == [] and run["disconnected_screens"] == 0
+    assert run["events_written"] > 0 and run["events_expected"] > 0
+    assert run["events_lost"] == 0
+    assert run["events_duplicated"] == 0
+    assert run["events_out_of_order"] == 0
+    assert run["screen_pop_ms"]["count"] > 0 and _is_number(run["screen_pop_ms"]["p99"])
+    assert _is_number(run["generator_cpu_share"])
+    assert all(m["peak_after"] for m in run["memory_kib"].values())
+
+
+# Quick: a call's callbacks a few tens of milliseconds apart, no warm-up (speed is not asserted
+# here, and a cold server only slows the first calls down).
+_BURST = ["--calls", "20", "--pace", "0.02", "--warmup", "0", "--screens", "2"]
+
+
+def test_burst_records_every_call_and_callback_on_sqlite(workdir: Path) -> None:
+    found = burst.main([*_common(workdir), *_BURST])
+    (run,) = found["runs"]
+    assert run["instances"] == 1
+    _assert_burst_lost_nothing(run, 20)
+
+
+def test_burst_records_every_call_and_callback_on_two_instances(
+    workdir: Path, postgres_ok: None
+) -> None:
+    found = burst.main([*_common(workdir, "postgresql"), *_BURST])
+    (run,) = found["runs"]
+    assert run["instances"] == 2
+    _assert_burst_lost_nothing(run, 20)
