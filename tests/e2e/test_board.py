@@ -52,7 +52,7 @@ def test_a_signed_call_pops_the_callers_card_with_the_greeting(
     card = screen.live(sid)
     expect(card).to_have_attribute("data-state", "ringing")
     expect(card.locator(".card__greeting")).to_have_text("Welcome back, Mrs. Moors")
-    expect(card.locator(".chips")).to_contain_text("VIP")
+    expect(card.locator(".card__band .card__vip")).to_have_text("★ VIP")
     expect(card.locator(".chips")).to_contain_text("terrace")
     expect(card).to_contain_text("Prefers the corner table.")
     expect(card).to_contain_text("No shellfish.")
@@ -199,6 +199,7 @@ def test_a_test_call_shows_a_marked_sample_card_on_this_screen_only(
 ):
     screen = open_board(screens(), board_server)
     other = open_board(screens(), board_server)
+    screen.page.get_by_text("Screen settings").click()
     screen.page.get_by_role("button", name="Send a test call").click()
     card = screen.page.locator('#live-cards article[data-test="true"]')
     expect(card.locator(".card__test")).to_have_text("TEST · only on this screen")
@@ -216,6 +217,7 @@ def test_a_screen_can_leave_out_a_line(board_server, screens, desk_user):
     shown = ring(board_server, to=LINE)
     expect(screen.live(shown)).to_be_visible()
     page = screen.page
+    page.get_by_text("Screen settings").click()
     page.get_by_text("Lines:").click()
     page.get_by_label(LINE).uncheck()
     expect(screen.live(shown)).to_be_hidden()

@@ -51,7 +51,7 @@ def test_editing_a_customer_redraws_their_card_on_other_screens(
     other = theirs.live(sid)
     expect(other.locator(".card__greeting")).to_have_text("Welcome back, Dr. Moors")
     expect(other.locator(".fact__text").first).to_have_text("Allergic to peanuts")
-    expect(other.locator(".chip--vip")).to_have_text("VIP")
+    expect(other.locator(".card__band .card__vip")).to_have_text("★ VIP")
     expect(card.locator(".card__greeting")).to_have_text("Welcome back, Dr. Moors")
     mine.assert_clean()
     theirs.assert_clean()

@@ -8,6 +8,7 @@ import {
   fill,
   headline,
   rankOf,
+  showRingingFor,
   stateOf,
 } from "./card.js";
 import { refreshToken, request, setToken, url } from "./http.js";
@@ -89,13 +90,24 @@ function newer(a, b) {
   return at > bt || (at === bt && a.order > b.order);
 }
 
-/** Live calls on top, ended ones in the recent strip; newest first in both. */
+/** Whether ``a`` goes above ``b`` on the board. Hosts answer in ring order: live calls put
+ * ringing ones first, oldest first; the recent strip is newest first. */
+function before(a, b, live) {
+  if (!live) return newer(a, b);
+  const ringingA = stateOf(a.card) === "ringing";
+  const ringingB = stateOf(b.card) === "ringing";
+  if (ringingA !== ringingB) return ringingA;
+  return newer(b, a);
+}
+
+/** Live calls on top, ended ones in the recent strip. */
 function place(entry) {
-  const list = rankOf(entry.card) < TERMINAL ? liveList : recentList;
+  const live = rankOf(entry.card) < TERMINAL;
+  const list = live ? liveList : recentList;
   const { element } = entry;
   let next = null;
   for (const other of list.children) {
-    if (other !== element && newer(entry, entries.get(other.dataset.callSid))) {
+    if (other !== element && before(entry, entries.get(other.dataset.callSid), live)) {
       next = other;
       break;
     }
@@ -111,7 +123,25 @@ function place(entry) {
   }
 }
 
+/** Several calls ringing: compact cards, so every caller's greeting and claim button fit on one
+ * screen; an answered card beside ringing ones shrinks to what the talk needs. */
+function fitCards() {
+  const shown = [...liveList.children].filter((element) => !element.hidden);
+  const ringing = shown.filter((element) => element.dataset.state === "ringing").length;
+  liveList.classList.toggle("cards--many", ringing >= 2);
+  liveList.classList.toggle("cards--busy", ringing >= 1 && shown.length > ringing);
+}
+
+function tick() {
+  const now = Date.now();
+  for (const element of liveList.children) {
+    const entry = entries.get(element.dataset.callSid);
+    if (entry && element.dataset.state === "ringing") showRingingFor(element, entry.card, now);
+  }
+}
+
 function showEmpty() {
+  fitCards();
   const visible = (list) => [...list.children].some((element) => !element.hidden);
   document.getElementById("live-empty").hidden = visible(liveList);
   document.getElementById("recent-empty").hidden = visible(recentList);
@@ -269,7 +299,7 @@ function wire() {
       entries.delete(entry.card.call_sid);
       entry.element.remove();
       showEmpty();
-      document.getElementById("test-call").focus();
+      document.querySelector("#tools > summary").focus();
     }
   });
   document.addEventListener("submit", (event) => {
@@ -337,6 +367,7 @@ async function start() {
   refreshMissedCount(); // calls may have been missed since the page was drawn
   setInterval(() => refreshToken().catch(() => {}), TOKEN_EVERY);
   setInterval(dropStaleRinging, 30000);
+  setInterval(tick, 1000);
 }
 
 start();

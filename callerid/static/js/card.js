@@ -1,7 +1,7 @@
 // Draw a call's card from its event payload. Every value from the server goes in with
 // textContent: customer data is never parsed as HTML.
 
-import { answerer, clock, day, duration, outcome, plural } from "./format.js";
+import { answerer, clock, day, duration, elapsed, outcome, plural } from "./format.js";
 
 export const RANK = {
   queued: 0,
@@ -94,11 +94,15 @@ export function fill(element, card, { notes = [], test = false, expanded = null 
   element.classList.toggle("card--vip", Boolean(customer?.vip));
 
   slot(element, "state").textContent = STATE_WORDS[state];
+  slot(element, "vip").hidden = !customer?.vip;
   slot(element, "test").hidden = !test;
   setText(element, "line", card.line ? card.line.label || card.line.number : "");
   const time = slot(element, "time");
   time.dateTime = card.received_at || "";
   time.textContent = clock(card.received_at);
+  showRingingFor(element, card);
+  setText(element, "alerts", customer?.alerts || "");
+  part(element, "alert").hidden = !customer?.alerts;
 
   slot(element, "greeting").textContent = headline(card);
   setText(element, "name", customer ? customer.name : "");
@@ -135,13 +139,18 @@ export function fill(element, card, { notes = [], test = false, expanded = null 
   toggle.hidden = state === "ringing";
 }
 
+/** How long a ringing call has rung ("0:42"), in its band; empty once it is answered. */
+export function showRingingFor(element, card, now = Date.now()) {
+  const ringing = stateOf(card) === "ringing" && card.received_at;
+  setText(element, "for", ringing ? `for ${elapsed(card.received_at, now)}` : "");
+}
+
 function fillChips(list, customer) {
   list.replaceChildren();
   if (!customer) {
     list.hidden = true;
     return;
   }
-  if (customer.vip) list.append(item("li", "chip chip--vip", "VIP"));
   if (customer.do_not_greet) list.append(item("li", "chip chip--quiet", "Do not greet by name"));
   for (const tag of customer.tags || []) list.append(item("li", "chip", tag));
   list.hidden = list.children.length === 0;

@@ -27,6 +27,14 @@ export function ago(iso, now = Date.now()) {
   return `${Math.floor(minutes / 60)} h ago`;
 }
 
+/** "0:07", "2:15", "1:02:03": how long since ``iso``, ticking on a ringing card. */
+export function elapsed(iso, now = Date.now()) {
+  const total = Math.max(0, Math.floor((now - Date.parse(iso)) / 1000));
+  const [h, m, s] = [Math.floor(total / 3600), Math.floor(total / 60) % 60, total % 60];
+  const pad = (n) => String(n).padStart(2, "0");
+  return h ? `${h}:${pad(m)}:${pad(s)}` : `${m}:${pad(s)}`;
+}
+
 export function duration(seconds) {
   if (seconds == null) return "";
   const s = Number(seconds);
