@@ -21,10 +21,13 @@ from .views import bp, login_required_json
 @bp.post("/board/calls/<call_sid>/claim")
 @login_required_json
 def claim(call_sid: str) -> ResponseReturnValue:
-    """ "I've got it": every screen collapses the card to "Answered by <name>"."""
+    """ "I've got it" from the screen named in ``{"screen"}`` (optional): that screen keeps the
+    card open, every other one folds it to "Answered by <name>"."""
+    body = request.get_json(silent=True)
+    screen = body.get("screen") if isinstance(body, dict) else None
     session = db.session()
     call = _call(call_sid)
-    event_id = calls.claim(session, call, current_user.name, _region())
+    event_id = desk.claim(session, call, current_user.name, str(screen or ""), _region())
     _commit()
     return jsonify(claimed=event_id is not None, answered_by=call.answered_by, status=call.status)
 

@@ -147,10 +147,25 @@ def test_ive_got_it_answers_the_call_in_the_users_name(client, session, desk):
     sid = ring(client)
     response = client.post(f"/board/calls/{sid}/claim", headers=desk)
     assert response.get_json() == {"claimed": True, "answered_by": "Anna", "status": "in-progress"}
-    kind, data = last_event(session)
-    assert (kind, data["answered_by"]) == ("call.answered", "Anna")
+    answered, claimed = session.scalars(select(Event).order_by(Event.id.desc()).limit(2)).all()[
+        ::-1
+    ]
+    assert (answered.kind, json.loads(answered.data)["answered_by"]) == ("call.answered", "Anna")
+    assert claimed.kind == "call.claimed"
     again = client.post(f"/board/calls/{sid}/claim", headers=desk).get_json()
     assert again["claimed"] is False and again["answered_by"] == "Anna"
+
+
+def test_a_claim_names_the_screen_that_took_the_call(client, session, desk):
+    sid = ring(client)
+    client.post(f"/board/calls/{sid}/claim", json={"screen": "tab-1"}, headers=desk)
+    kind, data = last_event(session)
+    assert (kind, data) == (
+        "call.claimed",
+        {"call_sid": sid, "claimed_by": "Anna", "screen": "tab-1"},
+    )
+    live = client.get("/board/live").get_json()["live"]
+    assert [card["claimed"] for card in live] == [data]
 
 
 def test_the_first_screen_to_show_a_card_sets_when_it_was_shown(client, session, desk):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from datetime import timedelta
 
@@ -65,7 +66,13 @@ def test_a_signed_call_pops_the_callers_card_with_the_greeting(
 
 
 def test_answered_then_ended_cards_move_to_recent_calls(board_server, screens, live_db, desk_user):
-    add_customer(live_db, "Anna Moors", numbers=("+13125550187",), salutation="Mrs.")
+    add_customer(
+        live_db,
+        "Anna Moors",
+        numbers=("+13125550187",),
+        salutation="Mrs.",
+        notes="Prefers the corner table.",
+    )
     screen = open_board(screens(), board_server)
     sid = ring(board_server)
     expect(screen.live(sid)).to_have_attribute("data-state", "ringing")
@@ -74,7 +81,9 @@ def test_answered_then_ended_cards_move_to_recent_calls(board_server, screens, l
     card = screen.live(sid)
     expect(card).to_have_attribute("data-state", "answered")
     expect(card.locator(".card__answered")).to_have_text("Answered")
-    expect(card).to_have_class("card is-collapsed")
+    # Nobody claimed it: the card stays open while the desk talks to the caller.
+    expect(card).not_to_have_class(re.compile("is-collapsed"))
+    expect(card.get_by_text("Prefers the corner table.")).to_be_visible()
     expect(card.locator(".card__greeting")).to_have_text("Welcome back, Mrs. Moors")
     shot(screen.page, "board-answered")
 

@@ -2,19 +2,27 @@
 
 from __future__ import annotations
 
+import re
+
 from playwright.sync_api import expect
 
-from ..factories import add_customer, add_user
-from .browser import PASSWORD, callback, open_board, ring
+from ..factories import add_customer
+from .browser import callback, open_board, ring
 
 
-def test_ive_got_it_on_one_screen_collapses_the_card_on_every_screen(
+def test_the_screen_that_claimed_a_call_keeps_it_open_and_the_others_fold_it(
     board_server, screens, live_db, desk_user
 ):
-    add_user(live_db, "Marco", password=PASSWORD)
-    add_customer(live_db, "Anna Moors", numbers=("+13125550187",), salutation="Mrs.")
+    add_customer(
+        live_db,
+        "Anna Moors",
+        numbers=("+13125550187",),
+        salutation="Mrs.",
+        notes="Prefers the corner table.",
+    )
+    # One login on both screens: the screen that claimed, not the person, keeps the card open.
     mine = open_board(screens(), board_server, "Anna")
-    theirs = open_board(screens(), board_server, "Marco")
+    theirs = open_board(screens(), board_server, "Anna")
     sid = ring(board_server)
     expect(theirs.live(sid)).to_have_attribute("data-state", "ringing")
 
@@ -24,12 +32,21 @@ def test_ive_got_it_on_one_screen_collapses_the_card_on_every_screen(
         card = screen.live(sid)
         expect(card).to_have_attribute("data-state", "answered")
         expect(card.locator(".card__answered")).to_have_text("Answered by Anna")
-        expect(card).to_have_class("card is-collapsed")
         expect(card.get_by_role("button", name="I've got it")).to_be_hidden()
+    expect(mine.live(sid)).not_to_have_class(re.compile("is-collapsed"))
+    expect(mine.live(sid).get_by_text("Prefers the corner table.")).to_be_visible()
+    expect(theirs.live(sid)).to_have_class("card is-collapsed")
+    expect(theirs.live(sid).get_by_text("Prefers the corner table.")).to_be_hidden()
     theirs.live(sid).get_by_role("button", name="Show details").click()
     expect(theirs.live(sid).locator(".card__details")).to_be_visible()
-    mine.assert_clean()
-    theirs.assert_clean()
+
+    later = open_board(screens(), board_server, "Anna")  # opened after the claim: folds too
+    expect(later.live(sid)).to_have_class("card is-collapsed")
+    mine.page.reload()  # the tab that claimed keeps its card open across a reload
+    mine.wait_open()
+    expect(mine.live(sid).get_by_text("Prefers the corner table.")).to_be_visible()
+    for screen in (mine, theirs, later):
+        screen.assert_clean()
 
 
 def test_editing_a_customer_redraws_their_card_on_other_screens(

@@ -29,6 +29,28 @@ const recentList = document.getElementById("recent-cards");
 const entries = new Map(); // call_sid -> {card, element, notes, expanded, test, order, shownAt}
 let serial = 0;
 let me = "";
+const SCREEN = screenId();
+
+/** This tab's own id: "who claimed a call" is the screen, since several share one login.
+ * sessionStorage belongs to the tab and survives a reload. */
+function screenId() {
+  const key = "callerid.screen";
+  let id = sessionStorage.getItem(key);
+  if (!id) {
+    id = `${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 10)}`;
+    sessionStorage.setItem(key, id);
+  }
+  return id;
+}
+
+/** Ringing cards are open; an answered one stays open on every screen unless someone claimed
+ * it, and then only on the screen that did; past calls fold. */
+function isOpen(entry) {
+  const state = stateOf(entry.card);
+  if (state === "ringing") return true;
+  if (state !== "answered") return false;
+  return !entry.claimed || entry.claimed.screen === SCREEN;
+}
 
 const STATUS_WORDS = { open: "Live", connecting: "Connecting…", offline: "Offline · retrying" };
 
@@ -66,6 +88,7 @@ function upsert(card, { kind = "snapshot", notes = [], test = false } = {}) {
   } else {
     entry.card = { ...entry.card, ...card, answered_by: card.answered_by || entry.card.answered_by };
   }
+  if (card.claimed) entry.claimed = card.claimed;
   for (const note of [...(card.call_notes || []), ...notes]) entry.notes.set(note.id, note);
   if (card.line) addLines([card.line]);
   render(entry);
@@ -77,7 +100,8 @@ function upsert(card, { kind = "snapshot", notes = [], test = false } = {}) {
 
 function render(entry) {
   const { element, card } = entry;
-  fill(element, card, { notes: [...entry.notes.values()], test: entry.test, expanded: entry.expanded });
+  const expanded = entry.expanded ?? isOpen(entry);
+  fill(element, card, { notes: [...entry.notes.values()], test: entry.test, expanded });
   element.hidden = !isWatched(card.line);
   place(entry);
   if (!element.hidden) firstShown(entry);
@@ -167,6 +191,14 @@ function firstShown(entry) {
 function onEvent(kind, data) {
   if (changesMissedCount(kind, data)) refreshMissedCount();
   if (kind === "call.called_back") return; // no card to draw: only the count changes
+  if (kind === "call.claimed") {
+    const entry = entries.get(data.call_sid);
+    if (entry) {
+      entry.claimed = data;
+      render(entry);
+    }
+    return;
+  }
   if (kind === "customer.updated") {
     for (const card of data.cards || []) upsert(card, { kind });
   } else if (kind === "call.noted") {
@@ -183,12 +215,14 @@ function status(entry, text) {
 async function claim(entry, button) {
   const { card } = entry;
   if (entry.test) {
+    entry.claimed = { claimed_by: me, screen: SCREEN };
     upsert({ ...card, status: "in-progress", answered_by: `${me} (test)` }, { kind: "local" });
     return;
   }
   button.disabled = true;
   try {
-    const answer = await request("POST", url("claim", card.call_sid));
+    const answer = await request("POST", url("claim", card.call_sid), { screen: SCREEN });
+    if (answer.claimed) entry.claimed = { claimed_by: answer.answered_by, screen: SCREEN };
     upsert({ ...card, status: answer.status, answered_by: answer.answered_by }, { kind: "local" });
     // The button is gone now: keep the keyboard on this card.
     if (document.activeElement === button || button.hidden) {

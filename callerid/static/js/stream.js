@@ -11,6 +11,7 @@ export const KINDS = [
   "call.answered",
   "call.ended",
   "call.noted",
+  "call.claimed",
   "call.called_back",
   "customer.updated",
 ];
