@@ -153,6 +153,8 @@ def detail_json(customer: Customer) -> dict[str, Any]:
         **summary_json(customer, calls_count, last_call_at),
         "notes": customer.notes,
         "preferences": customer.preferences,
+        "alerts": customer.alerts,
+        "pronunciation": customer.pronunciation,
         "birthday": customer.birthday.isoformat() if customer.birthday else None,
         "anniversary": customer.anniversary.isoformat() if customer.anniversary else None,
         "occasion": occasion(customer, clock.today()),

@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session
 from .. import numbers
 from ..db import iso, utcnow
 from ..models import Customer, PhoneNumber
+from . import customers
 
 # Normalised header (see _header_key) -> customer field. "first"/"last" are joined into name.
 _COLUMNS = {
@@ -38,6 +39,8 @@ _COLUMNS = {
     **dict.fromkeys(("email", "emailaddress", "emailvalue"), "email"),
     **dict.fromkeys(("notes", "note", "comments", "comment"), "notes"),
     **dict.fromkeys(("preferences", "preference"), "preferences"),
+    **dict.fromkeys(("alerts", "alert"), "alerts"),
+    **dict.fromkeys(("pronunciation", "pronounce", "saynameas"), "pronunciation"),
     **dict.fromkeys(("vip", "isvip"), "is_vip"),
     **dict.fromkeys(("salutation", "title"), "salutation"),
     **dict.fromkeys(("preferredname", "nickname"), "preferred_name"),
@@ -75,10 +78,16 @@ EXPORT_HEADER = [
     "birthday",
     "anniversary",
     "created_at",
+    # Added later, at the end: scripts that read the columns by position keep working.
+    "alerts",
+    "pronunciation",
 ]
 EXAMPLE_HEADER = "name,phone,mobile,email,notes,vip,tags,birthday"
 
 _TEXT_FIELDS = ("salutation", "preferred_name", "email")  # filled in when empty
+_TEXT_FIELDS += ("alerts", "pronunciation")
+# Checked by the directory's one validator (customers.checked_text), as forms and the API are.
+_CHECKED_FIELDS = ("alerts", "pronunciation")
 _LONG_FIELDS = ("notes", "preferences")  # appended to
 _FLAGS = ("is_vip", "do_not_greet")  # yes wins
 _DATES = ("birthday", "anniversary")  # filled in when empty
@@ -250,6 +259,8 @@ def _export_row(customer: Any, phones: list[str]) -> Iterator[list[str]]:
         customer.birthday.isoformat() if customer.birthday else "",
         customer.anniversary.isoformat() if customer.anniversary else "",
         iso(customer.created_at) or "",
+        _cell(customer.alerts),
+        _cell(customer.pronunciation),
     ]
 
 
@@ -401,6 +412,11 @@ class _RowReader:
             values[flag] = _parse_flag(cell[flag], flag)
         for day in _DATES:
             values[day] = _parse_date_cell(cell[day], day, self.region, self.today)
+        for key in _CHECKED_FIELDS:
+            try:
+                values[key] = customers.checked_text(key, values[key])
+            except customers.InvalidCustomer as exc:
+                raise _BadValue(str(exc)) from exc
         for key, limit in _LIMITS.items():
             text = name if key == "name" else values[key]
             if len(text) > limit:

@@ -26,6 +26,8 @@ TEXT_FIELDS = {
     "email": 200,
     "notes": 4000,
     "preferences": 4000,
+    "alerts": 300,
+    "pronunciation": 120,
 }
 FLAGS = {"vip": "is_vip", "do_not_greet": "do_not_greet"}
 DATES = ("birthday", "anniversary")
@@ -357,6 +359,13 @@ def _changes(data: Mapping[str, Any], region: str) -> tuple[dict[str, Any], dict
         elif key in NUMBER_LISTS:
             lists[key] = _numbers(key, value, region)
     return values, lists
+
+
+def checked_text(key: str, value: Any) -> str:
+    """``value`` as the text field ``key`` (of ``TEXT_FIELDS``) stores it: trimmed, within its
+    length. Raises ``InvalidCustomer`` saying what does not fit. For paths that read fields one
+    by one (the CSV import), so that they keep the same rules as ``create`` and ``update``."""
+    return _text(key, value)
 
 
 def _text(key: str, value: Any) -> str:

@@ -35,7 +35,7 @@ SORTS = {
     "newest": "Newest customers",
 }
 TEXT_FIELDS = ("name", "salutation", "preferred_name", "email", "tags", "birthday", "anniversary")
-TEXT_FIELDS += ("notes", "preferences")
+TEXT_FIELDS += ("notes", "preferences", "alerts", "pronunciation")
 LABELS = {
     "name": "Name",
     "salutation": "Salutation",
@@ -46,6 +46,8 @@ LABELS = {
     "anniversary": "Anniversary",
     "notes": "Notes",
     "preferences": "Preferences",
+    "alerts": "Alerts",
+    "pronunciation": "Pronunciation",
     "numbers": "Phone numbers",
     "vip": "VIP",
     "do_not_greet": "Do not greet",

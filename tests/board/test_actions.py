@@ -230,3 +230,21 @@ def test_the_snapshot_has_live_and_recent_calls_and_where_the_stream_starts(clie
     assert snapshot["position"] == session.scalar(select(func.max(Event.id)))
     assert snapshot["lines"] == [{"number": "+12025550143", "label": ""}]
     assert snapshot["user"] == {"name": "Anna"}
+
+
+def test_the_desk_sets_alerts_and_the_hint_and_every_card_shows_them(client, session, desk):
+    anna = add_customer(session, "Anna Nguyen", numbers=("+13125550187",))
+    ring(client)
+    changes = {"alerts": "Severe peanut allergy", "pronunciation": "Nguyen: say 'win'"}
+    response = client.patch(f"/board/customers/{anna.id}", json=changes, headers=desk)
+    assert response.status_code == 200
+    kind, data = last_event(session)
+    assert kind == "customer.updated"
+    shown = data["cards"][0]["customer"]
+    assert (shown["alerts"], shown["pronunciation"]) == (
+        changes["alerts"],
+        changes["pronunciation"],
+    )
+    too_long = client.patch(f"/board/customers/{anna.id}", json={"alerts": "x" * 301}, headers=desk)
+    assert too_long.status_code == 400
+    assert too_long.get_json()["error"]["message"] == "alerts has at most 300 characters"

@@ -15,7 +15,11 @@ from .browser import callback, open_board, ring, shot
 pytestmark = pytest.mark.parametrize("live_database_url", ["sqlite"], indirect=True)
 
 SIZES = [(1366, 768), (1024, 768), (810, 1080)]
-
+# Alerts show in full up to 120 characters: this one is 119.
+ALERT = (
+    "Severe peanut allergy: no nuts, no nut oils, EpiPen in her bag. "
+    "Uses a wheelchair; the step-free door is on Elm Street."
+)
 CALLERS = [
     ("Eleanor Whitfield-Montgomery", "+13125550101", "Mrs."),
     ("Bartholomew Okonkwo-Harrington", "+13125550102", "Dr."),
@@ -32,6 +36,8 @@ def add_regulars(session) -> None:  # type: ignore[no-untyped-def]
             numbers=(number,),
             salutation=salutation,
             is_vip=True,
+            alerts=ALERT,
+            pronunciation=f"{name.split()[-1]}: as it is spelt",
             tags="regular, terrace, wine club",
             notes="Celebrating 25 years with us this spring. Always asks for Marco. " * 2,
             preferences="Corner table by the window. Sparkling water, no ice. " * 2,
@@ -59,6 +65,8 @@ def assert_ringing_cards_fit(page: Page, sids: list[str]) -> None:
             what = f"card {n + 1} of {len(sids)} ringing at {width}x{height}"
             inside(page, card.locator(".card__greeting"), f"greeting of {what}")
             inside(page, card.locator(".card__vip"), f"VIP of {what}")
+            inside(page, card.locator(".card__alert"), f"alert of {what}")
+            inside(page, card.locator(".card__say"), f"pronunciation of {what}")
             inside(page, card.get_by_role("button", name="I've got it"), f"claim of {what}")
             if (width, height) == (1366, 768):
                 size = card.locator(".card__greeting").evaluate(
@@ -93,5 +101,7 @@ def test_every_ringing_callers_card_fits_on_one_screen_oldest_first(
     # The answered card goes after the ringing ones, and shrinks.
     expect(page.locator("#live-cards article").last).to_have_attribute("data-call-sid", sids[0])
     expect(answered.locator(".card__for")).to_be_hidden()
+    expect(answered.locator(".card__alert-text")).to_have_text(ALERT)  # kept while talking
+    expect(answered.locator(".card__alert-label")).to_have_text("Alert")
     assert_ringing_cards_fit(page, sids[1:])
     screen.assert_clean()

@@ -19,6 +19,7 @@ def test_the_screen_that_claimed_a_call_keeps_it_open_and_the_others_fold_it(
         numbers=("+13125550187",),
         salutation="Mrs.",
         notes="Prefers the corner table.",
+        alerts="Severe peanut allergy",
     )
     # One login on both screens: the screen that claimed, not the person, keeps the card open.
     mine = open_board(screens(), board_server, "Anna")
@@ -33,6 +34,9 @@ def test_the_screen_that_claimed_a_call_keeps_it_open_and_the_others_fold_it(
         expect(card).to_have_attribute("data-state", "answered")
         expect(card.locator(".card__answered")).to_have_text("Answered by Anna")
         expect(card.get_by_role("button", name="I've got it")).to_be_hidden()
+        # Folded or not, the alert stays in view while the call goes on.
+        expect(card.locator(".card__alert")).to_be_visible()
+        expect(card.locator(".card__alert-text")).to_have_text("Severe peanut allergy")
     expect(mine.live(sid)).not_to_have_class(re.compile("is-collapsed"))
     expect(mine.live(sid).get_by_text("Prefers the corner table.")).to_be_visible()
     expect(theirs.live(sid)).to_have_class("card is-collapsed")
@@ -62,6 +66,8 @@ def test_editing_a_customer_redraws_their_card_on_other_screens(
     card.get_by_role("button", name="Edit customer").click()
     card.get_by_label("Salutation").fill("Dr.")
     card.get_by_label("Notes").fill("Allergic to peanuts")
+    card.get_by_label("Alerts").fill("<img src=x onerror=alert(2)> Severe peanut allergy")
+    card.get_by_label("Pronunciation").fill("Moors: say 'mores'")
     card.get_by_label("VIP").check()
     card.get_by_role("button", name="Save customer").click()
 
@@ -69,6 +75,10 @@ def test_editing_a_customer_redraws_their_card_on_other_screens(
     expect(other.locator(".card__greeting")).to_have_text("Welcome back, Dr. Moors")
     expect(other.locator(".fact__text").first).to_have_text("Allergic to peanuts")
     expect(other.locator(".card__band .card__vip")).to_have_text("★ VIP")
+    alert = other.locator(".card__alert-text")
+    expect(alert).to_have_text("<img src=x onerror=alert(2)> Severe peanut allergy")
+    assert alert.evaluate("node => node.childElementCount") == 0
+    expect(other.locator(".card__say")).to_have_text("Say it: Moors: say 'mores'")
     expect(card.locator(".card__greeting")).to_have_text("Welcome back, Dr. Moors")
     mine.assert_clean()
     theirs.assert_clean()

@@ -593,3 +593,21 @@ def test_api_changes_are_announced_too(client, session, anna, api):
     events = announced(session)
     assert [e["customer_id"] for e in events] == [created.get_json()["id"], anna.id]
     assert events[-1]["erased"] is True and "Moors" not in json.dumps(events[-1])
+
+
+def test_alerts_show_in_a_labelled_band_and_the_hint_under_the_greeting(as_manager, session):
+    response = post(
+        as_manager,
+        "/customers/new",
+        name="Anna Nguyen",
+        numbers=ANNA,
+        alerts="<b>Severe</b> peanut allergy",
+        pronunciation="Nguyen: say 'win'",
+    )
+    page = as_manager.get(response.headers["Location"]).get_data(as_text=True)
+    assert '<span class="alert-band__label">Alert</span>' in page
+    assert "&lt;b&gt;Severe&lt;/b&gt; peanut allergy" in page
+    assert "Say it: Nguyen: say &#39;win&#39;" in page
+    too_long = post(as_manager, "/customers/new", name="Bo", numbers=ANNA, alerts="x" * 301)
+    assert too_long.status_code == 400
+    assert "Alerts has at most 300 characters." in too_long.get_data(as_text=True)

@@ -18,6 +18,8 @@ import { sampleCard } from "./sample.js";
 import { createStream } from "./stream.js";
 
 const RECENT_MAX = 12;
+// The customer's text fields the card's edit form changes (PATCH /board/customers/<id>).
+const TEXT_FIELDS = ["name", "salutation", "preferred_name", "alerts", "pronunciation", "notes", "preferences"];
 const ALERT_WITHIN = 120000; // ms: a call ringing longer than this when the page opens gets no chime
 const TOKEN_EVERY = 30 * 60000; // CSRF tokens last an hour; the board stays open for days
 // A call still "ringing" after this long lost its callbacks; the server's snapshot drops it too.
@@ -253,7 +255,7 @@ function openForm(entry, name, open) {
 }
 
 function prefill(target, customer) {
-  for (const field of ["name", "salutation", "preferred_name", "notes", "preferences"]) {
+  for (const field of TEXT_FIELDS) {
     target.elements[field].value = customer[field] || "";
   }
   target.elements.vip.checked = Boolean(customer.vip);
@@ -291,11 +293,7 @@ async function submit(entry, target) {
     } else if (name === "edit") {
       const fields = target.elements;
       await request("PATCH", body.dataset.customerUrl + card.customer.id, {
-        name: fields.name.value,
-        salutation: fields.salutation.value,
-        preferred_name: fields.preferred_name.value,
-        notes: fields.notes.value,
-        preferences: fields.preferences.value,
+        ...Object.fromEntries(TEXT_FIELDS.map((field) => [field, fields[field].value])),
         vip: fields.vip.checked,
         do_not_greet: fields.do_not_greet.checked,
       });

@@ -105,6 +105,7 @@ export function fill(element, card, { notes = [], test = false, expanded = null 
   part(element, "alert").hidden = !customer?.alerts;
 
   slot(element, "greeting").textContent = headline(card);
+  setText(element, "pronunciation", customer?.pronunciation ? `Say it: ${customer.pronunciation}` : "");
   setText(element, "name", customer ? customer.name : "");
   setText(element, "number", card.from ? caller.display : "");
   const where = [caller.place, caller.country, caller.line_type, caller.carrier].filter(Boolean);
