@@ -7,7 +7,7 @@ import re
 from playwright.sync_api import expect
 
 from ..factories import add_customer
-from .browser import callback, open_board, ring
+from .browser import callback, open_board, ring, shot
 
 
 def test_the_screen_that_claimed_a_call_keeps_it_open_and_the_others_fold_it(
@@ -95,9 +95,16 @@ def test_a_screen_that_was_offline_gets_the_calls_it_missed_once(board_server, s
     expect(screen.page.locator("#connection")).to_have_text("Offline · retrying")
     missed = [ring(board_server, f"+1312555{n:04d}") for n in range(3)]
     callback(board_server, before, "completed")
+    # After a few seconds without the stream, a warning no one can miss says what to do.
+    banner = screen.page.get_by_role("alert")
+    expect(banner).to_contain_text("not connected, so new calls do not show here")
+    expect(banner).to_contain_text("Check this device's network")
+    assert banner.bounding_box()["width"] > 0.9 * screen.page.viewport_size["width"] - 80
+    shot(screen.page, "board-offline")
     context.set_offline(False)
 
     screen.wait_open()
+    expect(banner).to_be_hidden()
     for sid in missed:
         expect(screen.live(sid)).to_have_count(1)
     expect(screen.recent(before)).to_have_count(1)
@@ -158,3 +165,41 @@ def test_tabs_of_one_browser_share_one_stream(board_server, screens, desk_user):
     later = ring(board_server, "+13125550111")
     expect(second.locator(f'#live-cards article[data-call-sid="{later}"]')).to_be_visible()
     assert len(streams) == 2, streams
+
+
+def test_a_screen_told_to_wait_comes_back_by_itself_when_the_server_says(
+    board_server, screens, desk_user
+):
+    context = screens()
+    screen = open_board(context, board_server)
+    refused: list[str] = []
+
+    def busy_twice(route) -> None:  # type: ignore[no-untyped-def]
+        # The stream's next request and the page's question why: "busy, come back in 3 s".
+        if len(refused) < 2:
+            refused.append(route.request.url)
+            route.fulfill(status=429, headers={"Retry-After": "3"}, body="busy")
+        else:
+            route.continue_()
+
+    context.route("**/events?*", busy_twice)
+    context.set_offline(True)  # drop the open stream; coming back online reconnects at once
+    context.set_offline(False)
+    body = screen.page.locator("body")
+    expect(body).to_have_attribute("data-stream", "busy")
+    expect(screen.page.locator("#connection")).to_have_text("Server busy · retrying")
+    screen.wait_open()  # EventSource alone never retries after a 429: the page did
+    assert len(refused) == 2
+    sid = ring(board_server)
+    expect(screen.live(sid)).to_be_visible()
+    screen.assert_clean()
+
+
+def test_a_screen_whose_login_ended_goes_to_the_login_page(board_server, screens, desk_user):
+    context = screens()
+    screen = open_board(context, board_server)
+    context.clear_cookies()  # the session is gone, as after "log out everywhere"
+    context.set_offline(True)
+    context.set_offline(False)
+    screen.page.wait_for_url("**/login?next=/")
+    expect(screen.page.get_by_label("Name")).to_be_visible()

@@ -11,7 +11,7 @@ import {
   showRingingFor,
   stateOf,
 } from "./card.js";
-import { refreshToken, request, setToken, url } from "./http.js";
+import { refreshToken, request, setToken, toLogin, url } from "./http.js";
 import { addLines, isWatched, onChange } from "./lines.js";
 import { changesMissedCount, refreshMissedCount } from "./missed-count.js";
 import { sampleCard } from "./sample.js";
@@ -54,11 +54,45 @@ function isOpen(entry) {
   return !entry.claimed || entry.claimed.screen === SCREEN;
 }
 
-const STATUS_WORDS = { open: "Live", connecting: "Connecting…", offline: "Offline · retrying" };
+const STATUS_WORDS = {
+  open: "Live",
+  connecting: "Connecting…",
+  busy: "Server busy · retrying",
+  offline: "Offline · retrying",
+};
+// A screen without its stream this long says so across the whole width: the small status pill
+// is easy to miss, and "Calls now" would still promise a card.
+const WARN_AFTER = 5000;
+const WARNINGS = {
+  offline:
+    "This screen is not connected, so new calls do not show here. Check this device's network " +
+    "or Wi-Fi. It reconnects by itself and then shows every call it missed.",
+  connecting:
+    "This screen lost its connection to callerid, so new calls do not show here. It keeps " +
+    "trying and then shows every call it missed; if this stays, check the network.",
+  busy:
+    "The callerid server is busy and asked this screen to wait, so new calls do not show here " +
+    "yet. It reconnects by itself in a moment and then shows every call it missed.",
+};
+let warnTimer = 0;
 
 function setStatus(status) {
   body.dataset.stream = status;
   document.getElementById("connection-text").textContent = STATUS_WORDS[status];
+  const banner = document.getElementById("offline-banner");
+  if (status === "open") {
+    clearTimeout(warnTimer);
+    warnTimer = 0;
+    banner.hidden = true;
+    return;
+  }
+  if (!banner.hidden) banner.textContent = WARNINGS[status];
+  if (!warnTimer && banner.hidden) {
+    warnTimer = setTimeout(() => {
+      banner.textContent = WARNINGS[body.dataset.stream] || WARNINGS.offline;
+      banner.hidden = false;
+    }, WARN_AFTER);
+  }
 }
 
 /** Who the card is about, in a few words: for notifications and screen readers. */
@@ -386,7 +420,7 @@ async function start() {
     url: body.dataset.eventsUrl,
     onEvent,
     onStatus: setStatus,
-    checkSession: refreshToken,
+    onSignedOut: toLogin,
   });
   const first = await snapshot();
   me = first.user.name;
