@@ -304,3 +304,58 @@ def test_pictures_of_the_board(board_server, screens, live_db, desk_user):
 
 def time_ago(days: int):  # type: ignore[no-untyped-def]
     return utcnow() - timedelta(days=days, hours=2)
+
+
+def test_keys_take_the_longest_ringing_call_and_note_it_and_calls_are_announced_in_turn(
+    board_server, screens, live_db, desk_user
+):
+    add_customer(
+        live_db,
+        "Anna Moors",
+        numbers=("+13125550187",),
+        salutation="Mrs.",
+        is_vip=True,
+        alerts="Severe peanut allergy",
+    )
+    screen = open_board(screens(), board_server)
+    page = screen.page
+    first = ring(board_server)
+    second = ring(board_server, "+13125550111")
+    expect(screen.live(second)).to_be_visible()
+    # Screen readers hear both calls, one after the other, with the VIP and the alert.
+    said = page.locator("#announce-calls p")
+    expect(said).to_have_count(2)
+    expect(said.nth(0)).to_have_text(
+        re.compile(
+            r"^Incoming call: Welcome back, Mrs\. Moors, Anna Moors, VIP, "
+            r"Alert: Severe peanut allergy, "
+        )
+    )
+    expect(said.nth(1)).to_have_text(re.compile(r"^Incoming call: New caller, "))
+
+    page.keyboard.press("?")
+    shortcuts = page.get_by_role("dialog", name="Keyboard shortcuts")
+    expect(shortcuts).to_be_visible()
+    page.keyboard.press("Escape")
+    expect(shortcuts).to_be_hidden()
+    page.keyboard.press("c")
+    expect(screen.live(first)).to_have_attribute("data-state", "answered")
+    expect(screen.live(second)).to_have_attribute("data-state", "ringing")
+    page.keyboard.press("n")
+    note = screen.live(first).get_by_label("Note on this call")
+    expect(note).to_be_focused()
+    expect(note).to_have_value("")  # the key opened the field and did not land in it
+
+    note.press("Escape")
+    page.keyboard.press("?")
+    shortcuts.get_by_label("Use these one-key shortcuts on this screen").uncheck()
+    shortcuts.get_by_role("button", name="Close").click()
+    page.keyboard.press("c")  # off: a screen reader's keys are its own again
+    page.keyboard.press("?")
+    expect(shortcuts).to_be_visible()
+    statuses = page.evaluate(
+        "fetch('/board/live').then(r => r.json()).then(d => d.live.map(c => c.status))"
+    )
+    assert sorted(statuses) == ["in-progress", "ringing"]
+    expect(screen.live(second)).to_have_attribute("data-state", "ringing")
+    screen.assert_clean()

@@ -15,6 +15,7 @@ import { refreshToken, request, setToken, toLogin, url } from "./http.js";
 import { addLines, isWatched, onChange } from "./lines.js";
 import { changesMissedCount, refreshMissedCount } from "./missed-count.js";
 import { sampleCard } from "./sample.js";
+import { setUpShortcuts } from "./shortcuts.js";
 import { createStream } from "./stream.js";
 
 const RECENT_MAX = 12;
@@ -99,7 +100,15 @@ function setStatus(status) {
 function caller(card) {
   const number = card.from ? card.caller?.display : "";
   const line = card.line ? card.line.label || card.line.number : "";
-  return [headline(card), card.customer ? card.customer.name : "", number, line && `on ${line}`]
+  const customer = card.customer || {};
+  return [
+    headline(card),
+    customer.name,
+    customer.vip && "VIP",
+    customer.alerts && `Alert: ${customer.alerts}`,
+    number,
+    line && `on ${line}`,
+  ]
     .filter(Boolean)
     .join(", ");
 }
@@ -390,6 +399,34 @@ function wire() {
   });
 }
 
+function shownEntries() {
+  return [...liveList.children]
+    .filter((element) => !element.hidden)
+    .map((element) => entries.get(element.dataset.callSid))
+    .filter(Boolean);
+}
+
+/** "c": "I've got it" for the call that has rung longest (the first ringing card). */
+function claimLongestRinging() {
+  const entry = shownEntries().find((e) => stateOf(e.card) === "ringing");
+  if (!entry) {
+    announce("No call is ringing.");
+    return;
+  }
+  claim(entry, entry.element.querySelector('[data-action="claim"]'));
+}
+
+/** "n": a note on the call this screen took, else the first call on the board. */
+function noteCurrentCall() {
+  const shown = shownEntries();
+  const entry = shown.find((e) => e.claimed?.screen === SCREEN) || shown[0];
+  if (!entry || entry.test) {
+    announce("No call to add a note to.");
+    return;
+  }
+  openForm(entry, "note", true);
+}
+
 function dropStaleRinging() {
   for (const entry of [...entries.values()]) {
     const age = Date.now() - Date.parse(entry.card.received_at);
@@ -416,6 +453,7 @@ async function start() {
   setUpSound();
   setUpNotifications();
   wire();
+  setUpShortcuts({ claim: claimLongestRinging, note: noteCurrentCall });
   const stream = createStream({
     url: body.dataset.eventsUrl,
     onEvent,
