@@ -269,7 +269,9 @@ def test_pictures_of_the_board(board_server, screens, live_db, desk_user):
         is_vip=True,
         tags="regular, terrace, wine club",
         notes="Celebrating 25 years with us this spring. Always asks for Marco.",
-        preferences="Corner table by the window. Shellfish allergy.",
+        preferences="Corner table by the window. Sparkling water, no ice.",
+        alerts="Severe shellfish allergy: nothing cooked with prawns or crab.",
+        pronunciation="Moors: rhymes with 'doors'",
         birthday=soon.replace(year=1971),
     )
     for days, outcome in ((4, "booking"), (19, "question"), (45, "booking")):

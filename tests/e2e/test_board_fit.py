@@ -3,13 +3,16 @@ without scrolling, at a laptop's, a small laptop's and a portrait tablet's size.
 
 from __future__ import annotations
 
+import os
 import re
 
 import pytest
 from playwright.sync_api import Page, expect
 
 from ..factories import add_call, add_customer
-from .browser import callback, open_board, ring, shot
+from .browser import TOP, callback, open_board, ring, shot
+
+DOCS = TOP / "docs"
 
 # Layout does not depend on the database engine: one server on SQLite is enough.
 pytestmark = pytest.mark.parametrize("live_database_url", ["sqlite"], indirect=True)
@@ -74,6 +77,8 @@ def assert_ringing_cards_fit(page: Page, sids: list[str]) -> None:
                 )
                 assert size >= 28, f"greeting of {what} is {size} px"
         shot(page, f"board-fit-{len(sids)}-ringing-{width}x{height}")
+        if len(sids) == 3:
+            picture(page, DOCS / f"screenshot-board-{width}x{height}.png")
 
 
 def test_every_ringing_callers_card_fits_on_one_screen_oldest_first(
@@ -104,4 +109,54 @@ def test_every_ringing_callers_card_fits_on_one_screen_oldest_first(
     expect(answered.locator(".card__alert-text")).to_have_text(ALERT)  # kept while talking
     expect(answered.locator(".card__alert-label")).to_have_text("Alert")
     assert_ringing_cards_fit(page, sids[1:])
+
+    # Ten ringing: the oldest stays in view, and one scroll of the page shows every other
+    # caller's name and claim button.
+    page.set_viewport_size({"width": 1366, "height": 768})
+    ringing = sids[1:] + [ring(board_server, f"+1312555{n:04d}") for n in range(200, 208)]
+    expect(page.locator('#live-cards article[data-state="ringing"]')).to_have_count(10)
+    first = screen.live(ringing[0])
+    inside(page, first.locator(".card__greeting"), "greeting of the oldest of ten")
+    inside(page, first.get_by_role("button", name="I've got it"), "claim of the oldest of ten")
+    seen = set(in_view(page, ringing))
+    shot(page, "board-fit-10-ringing-1366x768")
+    page.locator("#live-title").click()  # the keyboard on the page, not in a field
+    page.keyboard.press("PageDown")
+    settle_scroll(page)
+    seen |= set(in_view(page, ringing))
+    assert seen == set(ringing), f"{len(ringing) - len(seen)} of ten not seen in one scroll"
     screen.assert_clean()
+
+
+def settle_scroll(page: Page) -> None:
+    """Wait for a keyboard scroll to end: Chromium animates it."""
+    last = -1
+    for _ in range(50):  # at most 5 s
+        now = page.evaluate("window.scrollY")
+        if now == last and now > 0:
+            return
+        last = now
+        page.wait_for_timeout(100)
+    raise AssertionError(f"the page did not settle after one scroll (at {last})")
+
+
+def in_view(page: Page, sids: list[str]) -> list[str]:
+    """The calls whose greeting and claim button are both wholly in the window now."""
+    return page.evaluate(
+        """sids => sids.filter(sid => {
+            const card = document.querySelector(`#live-cards article[data-call-sid="${sid}"]`);
+            return [".card__greeting", '[data-action="claim"]'].every(selector => {
+                const box = card.querySelector(selector).getBoundingClientRect();
+                return box.height > 0 && box.top >= 0 && box.bottom <= innerHeight;
+            });
+        })""",
+        sids,
+    )
+
+
+def picture(page: Page, path) -> None:  # type: ignore[no-untyped-def]
+    """The window as the host sees it, for docs/board.md; only when asked to (or missing), so
+    that the pictures do not change with every run's clock."""
+    if os.environ.get("CALLERID_UPDATE_SCREENSHOT") or not path.exists():
+        page.evaluate("document.activeElement.blur()")
+        page.screenshot(path=str(path), animations="disabled")

@@ -192,13 +192,21 @@ function place(entry) {
   }
 }
 
+// Cards shown whole when many ring; later ones shrink to a row (see fitCards).
+const WHOLE_CARDS = 3;
+
 /** Several calls ringing: compact cards, so every caller's greeting and claim button fit on one
- * screen; an answered card beside ringing ones shrinks to what the talk needs. */
+ * screen; an answered card beside ringing ones shrinks to what the talk needs. Past three, the
+ * later callers shrink to their band, alert line, greeting and claim button, so that ten fit in
+ * one scroll. */
 function fitCards() {
   const shown = [...liveList.children].filter((element) => !element.hidden);
-  const ringing = shown.filter((element) => element.dataset.state === "ringing").length;
-  liveList.classList.toggle("cards--many", ringing >= 2);
-  liveList.classList.toggle("cards--busy", ringing >= 1 && shown.length > ringing);
+  const ringing = shown.filter((element) => element.dataset.state === "ringing");
+  liveList.classList.toggle("cards--many", ringing.length >= 2);
+  liveList.classList.toggle("cards--busy", ringing.length >= 1 && shown.length > ringing.length);
+  for (const element of liveList.children) {
+    element.classList.toggle("card--mini", ringing.indexOf(element) >= WHOLE_CARDS);
+  }
 }
 
 function tick() {
