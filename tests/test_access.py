@@ -68,6 +68,7 @@ ACCESS = {
     ("manage.call_log", "GET"): MANAGER,
     ("manage.insights", "GET"): MANAGER,
     ("manage.quality", "GET"): MANAGER,
+    ("manage.quality_alerts", "POST"): MANAGER,
     ("manage.quality_household", "POST"): MANAGER,
     ("manage.quality_merge", "POST"): MANAGER,
     ("manage.quality_normalise", "POST"): MANAGER,

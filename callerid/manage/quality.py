@@ -12,7 +12,7 @@ from phonenumbers import NumberParseException
 
 from .. import db, desk, numbers
 from ..auth import manager_required
-from ..directory import quality
+from ..directory import allergies, quality
 from ..directory.customers import ErasedCustomer, UnknownCustomer
 from ..events import stream
 from ..models import Customer, PhoneNumber
@@ -26,6 +26,7 @@ def quality_page() -> ResponseReturnValue:
     return render_template(
         "manage/quality.html",
         found=found,
+        allergies=allergies.suggestions(db.session()),
         shown=_shown,
         customer_url=_customer_link(),
         region=_region(),
@@ -95,6 +96,25 @@ def quality_normalise() -> ResponseReturnValue:
         return redirect(url_for("manage.quality"))
     _announce(phone.customer if phone is not None else None)
     flash(f"Stored as {number}: it now finds its customer when they call.", "success")
+    return redirect(url_for("manage.quality"))
+
+
+@bp.post("/quality/alerts", endpoint="quality_alerts")
+@manager_required
+def quality_alerts() -> ResponseReturnValue:
+    """Move the sentence about an allergy from notes or preferences into alerts."""
+    try:
+        customer = allergies.move_to_alerts(
+            db.session(),
+            _int(request.form.get("customer_id")),
+            request.form.get("field", ""),
+            request.form.get("sentence", ""),
+            **_actor(),
+        )
+    except allergies.Stale:
+        return _stale()
+    _announce(customer)
+    flash(f"Moved into {customer.name or 'the customer'}'s alerts.", "success")
     return redirect(url_for("manage.quality"))
 
 
