@@ -7,6 +7,7 @@ import re
 import shutil
 from datetime import timedelta
 
+import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
 
@@ -308,6 +309,8 @@ def time_ago(days: int):  # type: ignore[no-untyped-def]
     return utcnow() - timedelta(days=days, hours=2)
 
 
+# Keys and announcements do not depend on the database engine: SQLite only.
+@pytest.mark.parametrize("live_database_url", ["sqlite"], indirect=True)
 def test_keys_take_the_longest_ringing_call_and_note_it_and_calls_are_announced_in_turn(
     board_server, screens, live_db, desk_user
 ):
