@@ -60,6 +60,10 @@ def test_a_signed_call_pops_the_callers_card_with_the_greeting(
     expect(card).to_contain_text("No shellfish.")
     expect(card).to_contain_text("Birthday in 3 days")
     expect(card).to_contain_text("1 earlier call")
+    # The history at a glance, next to the greeting.
+    expect(card.locator(".card__last")).to_have_text(
+        "Last called yesterday: booking · 1 call before"
+    )
     expect(card.locator(".history__call")).to_have_count(1)
     expect(card.locator(".history__call")).to_contain_text("Booking")
     shot(screen.page, "board-ringing-known-caller")
@@ -73,6 +77,7 @@ def test_answered_then_ended_cards_move_to_recent_calls(board_server, screens, l
         numbers=("+13125550187",),
         salutation="Mrs.",
         notes="Prefers the corner table.",
+        is_vip=True,
     )
     screen = open_board(screens(), board_server)
     sid = ring(board_server)
@@ -91,7 +96,12 @@ def test_answered_then_ended_cards_move_to_recent_calls(board_server, screens, l
     callback(board_server, sid, "completed", CallDuration="94")
     expect(screen.recent(sid)).to_have_attribute("data-state", "ended")
     expect(screen.live(sid)).to_have_count(0)
-    expect(screen.recent(sid).locator(".card__answered")).to_have_text("Answered · 1 min 34 s")
+    past = screen.recent(sid)
+    expect(past.locator(".card__answered")).to_have_text("Answered · 1 min 34 s")
+    # The recent strip says who called, when, what happened, and VIP; not the greeting.
+    expect(past.locator(".card__greeting")).to_have_text("Anna Moors")
+    expect(past.locator(".card__time")).to_have_text(re.compile(r"^Today \d"))
+    expect(past.locator(".card__vip")).to_be_visible()
     screen.assert_clean()
 
 
@@ -113,6 +123,7 @@ def test_a_missed_call_stands_out_in_recent_calls(board_server, screens, desk_us
     expect(missed).to_have_attribute("data-state", "missed")
     expect(missed.locator(".card__state")).to_have_text("Missed")
     expect(missed.locator(".card__answered")).to_have_text("Missed call: nobody answered")
+    expect(missed.locator(".card__greeting")).to_have_text("+44 7912 345678")
     shot(screen.page, "board-missed")
     screen.assert_clean()
 
