@@ -698,7 +698,7 @@ class _Plan:
         changed = [e for e in self.entries if e.is_changed]
         total = max(1, len(new) + len(changed))
         for done, chunk in enumerate(_chunks(new, _CHUNK)):
-            rows = [{**e.values, "created_at": now, "updated_at": now} for e in chunk]
+            rows = [{**_keyed(e.values), "created_at": now, "updated_at": now} for e in chunk]
             for entry, customer_id in zip(chunk, self._insert_customers(rows), strict=True):
                 entry.id = customer_id
             self._insert_numbers(chunk, now)
@@ -706,7 +706,7 @@ class _Plan:
         customers = Customer.__table__
         changes = update(customers).where(customers.c.id == bindparam("customer_id"))
         for chunk in _chunks(changed, _CHUNK):
-            rows = [{"customer_id": e.id, **e.values, "updated_at": now} for e in chunk]
+            rows = [{"customer_id": e.id, **_keyed(e.values), "updated_at": now} for e in chunk]
             self.session.execute(changes, rows)
             self._insert_numbers(chunk, now)
         report(1.0)
@@ -748,6 +748,12 @@ class _Plan:
         with raw.cursor() as cursor, cursor.copy(command) as copy:
             for row in rows:
                 copy.write_row([row[column] for column in columns])
+
+
+def _keyed(values: dict[str, Any]) -> dict[str, Any]:
+    # Bulk statements skip the ORM's hook that keeps the search key: set it the same way.
+    key = customers.search_key(values["name"], values["preferred_name"], values["email"])
+    return {**values, "search_key": key}
 
 
 def _merge_values(values: dict[str, Any], row: _Row) -> bool:
