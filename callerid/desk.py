@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -187,17 +188,21 @@ def save_caller(session: Session, call: Call, name: str, region: str) -> tuple[C
     return customer, customer_changed(session, customer, region)
 
 
-def customer_changed(session: Session, customer: Customer, region: str) -> int:
+def customer_changed(
+    session: Session, customer: Customer, region: str, also: Sequence[Call] = ()
+) -> int:
     """Announce ``customer.updated`` with the customer's details and fresh cards for every call on
-    the board that shows them, so open screens redraw those cards."""
+    the board that shows them (and for the calls ``also``, which stopped showing them), so open
+    screens redraw those cards."""
     session.flush()
     shown = board(session)
     own = {number.number for number in customer.numbers}
-    cards = [
-        card(session, call, region)
+    calls = [
+        call
         for call in (*shown.live, *shown.recent)
-        if call.customer_id == customer.id or (call.from_number or "") in own
+        if call.customer_id == customer.id or (call.from_number or "") in own or call in also
     ]
+    cards = [card(session, call, region) for call in calls]
     details = directory.customer_details(session, customer, today=clock.today())
     return events.append(
         session,

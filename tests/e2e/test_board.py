@@ -375,3 +375,32 @@ def test_keys_take_the_longest_ringing_call_and_note_it_and_calls_are_announced_
     assert sorted(statuses) == ["in-progress", "ringing"]
     expect(screen.live(second)).to_have_attribute("data-state", "ringing")
     screen.assert_clean()
+
+
+@pytest.mark.parametrize("live_database_url", ["sqlite"], indirect=True)
+def test_a_new_caller_named_as_a_known_customer_is_attached_to_them_and_it_can_be_undone(
+    board_server, screens, live_db, desk_user
+):
+    priya = add_customer(
+        live_db, "Priya Raman", numbers=("+12025550178",), alerts="Shellfish allergy"
+    )
+    add_call(live_db, priya, outcome="booking")
+    screen = open_board(screens(), board_server)
+    other = open_board(screens(), board_server)
+    sid = ring(board_server, "+1 415 555 0134")
+    card = screen.live(sid)
+    card.get_by_label("Caller's name").press_sequentially("Priya")
+    pick = card.get_by_role("button", name=re.compile(r"^Add to Priya Raman \(number ending 78"))
+    pick.click()
+    # Not a second Priya: the number joins the one we know, on every screen, alert and all.
+    for shown in (screen.live(sid), other.live(sid)):
+        expect(shown.locator(".card__greeting")).to_have_text("Welcome back, Priya")
+        expect(shown.locator(".card__alert-text")).to_have_text("Shellfish allergy")
+    expect(card.locator(".card__status")).to_have_text("Added this number to Priya Raman.")
+
+    card.get_by_role("button", name="Undo: not Priya Raman").click()
+    for shown in (screen.live(sid), other.live(sid)):
+        expect(shown.locator(".card__greeting")).to_have_text("New caller")
+    expect(card.get_by_label("Caller's name")).to_be_visible()
+    screen.assert_clean()
+    other.assert_clean()

@@ -14,6 +14,7 @@ import {
 import { refreshToken, request, setToken, toLogin, url } from "./http.js";
 import { addLines, isWatched, onChange } from "./lines.js";
 import { changesMissedCount, refreshMissedCount } from "./missed-count.js";
+import { nameTyped } from "./attach.js";
 import { sampleCard } from "./sample.js";
 import { setUpShortcuts } from "./shortcuts.js";
 import { createStream } from "./stream.js";
@@ -391,6 +392,13 @@ function wire() {
     if (!entry) return;
     event.preventDefault();
     submit(entry, target);
+  });
+  document.addEventListener("input", (event) => {
+    const field = event.target.closest?.('form[data-form="save-caller"] input[name="name"]');
+    const entry = field && entryOf(field);
+    if (entry && !entry.test) {
+      nameTyped(entry.element, entry.card.call_sid, field.value, () => form(entry, "save-caller").reset());
+    }
   });
   document.addEventListener("keydown", (event) => {
     const target = event.key === "Escape" && event.target.closest?.("form[data-form]");
