@@ -302,3 +302,22 @@ def test_customer_text_is_escaped(as_manager, session):
     text = as_manager.get("/calls").get_data(as_text=True)
     assert "<img src=x" not in text and "&lt;img src=x onerror=alert(2)&gt;" in text
     assert "<b>Sam</b>" not in text
+
+
+def test_a_call_the_desk_phone_answered_says_so_as_the_board_does(as_manager, session):
+    anna = add_customer(session, "Anna Moors")
+    call = add_call(session, anna, answered_by="+12025550199")
+    row = dict(page(as_manager).rows)[call.call_sid]
+    assert "the desk phone" in row and "+12025550199" not in row
+    customer_page = as_manager.get(f"/customers/{anna.id}").get_data(as_text=True)
+    assert "<dd>the desk phone</dd>" in customer_page
+
+
+def test_the_table_scrolls_from_the_keyboard_and_long_names_wrap(as_manager, session):
+    add_call(session, add_customer(session, "Bartholomew Okonkwo-Harrington " * 4))
+    html = as_manager.get("/calls").get_data(as_text=True)
+    assert (
+        '<div class="table-wrap" tabindex="0" role="region" aria-labelledby="calllog-caption">'
+        in html
+    )
+    assert '<td class="calllog__name">' in html

@@ -448,13 +448,23 @@ def test_the_merge_search_lists_other_records_by_name_or_number(as_manager, sess
 
 
 def test_the_merge_confirmation_shows_both_and_what_moves(as_manager, session, anna):
-    dup = add_customer(session, "A. Moors", numbers=("+13125550187", ANNA), email="a@moors.org")
+    dup = add_customer(
+        session,
+        "A. Moors",
+        numbers=("+13125550187", ANNA),
+        email="a@moors.org",
+        preferences="Sparkling water",
+        alerts="Peanut allergy",
+    )
     add_call(session, dup)
     add_call(session, dup)
     session.add(Note(customer_id=dup.id, body="Duplicate's note"))
     session.commit()
     page = as_manager.get(f"/customers/{anna.id}/merge/{dup.id}").get_data(as_text=True)
     assert "Anna Moors" in page and "A. Moors" in page and "a@moors.org" in page
+    # Everything the merge combines is in the preview, preferences and alerts too.
+    assert '<dt>Preferences</dt><dd class="text-block">Sparkling water</dd>' in page
+    assert '<dt>Alerts</dt><dd class="text-block">Peanut allergy</dd>' in page
     assert "1 number: (312) 555-0187" in page
     assert "; (415) 555-0134 already on both" in page
     assert "2 calls, with their outcomes" in page and "1 note, on their calls" in page
