@@ -12,7 +12,7 @@ from phonenumbers import NumberParseException
 
 from .. import db, desk, numbers
 from ..auth import manager_required
-from ..directory import allergies, quality
+from ..directory import allergies, namesakes, quality
 from ..directory.customers import ErasedCustomer, UnknownCustomer
 from ..events import stream
 from ..models import Customer, PhoneNumber
@@ -27,6 +27,8 @@ def quality_page() -> ResponseReturnValue:
         "manage/quality.html",
         found=found,
         allergies=allergies.suggestions(db.session()),
+        namesakes=namesakes.namesakes(db.session()),
+        merge_url=_merge_link(),
         shown=_shown,
         customer_url=_customer_link(),
         region=_region(),
@@ -139,6 +141,14 @@ def _customer_link() -> Callable[[int], str] | None:
     if "manage.customers_show" not in current_app.view_functions:
         return None
     return lambda customer_id: url_for("manage.customers_show", customer_id=customer_id)
+
+
+def _merge_link() -> Callable[[int, int], str] | None:
+    if "manage.customers_merge_confirm" not in current_app.view_functions:
+        return None
+    return lambda keep, other: url_for(
+        "manage.customers_merge_confirm", customer_id=keep, other_id=other
+    )
 
 
 def _region() -> str:

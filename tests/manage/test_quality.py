@@ -189,6 +189,8 @@ def test_an_allergy_in_the_notes_moves_into_alerts_in_one_click(as_manager, sess
         notes="Peanut allergy.",
     )
     page = as_manager.get("/quality").get_data(as_text=True)
+    assert "<title>Data quality · callerid</title>" in page
+    assert page.count('id="allergies"') == 1
     shown = section(page, "allergies")
     assert hidden(shown, "customer_id") == [str(priya.id)]  # the others need nothing
     assert hidden(shown, "sentence") == ["Severe shellfish allergy;"]
@@ -223,3 +225,14 @@ def test_a_move_the_page_no_longer_matches_changes_nothing(as_manager, session):
     assert "That was already changed" in page
     session.expire_all()
     assert session.get(Customer, priya.id).alerts == ""
+
+
+def test_customers_with_one_name_on_different_numbers_are_listed_to_compare(as_manager, session):
+    first = add_customer(session, "Priya Raman", numbers=("+12025550178",))
+    second = add_customer(session, "priya raman ", numbers=("+14155550134",))
+    add_customer(session, "Tom Lee", numbers=("+13125550187",))
+    add_customer(session, "Tom Lee", numbers=("+13125550187",))  # one number: a duplicate
+    page = as_manager.get("/quality").get_data(as_text=True)
+    shown = section(page, "namesakes")
+    assert "Priya Raman" in shown and "Tom Lee" not in shown
+    assert f'href="/customers/{first.id}/merge/{second.id}"' in shown
