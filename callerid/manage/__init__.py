@@ -64,8 +64,8 @@ def nav_links() -> list[dict[str, Any]]:
 
 
 def _missed_count() -> int | None:
-    """Missed calls waiting to be called back, beside "Missed calls"; None if the database fails,
-    so that an error page still renders."""
+    """Callers waiting to be called back, beside "Missed calls" (as /missed lists them, one row
+    per caller); None if the database fails, so that an error page still renders."""
     from sqlalchemy.exc import SQLAlchemyError
 
     from .. import db
@@ -73,7 +73,7 @@ def _missed_count() -> int | None:
     from ..history import missed
 
     try:
-        return missed.open_count(db.session(), since=open_since())
+        return missed.waiting(db.session(), since=open_since()).callers
     except SQLAlchemyError:
         db.session().rollback()
         return None
