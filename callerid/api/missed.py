@@ -82,6 +82,21 @@ def called_back(call_sid: str) -> ResponseReturnValue:
     )
 
 
+@bp.post("/missed/<call_sid>/called-back/undo")
+@login_required
+def called_back_undo(call_sid: str) -> ResponseReturnValue:
+    """Undo a "Called back": the calls it marked wait again."""
+    session = db.session()
+    try:
+        reopened = missed.undo_call_back(session, call_sid, current_user.name)
+    except missed.UnknownCall:
+        abort(404, description=f"No call {call_sid}.")
+    except missed.NotCalledBack:
+        abort(409, description=f"Call {call_sid} is not marked called back.")
+    session.commit()
+    return jsonify({"call_sid": call_sid, "reopened": reopened})
+
+
 def _group_json(group: missed.Group, region: str) -> dict[str, Any]:
     call = group.last_call
     customer = call.customer

@@ -201,6 +201,40 @@ def mark_called_back(
     return CalledBack(call, result.rowcount or 0)
 
 
+class NotCalledBack(ValueError):
+    """The call is not marked called back: there is nothing to undo."""
+
+
+def undo_call_back(session: Session, call_sid: str, who: str) -> int:
+    """Reopen what one "Called back" marked: the caller's calls marked at the same moment by the
+    same person as ``call_sid``; return how many. Announced as ``call.called_back`` with
+    ``"undone": true`` so every screen's count goes back up. Raises ``UnknownCall``,
+    ``NotCalledBack``. The caller commits."""
+    call = session.scalar(select(Call).where(Call.call_sid == call_sid))
+    if call is None:
+        raise UnknownCall(call_sid)
+    if call.called_back_at is None:
+        raise NotCalledBack(call_sid)
+    result = session.execute(
+        update(Call)
+        .where(
+            _same_caller(call),
+            Call.called_back_at == call.called_back_at,
+            Call.called_back_by == call.called_back_by,
+        )
+        .values(called_back_at=None, called_back_by=""),
+        execution_options={"synchronize_session": False},
+    )
+    reopened = result.rowcount or 0
+    session.refresh(call)
+    events.append(
+        session,
+        "call.called_back",
+        {"call_sid": call_sid, "undone": True, "undone_by": who[:100], "reopened": reopened},
+    )
+    return reopened
+
+
 def _same_caller(call: Call) -> ColumnElement[bool]:
     if call.customer_id is not None:
         return Call.customer_id == call.customer_id

@@ -131,7 +131,7 @@ def test_recently_called_back_callers_show_who_and_when(as_manager, session, wai
     session.expire_all()
     stranger = session.get(Call, waiting["stranger"].id)
     at = stranger.called_back_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M")
-    assert shown[0][1].endswith(f"Called back by Maria, {at}")
+    assert shown[0][1].endswith(f"Called back by Maria, {at} Undo")
     assert "Called back by Maria" in shown[1][1]
     assert "Hide the ones called back" in page
     assert "Called back in the last 24 hours" not in as_manager.get("/missed").get_data(
@@ -183,3 +183,18 @@ def test_customer_names_are_escaped(as_staff, session):
     missed(session, evil, minutes=3)
     page = as_staff.get("/missed").get_data(as_text=True)
     assert "<img src=x" not in page and "&lt;img src=x onerror=alert(2)&gt;" in page
+
+
+def test_a_caller_marked_called_back_by_mistake_is_put_back_on_the_list(as_staff, waiting):
+    page = as_staff.get("/missed?tz=UTC").get_data(as_text=True)
+    call_sid = waiting["anna_new"].call_sid
+    as_staff.post(f"/missed/{call_sid}/called-back", data={"csrf_token": csrf(page), "tz": "UTC"})
+    done = as_staff.get("/missed?tz=UTC&show=called-back").get_data(as_text=True)
+    assert 'aria-label="Undo called back: Anna Moors">Undo</button>' in done
+    undone = as_staff.post(
+        f"/missed/{call_sid}/called-back/undo",
+        data={"csrf_token": csrf(done), "tz": "UTC", "show": "called-back"},
+    )
+    after = as_staff.get(undone.headers["Location"]).get_data(as_text=True)
+    assert "Anna Moors waits to be called back again (2 calls)." in after
+    assert [sid for sid, _ in items(after)][0] == call_sid
