@@ -12,7 +12,7 @@ from flask import abort, current_app, jsonify, request
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
-from .. import calls, clock, db, desk, directory
+from .. import calls, clock, customer_changes, db, desk, directory
 from ..events import stream
 from ..models import Call, Customer
 from .views import bp, login_required_json
@@ -70,7 +70,8 @@ def edit_customer(customer_id: int) -> ResponseReturnValue:
     if customer is None or customer.erased_at is not None:
         abort(404, description=f"No customer {customer_id}.")
     try:
-        directory.update_customer(session, customer, _json())
+        with customer_changes.audited(session, customer.id, (current_user.name, current_user.id)):
+            directory.update_customer(session, customer, _json())
     except directory.InvalidChange as exc:
         abort(400, description=str(exc))
     desk.customer_changed(session, customer, _region())

@@ -6,7 +6,7 @@ import json
 
 from sqlalchemy import func, select
 
-from callerid.models import Call, Customer, Event, Note
+from callerid.models import AuditEntry, Call, Customer, Event, Note
 
 from ..factories import add_call, add_customer, add_user, call_sid, token_for
 from ..twilio import post_signed, sample
@@ -245,6 +245,8 @@ def test_the_desk_sets_alerts_and_the_hint_and_every_card_shows_them(client, ses
         changes["alerts"],
         changes["pronunciation"],
     )
+    entry = session.scalar(select(AuditEntry).where(AuditEntry.action == "customer.update"))
+    assert (entry.actor, entry.detail) == ("Anna", "changed alerts, pronunciation")
     too_long = client.patch(f"/board/customers/{anna.id}", json={"alerts": "x" * 301}, headers=desk)
     assert too_long.status_code == 400
     assert too_long.get_json()["error"]["message"] == "alerts has at most 300 characters"
