@@ -45,6 +45,15 @@ export function createStream({ url, onEvent, onStatus, onSignedOut }) {
   let retryDelay = 2000;
   let retryTimer = 0;
   const channel = "BroadcastChannel" in window ? new BroadcastChannel(CHANNEL) : null;
+  // The page is going (a link, "Log out"): the stream closing is no news, and asking /events
+  // why would answer 401 after a logout and send the screen to the login page a second time.
+  let leaving = false;
+  window.addEventListener("beforeunload", () => {
+    leaving = true;
+  });
+  window.addEventListener("pageshow", () => {
+    leaving = false; // back from the back-forward cache
+  });
 
   function setStatus(next) {
     status = next;
@@ -110,8 +119,9 @@ export function createStream({ url, onEvent, onStatus, onSignedOut }) {
   }
 
   async function recover() {
-    if (!leading) return;
+    if (!leading || leaving) return;
     const { status: answer, retryAfter } = await refusal();
+    if (leaving) return;
     if (answer === 401) {
       onSignedOut();
       return;
