@@ -163,7 +163,7 @@ def test_tabs_of_one_browser_share_one_stream(board_server, screens, desk_user):
 
 # How the page recovers does not depend on the database engine: SQLite only.
 @pytest.mark.parametrize("live_database_url", ["sqlite"], indirect=True)
-def test_a_screen_told_to_wait_warns_then_comes_back_when_the_server_says(
+def test_a_refused_screen_warns_comes_back_when_told_and_goes_to_login_when_signed_out(
     board_server, screens, desk_user
 ):
     context = screens()
@@ -171,10 +171,10 @@ def test_a_screen_told_to_wait_warns_then_comes_back_when_the_server_says(
     refused: list[str] = []
 
     def busy_twice(route) -> None:  # type: ignore[no-untyped-def]
-        # The stream's next request and the page's question why: "busy, come back in 7 s".
+        # The stream's next request and the page's question why: "busy, come back in 6 s".
         if len(refused) < 2:
             refused.append(route.request.url)
-            route.fulfill(status=429, headers={"Retry-After": "7"}, body="busy")
+            route.fulfill(status=429, headers={"Retry-After": "6"}, body="busy")
         else:
             route.continue_()
 
@@ -198,11 +198,6 @@ def test_a_screen_told_to_wait_warns_then_comes_back_when_the_server_says(
     expect(screen.live(sid)).to_be_visible()
     screen.assert_clean()
 
-
-@pytest.mark.parametrize("live_database_url", ["sqlite"], indirect=True)
-def test_a_screen_whose_login_ended_goes_to_the_login_page(board_server, screens, desk_user):
-    context = screens()
-    screen = open_board(context, board_server)
     context.clear_cookies()  # the session is gone, as after "log out everywhere"
     context.set_offline(True)
     context.set_offline(False)
