@@ -8,7 +8,8 @@ the customer: the event itself must not bring back what was erased.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -18,21 +19,74 @@ from .directory import customers
 from .directory import erase as erasure
 from .directory import merge as merging
 from .events import store as events
+from .history import audit
 from .models import Customer, PhoneNumber
 
+Actor = tuple[str, int | None]  # who, for the audit log: their name and user id
+AUDIT_CREATE = "customer.create"
+AUDIT_UPDATE = "customer.update"
+# The fields an edit is audited by: the log names those that changed, never their values (the
+# trail outlives erasure).
+AUDITED = ("name", "salutation", "preferred_name", "email", "notes", "preferences", "alerts")
+AUDITED += ("pronunciation", "tags", "is_vip", "do_not_greet", "birthday", "anniversary")
 
-def create(session: Session, data: Mapping[str, Any], region: str) -> Customer:
-    """``directory.customers.create``, announced (a ringing card may now know its caller)."""
+
+def create(
+    session: Session, data: Mapping[str, Any], region: str, *, by: Actor | None = None
+) -> Customer:
+    """``directory.customers.create``, announced (a ringing card may now know its caller), and
+    in the audit log when ``by`` says who."""
     customer = customers.create(session, data, region)
     desk.customer_changed(session, customer, region)
+    if by is not None:
+        audit.record(session, AUDIT_CREATE, f"customer {customer.id}", actor=by[0], user_id=by[1])
     return customer
 
 
-def update(session: Session, customer_id: int, data: Mapping[str, Any], region: str) -> Customer:
-    """``directory.customers.update``, announced; raises what it raises."""
-    customer = customers.update(session, customer_id, data, region)
+def update(
+    session: Session,
+    customer_id: int,
+    data: Mapping[str, Any],
+    region: str,
+    *,
+    by: Actor | None = None,
+) -> Customer:
+    """``directory.customers.update``, announced, and in the audit log (the fields that changed)
+    when ``by`` says who; raises what it raises."""
+    with audited(session, customer_id, by):
+        customer = customers.update(session, customer_id, data, region)
     desk.customer_changed(session, customer, region)
     return customer
+
+
+@contextmanager
+def audited(session: Session, customer_id: int, by: Actor | None) -> Iterator[None]:
+    """Record in the audit log which fields of the customer the block changed (nothing when
+    none did, or when ``by`` is None)."""
+    before = _snapshot(session.get(Customer, customer_id)) if by is not None else None
+    yield
+    if by is None or before is None:
+        return
+    after = _snapshot(session.get(Customer, customer_id))
+    changed = [name for name in after if after[name] != before.get(name)]
+    if changed:
+        words = ", ".join(name.removeprefix("is_") for name in changed)
+        audit.record(
+            session,
+            AUDIT_UPDATE,
+            f"customer {customer_id}",
+            actor=by[0],
+            user_id=by[1],
+            detail=f"changed {words}",
+        )
+
+
+def _snapshot(customer: Customer | None) -> dict[str, Any] | None:
+    if customer is None:
+        return None
+    values = {name: getattr(customer, name) for name in AUDITED}
+    values["numbers"] = sorted(row.number for row in customer.numbers)
+    return values
 
 
 def attach_number(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -12,7 +14,7 @@ from sqlalchemy.orm import Session, selectinload
 from . import calls, clock, directory, ringing
 from .db import iso, utcnow
 from .events import store as events
-from .models import Call, Customer, Note, User
+from .models import Call, Customer, Event, Note, User
 
 # A call still "ringing" after this long lost its callbacks; an answered one leaves the live area.
 RINGING_FOR = timedelta(minutes=10)
@@ -74,6 +76,33 @@ def card(session: Session, call: Call, region: str) -> dict[str, Any]:
     """The call's card, as the events announcing it carry it (``directory.card_for_call``)."""
     customers = calls.customers_of(session, call)
     return directory.card_for_call(session, call, customers, region, today=clock.today())
+
+
+SCREEN_LENGTH = 64
+
+
+def claim(session: Session, call: Call, who: str, screen: str, region: str) -> int | None:
+    """ "I've got it" from the board screen ``screen`` (a browser tab's own id): the call is
+    answered by ``who`` (``calls.claim``), and ``call.claimed`` tells every screen which tab took
+    it, so that tab keeps the card open while the others fold it. Several screens share one
+    login, so the login cannot say which screen it was. Returns the ``call.claimed`` event's id,
+    or None when the call was already answered or over. The caller commits."""
+    if calls.claim(session, call, who, region) is None:
+        return None
+    payload = {"call_sid": call.call_sid, "claimed_by": who, "screen": screen[:SCREEN_LENGTH]}
+    return events.append(session, "call.claimed", payload)
+
+
+def claims_of(session: Session, *, now: datetime | None = None) -> dict[str, dict[str, str]]:
+    """The claims (``call.claimed`` payloads) of the calls a board can still show live, by
+    CallSid: a screen opened after a claim folds the card as the others did."""
+    now = now or utcnow()
+    rows = session.scalars(
+        select(Event.data)
+        .where(Event.kind == "call.claimed")
+        .where(Event.created_at >= now - RINGING_FOR - ANSWERED_FOR)
+    )
+    return {claim["call_sid"]: claim for claim in map(json.loads, rows)}
 
 
 def mark_shown(session: Session, call_sid: str, at: datetime | None = None) -> None:
@@ -159,17 +188,21 @@ def save_caller(session: Session, call: Call, name: str, region: str) -> tuple[C
     return customer, customer_changed(session, customer, region)
 
 
-def customer_changed(session: Session, customer: Customer, region: str) -> int:
+def customer_changed(
+    session: Session, customer: Customer, region: str, also: Sequence[Call] = ()
+) -> int:
     """Announce ``customer.updated`` with the customer's details and fresh cards for every call on
-    the board that shows them, so open screens redraw those cards."""
+    the board that shows them (and for the calls ``also``, which stopped showing them), so open
+    screens redraw those cards."""
     session.flush()
     shown = board(session)
     own = {number.number for number in customer.numbers}
-    cards = [
-        card(session, call, region)
+    calls = [
+        call
         for call in (*shown.live, *shown.recent)
-        if call.customer_id == customer.id or (call.from_number or "") in own
+        if call.customer_id == customer.id or (call.from_number or "") in own or call in also
     ]
+    cards = [card(session, call, region) for call in calls]
     details = directory.customer_details(session, customer, today=clock.today())
     return events.append(
         session,

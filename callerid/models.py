@@ -38,6 +38,13 @@ class Customer(Base):
     notes: Mapped[str] = mapped_column(Text, default="")
     # Preferences the desk should know at a glance: allergies, favourite table.
     preferences: Mapped[str] = mapped_column(Text, default="")
+    # What must never be missed (a severe allergy, "speak slowly"): a red band on every card.
+    alerts: Mapped[str] = mapped_column(String(300), default="", server_default="")
+    # How to say their name ("Nguyen: say 'win'"), under the greeting.
+    pronunciation: Mapped[str] = mapped_column(String(120), default="", server_default="")
+    # Name, preferred name and email folded for search (no accents, any case), so "tomas" finds
+    # "Tomás" on every engine without an extension; kept by directory.customers on every write.
+    search_key: Mapped[str] = mapped_column(Text, default="", server_default="")
     tags: Mapped[str] = mapped_column(String(400), default="")
     is_vip: Mapped[bool] = mapped_column(Boolean, default=False)
     do_not_greet: Mapped[bool] = mapped_column(Boolean, default=False)

@@ -93,3 +93,24 @@ def test_tokens_issued_before_kinds_existed_keep_working_as_user_tokens(database
     assert response.status_code == 200
     if database_url.startswith("postgresql"):
         _empty_postgres(database_url)
+
+
+def test_existing_customers_upgrade_with_empty_alerts_and_a_search_key(tmp_path):
+    url = f"sqlite:///{tmp_path / 'old.sqlite3'}"
+    upgrade(url, "5c1f0e7a9b2d")  # before alerts and pronunciation
+    engine = create_engine(url)
+    with engine.begin() as connection:
+        connection.exec_driver_sql(
+            "INSERT INTO customers (name, salutation, preferred_name, email, notes, preferences, "
+            "tags, is_vip, do_not_greet, created_at, updated_at) VALUES ('Tomás Herrera', '', "
+            "'Tom', '', 'Peanut allergy', '', '', 1, 0, '2026-01-01', '2026-01-01')"
+        )
+    upgrade(url)
+    with engine.connect() as connection:
+        row = connection.exec_driver_sql(
+            "SELECT name, notes, alerts, pronunciation, search_key FROM customers"
+        ).one()
+    engine.dispose()
+    # Nothing is moved into alerts silently: the notes stay where they were. The search key is
+    # filled in for customers already there.
+    assert tuple(row) == ("Tomás Herrera", "Peanut allergy", "", "", "tomas herrera tom")

@@ -59,7 +59,7 @@ def customer_list() -> ResponseReturnValue:
 def customer_create() -> ResponseReturnValue:
     session = db.session()
     with _mapped_errors():
-        customer = customer_changes.create(session, json_object(), _region())
+        customer = customer_changes.create(session, json_object(), _region(), by=actor())
     _commit()
     location = url_for("api.customer_detail", customer_id=customer.id)
     return jsonify(detail_json(customer)), 201, {"Location": location}
@@ -78,7 +78,9 @@ def customer_detail(customer_id: int) -> ResponseReturnValue:
 def customer_update(customer_id: int) -> ResponseReturnValue:
     session = db.session()
     with _mapped_errors():
-        customer = customer_changes.update(session, customer_id, json_object(), _region())
+        customer = customer_changes.update(
+            session, customer_id, json_object(), _region(), by=actor()
+        )
     _commit()
     return jsonify(detail_json(customer))
 
@@ -153,6 +155,8 @@ def detail_json(customer: Customer) -> dict[str, Any]:
         **summary_json(customer, calls_count, last_call_at),
         "notes": customer.notes,
         "preferences": customer.preferences,
+        "alerts": customer.alerts,
+        "pronunciation": customer.pronunciation,
         "birthday": customer.birthday.isoformat() if customer.birthday else None,
         "anniversary": customer.anniversary.isoformat() if customer.anniversary else None,
         "occasion": occasion(customer, clock.today()),

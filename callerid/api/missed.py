@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from flask import abort, current_app, jsonify, request
 from flask.typing import ResponseReturnValue
@@ -41,16 +42,23 @@ def missed_list() -> ResponseReturnValue:
 @bp.get("/missed/count")
 @login_required
 def missed_count() -> ResponseReturnValue:
-    """How many missed calls of the last ``DEFAULT_DAYS`` days wait to be called back: what the
-    navigation shows, refetched by the board when a call ends missed or is called back."""
-    response = jsonify({"open": missed.open_count(db.session(), since=open_since())})
+    """Who waits to be called back, over the last ``DEFAULT_DAYS`` days of the business: the
+    callers (what the navigation shows, refetched by the board when a call ends missed or is
+    called back) and their calls; ``open`` is ``open_calls`` under its old name, for a release."""
+    found = missed.waiting(db.session(), since=open_since())
+    response = jsonify(
+        {"open_callers": found.callers, "open_calls": found.calls, "open": found.calls}
+    )
     response.headers["Cache-Control"] = "no-store"
     return response
 
 
 def open_since() -> datetime:
-    """Where the missed-calls list and its count start by default."""
-    return utcnow() - timedelta(days=DEFAULT_DAYS)
+    """Where the missed-calls list and its count start by default: midnight ``DEFAULT_DAYS``
+    days back in the business's zone (today included), as the insights page's default period."""
+    zone = ZoneInfo(current_app.config.get("CALLERID_TIMEZONE") or "UTC")
+    first = utcnow().astimezone(zone).date() - timedelta(days=DEFAULT_DAYS - 1)
+    return datetime.combine(first, time(), zone).astimezone(UTC)
 
 
 @bp.post("/missed/<call_sid>/called-back")
@@ -72,6 +80,21 @@ def called_back(call_sid: str) -> ResponseReturnValue:
             "marked": done.marked,
         }
     )
+
+
+@bp.post("/missed/<call_sid>/called-back/undo")
+@login_required
+def called_back_undo(call_sid: str) -> ResponseReturnValue:
+    """Undo a "Called back": the calls it marked wait again."""
+    session = db.session()
+    try:
+        reopened = missed.undo_call_back(session, call_sid, current_user.name)
+    except missed.UnknownCall:
+        abort(404, description=f"No call {call_sid}.")
+    except missed.NotCalledBack:
+        abort(409, description=f"Call {call_sid} is not marked called back.")
+    session.commit()
+    return jsonify({"call_sid": call_sid, "reopened": reopened})
 
 
 def _group_json(group: missed.Group, region: str) -> dict[str, Any]:

@@ -12,7 +12,7 @@ from flask import abort, current_app, jsonify, request
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
-from .. import calls, clock, db, desk, directory
+from .. import calls, clock, customer_changes, db, desk, directory
 from ..events import stream
 from ..models import Call, Customer
 from .views import bp, login_required_json
@@ -21,10 +21,13 @@ from .views import bp, login_required_json
 @bp.post("/board/calls/<call_sid>/claim")
 @login_required_json
 def claim(call_sid: str) -> ResponseReturnValue:
-    """ "I've got it": every screen collapses the card to "Answered by <name>"."""
+    """ "I've got it" from the screen named in ``{"screen"}`` (optional): that screen keeps the
+    card open, every other one folds it to "Answered by <name>"."""
+    body = request.get_json(silent=True)
+    screen = body.get("screen") if isinstance(body, dict) else None
     session = db.session()
     call = _call(call_sid)
-    event_id = calls.claim(session, call, current_user.name, _region())
+    event_id = desk.claim(session, call, current_user.name, str(screen or ""), _region())
     _commit()
     return jsonify(claimed=event_id is not None, answered_by=call.answered_by, status=call.status)
 
@@ -67,7 +70,8 @@ def edit_customer(customer_id: int) -> ResponseReturnValue:
     if customer is None or customer.erased_at is not None:
         abort(404, description=f"No customer {customer_id}.")
     try:
-        directory.update_customer(session, customer, _json())
+        with customer_changes.audited(session, customer.id, (current_user.name, current_user.id)):
+            directory.update_customer(session, customer, _json())
     except directory.InvalidChange as exc:
         abort(400, description=str(exc))
     desk.customer_changed(session, customer, _region())
@@ -83,7 +87,8 @@ def _json() -> dict[str, Any]:
 
 
 def _call(call_sid: str) -> Call:
-    call = calls.find(db.session(), call_sid)
+    # Locked until commit: a claim and the call's own callbacks must not undo each other.
+    call = calls.find(db.session(), call_sid, to_change=True)
     if call is None:
         abort(404, description=f"No call {call_sid}.")
     return call

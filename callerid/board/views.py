@@ -58,9 +58,17 @@ def live() -> ResponseReturnValue:
     shown = desk.board(session)
     region = current_app.config["CALLERID_DEFAULT_REGION"]
     notes = desk.notes_of(session, [call.id for call in (*shown.live, *shown.recent)])
+    claims = desk.claims_of(session)
 
     def cards(rows: list[Any]) -> list[dict[str, Any]]:
-        return [{**desk.card(session, c, region), "call_notes": notes.get(c.id, [])} for c in rows]
+        return [
+            {
+                **desk.card(session, c, region),
+                "call_notes": notes.get(c.id, []),
+                "claimed": claims.get(c.call_sid),
+            }
+            for c in rows
+        ]
 
     lines = session.scalars(select(Line).order_by(Line.label, Line.number))
     response = jsonify(

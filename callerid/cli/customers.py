@@ -70,10 +70,11 @@ def import_command(file: IO[bytes], skip_bad: bool, region: str | None, dry_run:
     """Add customers from a CSV file with a header row (FILE.csv, or - for stdin).
 
     It needs a name column (or first and last name) and at least one number column (phone,
-    mobile, home, work, ...); it also reads email, notes, preferences, vip, tags, salutation,
-    preferred name, birthday, anniversary and do not greet. A number that is already known
-    updates its customer (empty fields are filled, notes added) instead of making a second one;
-    a different person on a known number (a household) becomes a second customer sharing it.
+    mobile, home, work, ...); it also reads email, notes, preferences, alerts, pronunciation, vip,
+    tags, salutation, preferred name, birthday, anniversary and do not greet. A number that is
+    already known updates its customer (empty fields are filled, notes added) instead of making
+    a second one; a different person on a known number (a household) becomes a second customer
+    sharing it.
 
     The import is all or nothing: if any row is bad, every bad row is listed with its line
     number, nothing is written and the exit status is 1, unless --skip-bad is given.
@@ -170,7 +171,8 @@ def export_command(file: str) -> None:
     """Write every customer as CSV to FILE (stdout when FILE is - or not given).
 
     Columns: id, name, salutation, preferred_name, phone (numbers joined with "; "), email,
-    notes, preferences, tags, vip, do_not_greet, birthday, anniversary, created_at. The file reads
+    notes, preferences, tags, vip, do_not_greet, birthday, anniversary, created_at, alerts,
+    pronunciation. The file reads
     back with 'customers import'. A file gets a UTF-8 byte-order mark so that Excel shows
     accents correctly; stdout gets plain UTF-8.
 

@@ -18,6 +18,7 @@ from .. import db, numbers
 from ..auth.users import create_user, find
 from ..directory.cards import occasion
 from ..models import Call, Customer, Event, Line, Note, PhoneNumber, User
+from .simulate import DEFAULT_URL
 
 SEED = 20261120  # same seed, same demo: screenshots and docs stay true
 PASSWORD = "callerid-demo"
@@ -43,7 +44,8 @@ REGULARS: tuple[dict[str, Any], ...] = (
         "is_vip": True,
         "notes": "Hosts the book club dinner on the first Thursday of the month. "
         "Prefers a call back to waiting on hold.",
-        "preferences": "Severe peanut allergy. Table 7 by the window. Sparkling water, no ice.",
+        "alerts": "Severe peanut allergy.",
+        "preferences": "Table 7 by the window. Sparkling water, no ice.",
         "tags": "regular, book club",
         "birthday_in_days": 3,
         "birth_year": 1961,
@@ -70,6 +72,7 @@ REGULARS: tuple[dict[str, Any], ...] = (
     {
         "name": "Tomás Herrera",
         "preferred_name": "Tom",
+        "pronunciation": "Herrera: eh-REH-rah",
         "numbers": (("+16465550111", "mobile"),),
         "preferences": "Orders the tasting menu; pairs wines.",
         "tags": "wine club",
@@ -83,7 +86,8 @@ REGULARS: tuple[dict[str, Any], ...] = (
         "numbers": (("+12025550178", "mobile"),),
         "is_vip": True,
         "notes": "Books the private room for client dinners; invoice to her company.",
-        "preferences": "Shellfish allergy. Quiet corner, booth 3.",
+        "alerts": "Shellfish allergy.",
+        "preferences": "Quiet corner, booth 3.",
         "tags": "corporate",
         "calls": 8,
     },
@@ -124,6 +128,12 @@ SURNAMES = (
     "Yilmaz Zhou"
 ).split()
 SALUTATIONS = ("", "", "", "Mr.", "Mrs.", "Ms.", "Dr.")
+# How the desk would address each first name, so "Jack Walsh" is never "Ms. Walsh"; names used by
+# anyone get no Mr./Mrs./Ms. at all.
+FEMALE = set("Aisha Amelia Ana Chloe Elena Farah Hana Isabel Julia Laila Lucia Mei Nadia".split())
+FEMALE |= set("Olga Rosa Sara Una Zara".split())
+MALE = set("Ben Carlos David Felix Hugo Jack Jonah Kenji Leo Mateo Noah Omar Paul Theo".split())
+MALE |= set("Victor Yusuf".split())
 NICKNAMES = {"Isabel": "Izzy", "Jonah": "Joe", "Victor": "Vic", "Theo": "Teddy"}
 PREFERENCES = (
     "Nut allergy.",
@@ -169,7 +179,13 @@ CALL_NOTES = {
     is_flag=True,
     help="First delete all customers, calls, notes, events and lines (users are kept).",
 )
-def demo_command(reset: bool) -> None:
+@click.option(
+    "--url",
+    default=None,
+    help="Where the server will listen, for the 'simulate call' command printed at the end. "
+    f"[default: CALLERID_PUBLIC_URL, else {DEFAULT_URL}]",
+)
+def demo_command(reset: bool, url: str | None) -> None:
     """Fill the database with a restaurant's demo customers, lines, users and two months of
     calls: the same data every time, dated relative to today. Does nothing if there are
     customers already, unless --reset is given.
@@ -191,7 +207,7 @@ def demo_command(reset: bool) -> None:
         users = [_ensure_user(session, name, role) for name, role in USERS]
         summary = fill(session, now=db.utcnow(), note_authors=[user for user, _ in users])
         session.commit()
-    _print_summary(summary, users)
+    _print_summary(summary, users, url)
 
 
 def clear(session: Session) -> None:
@@ -221,6 +237,7 @@ def fill(session: Session, *, now: datetime, note_authors: Sequence[User] = ()) 
     session.add_all([*lines, *customers])
     session.flush()
     calls = _calls(rng, now, customers, unknown, lines)
+    _customer_since(customers, calls, now)
     session.add_all(calls)
     session.flush()
     session.add_all(_call_notes(rng, calls, customers[0], note_authors))
@@ -275,6 +292,8 @@ _CUSTOMER_FIELDS = (
     "preferred_name",
     "notes",
     "preferences",
+    "alerts",
+    "pronunciation",
     "tags",
     "is_vip",
     "do_not_greet",
@@ -294,7 +313,7 @@ def _others(rng: random.Random, pool: list[str], count: int) -> list[Customer]:
     for first, surname in names:
         customer = Customer(
             name=f"{first} {surname}",
-            salutation=rng.choice(SALUTATIONS),
+            salutation=_salutation(rng.choice(SALUTATIONS), first),
             preferred_name=NICKNAMES.get(first, "") if rng.random() < 0.7 else "",
             notes=rng.choice(NOTES) if rng.random() < 0.3 else "",
             preferences=rng.choice(PREFERENCES) if rng.random() < 0.35 else "",
@@ -309,6 +328,30 @@ def _others(rng: random.Random, pool: list[str], count: int) -> list[Customer]:
         customer.numbers = [PhoneNumber(number=pool.pop(), label=label) for label in labels]
         customers.append(customer)
     return customers
+
+
+def _salutation(drawn: str, first: str) -> str:
+    """``drawn`` (a random title) made to fit ``first``: one draw per customer either way, so
+    the rest of the demo stays the same."""
+    if drawn in ("", "Dr."):
+        return drawn
+    if first in MALE:
+        return "Mr."
+    if first in FEMALE:
+        return drawn if drawn in ("Mrs.", "Ms.") else "Ms."
+    return ""
+
+
+def _customer_since(customers: list[Customer], calls: list[Call], now: datetime) -> None:
+    """Date each customer from before their first call (a regular of two months is not a
+    customer "since today"); those who never called joined within the demo's months."""
+    first: dict[int, datetime] = {}
+    for call in calls:  # sorted by time
+        if call.customer is not None:
+            first.setdefault(id(call.customer), call.received_at)
+    for index, customer in enumerate(customers):
+        joined = first.get(id(customer), now - timedelta(days=DAYS // 2))
+        customer.created_at = joined - timedelta(days=7 + index % 90)
 
 
 def _calls(
@@ -442,6 +485,7 @@ def _richness(customer: Customer, calls: list[Call], today: date) -> tuple[int, 
         3 * customer.is_vip
         + bool(customer.notes)
         + bool(customer.preferences)
+        + bool(customer.alerts)
         + bool(customer.salutation or customer.preferred_name)
         + 2 * bool(occasion(customer, today))
         - 5 * customer.do_not_greet
@@ -457,7 +501,7 @@ def _ensure_user(session: Session, name: str, role: str) -> tuple[User, bool]:
     return create_user(session, name, role, PASSWORD), True
 
 
-def _print_summary(summary: Summary, users: list[tuple[User, bool]]) -> None:
+def _print_summary(summary: Summary, users: list[tuple[User, bool]], url: str | None) -> None:
     lines = ", ".join(f"{line.label} {line.number}" for line in summary.lines)
     click.echo(
         f"Demo data: {summary.customers} customers, {summary.calls} calls over the last "
@@ -472,7 +516,12 @@ def _print_summary(summary: Summary, users: list[tuple[User, bool]]) -> None:
     name = " ".join(filter(None, (star.salutation, star.name)))
     traits = ", ".join(filter(None, ("VIP" if star.is_vip else "", summary.star_occasion)))
     click.echo(f"The richest card: {name} ({traits}) on {number}.")
+    if star.alerts:
+        click.echo(f"  Alert: {star.alerts}")
     if star.preferences:
         click.echo(f"  {star.preferences}")
     click.echo("With the server running, ring the desk as them:")
-    click.echo(f'  flask --app wsgi simulate call "{number}"')
+    # simulate call posts to CALLERID_PUBLIC_URL, else port 8000: name any other server.
+    default = current_app.config.get("CALLERID_PUBLIC_URL") or DEFAULT_URL
+    target = f" --url {url}" if url and url.rstrip("/") != default.rstrip("/") else ""
+    click.echo(f'  flask --app wsgi simulate call "{number}"{target}')

@@ -227,6 +227,8 @@ def _details(customer: Any, history: _History, numbers_: list[str], today: date)
         "preferred_name": customer.preferred_name,
         "notes": customer.notes,
         "preferences": customer.preferences,
+        "alerts": customer.alerts,
+        "pronunciation": customer.pronunciation,
         "tags": [tag.strip() for tag in customer.tags.split(",") if tag.strip()],
         "vip": customer.is_vip,
         "do_not_greet": customer.do_not_greet,

@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session
 from .. import numbers
 from ..db import iso, utcnow
 from ..models import Customer, PhoneNumber
+from . import customers
 
 # Normalised header (see _header_key) -> customer field. "first"/"last" are joined into name.
 _COLUMNS = {
@@ -38,6 +39,8 @@ _COLUMNS = {
     **dict.fromkeys(("email", "emailaddress", "emailvalue"), "email"),
     **dict.fromkeys(("notes", "note", "comments", "comment"), "notes"),
     **dict.fromkeys(("preferences", "preference"), "preferences"),
+    **dict.fromkeys(("alerts", "alert"), "alerts"),
+    **dict.fromkeys(("pronunciation", "pronounce", "saynameas"), "pronunciation"),
     **dict.fromkeys(("vip", "isvip"), "is_vip"),
     **dict.fromkeys(("salutation", "title"), "salutation"),
     **dict.fromkeys(("preferredname", "nickname"), "preferred_name"),
@@ -75,10 +78,16 @@ EXPORT_HEADER = [
     "birthday",
     "anniversary",
     "created_at",
+    # Added later, at the end: scripts that read the columns by position keep working.
+    "alerts",
+    "pronunciation",
 ]
 EXAMPLE_HEADER = "name,phone,mobile,email,notes,vip,tags,birthday"
 
 _TEXT_FIELDS = ("salutation", "preferred_name", "email")  # filled in when empty
+_TEXT_FIELDS += ("alerts", "pronunciation")
+# Checked by the directory's one validator (customers.checked_text), as forms and the API are.
+_CHECKED_FIELDS = ("alerts", "pronunciation")
 _LONG_FIELDS = ("notes", "preferences")  # appended to
 _FLAGS = ("is_vip", "do_not_greet")  # yes wins
 _DATES = ("birthday", "anniversary")  # filled in when empty
@@ -250,6 +259,8 @@ def _export_row(customer: Any, phones: list[str]) -> Iterator[list[str]]:
         customer.birthday.isoformat() if customer.birthday else "",
         customer.anniversary.isoformat() if customer.anniversary else "",
         iso(customer.created_at) or "",
+        _cell(customer.alerts),
+        _cell(customer.pronunciation),
     ]
 
 
@@ -401,6 +412,11 @@ class _RowReader:
             values[flag] = _parse_flag(cell[flag], flag)
         for day in _DATES:
             values[day] = _parse_date_cell(cell[day], day, self.region, self.today)
+        for key in _CHECKED_FIELDS:
+            try:
+                values[key] = customers.checked_text(key, values[key])
+            except customers.InvalidCustomer as exc:
+                raise _BadValue(str(exc)) from exc
         for key, limit in _LIMITS.items():
             text = name if key == "name" else values[key]
             if len(text) > limit:
@@ -682,7 +698,7 @@ class _Plan:
         changed = [e for e in self.entries if e.is_changed]
         total = max(1, len(new) + len(changed))
         for done, chunk in enumerate(_chunks(new, _CHUNK)):
-            rows = [{**e.values, "created_at": now, "updated_at": now} for e in chunk]
+            rows = [{**_keyed(e.values), "created_at": now, "updated_at": now} for e in chunk]
             for entry, customer_id in zip(chunk, self._insert_customers(rows), strict=True):
                 entry.id = customer_id
             self._insert_numbers(chunk, now)
@@ -690,7 +706,7 @@ class _Plan:
         customers = Customer.__table__
         changes = update(customers).where(customers.c.id == bindparam("customer_id"))
         for chunk in _chunks(changed, _CHUNK):
-            rows = [{"customer_id": e.id, **e.values, "updated_at": now} for e in chunk]
+            rows = [{"customer_id": e.id, **_keyed(e.values), "updated_at": now} for e in chunk]
             self.session.execute(changes, rows)
             self._insert_numbers(chunk, now)
         report(1.0)
@@ -732,6 +748,12 @@ class _Plan:
         with raw.cursor() as cursor, cursor.copy(command) as copy:
             for row in rows:
                 copy.write_row([row[column] for column in columns])
+
+
+def _keyed(values: dict[str, Any]) -> dict[str, Any]:
+    # Bulk statements skip the ORM's hook that keeps the search key: set it the same way.
+    key = customers.search_key(values["name"], values["preferred_name"], values["email"])
+    return {**values, "search_key": key}
 
 
 def _merge_values(values: dict[str, Any], row: _Row) -> bool:

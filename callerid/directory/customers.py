@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Select, and_, event, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from .. import numbers
@@ -26,6 +27,8 @@ TEXT_FIELDS = {
     "email": 200,
     "notes": 4000,
     "preferences": 4000,
+    "alerts": 300,
+    "pronunciation": 120,
 }
 FLAGS = {"vip": "is_vip", "do_not_greet": "do_not_greet"}
 DATES = ("birthday", "anniversary")
@@ -86,7 +89,8 @@ def search(
     limit: int = 50,
     region: str = "US",
 ) -> Found:
-    """Customers whose name, preferred name or email contains ``q`` (any case); for a ``q`` made
+    """Customers whose name, preferred name or email contain every word of ``q`` (any case, any
+    accents, any order: "tomas", "Whitfield, Eleanor"); for a ``q`` made
     of digits and phone punctuation, those with that number written in any format, or, when it
     is not a whole number, with a number containing its digits ("555 0134"). All of them when
     ``q`` is empty. Erased customers never appear. Sorted by ``sort`` (one of ``SORTS``: name
@@ -151,16 +155,34 @@ def _paged(query: Select[Any], page: int, limit: int) -> Select[Any]:
     return query.options(selectinload(Customer.numbers)).offset((page - 1) * limit).limit(limit)
 
 
+def folded(text: str) -> str:
+    """``text`` as search compares it: accents dropped (NFKD, then no combining marks),
+    casefolded, spaces collapsed. "Tomás  HERRERA" -> "tomas herrera"."""
+    bare = "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
+    return " ".join(bare.casefold().split())
+
+
+def search_key(name: str, preferred_name: str = "", email: str = "") -> str:
+    """What ``Customer.search_key`` holds: the folded name, preferred name and email."""
+    return folded(" ".join(part for part in (name, preferred_name, email) if part))
+
+
+@event.listens_for(Customer, "before_insert")
+@event.listens_for(Customer, "before_update")
+def _keep_search_key(_mapper: Any, _connection: Any, customer: Customer) -> None:
+    # Every ORM write (forms, API, desk, merge, erase, demo) keeps the key; the CSV import's bulk
+    # statements call search_key themselves.
+    customer.search_key = search_key(
+        customer.name or "", customer.preferred_name or "", customer.email or ""
+    )
+
+
 def _matches(q: str, region: str) -> Any:
     digits = re.sub(r"\D", "", q)
     if not (_NUMBERISH.match(q) and len(digits) >= MIN_DIGITS):
-        text = q.lower()
-        return or_(
-            *(
-                func.lower(column).contains(text, autoescape=True)
-                for column in (Customer.name, Customer.preferred_name, Customer.email)
-            )
-        )
+        # Every word, in any order: "Whitfield, Eleanor" finds Eleanor Whitfield.
+        words = folded(q.replace(",", " ")).split()
+        return and_(*(Customer.search_key.contains(word, autoescape=True) for word in words))
     try:
         # A whole number: one look-up in the numbers' index.
         owners = select(PhoneNumber.customer_id).where(
@@ -357,6 +379,13 @@ def _changes(data: Mapping[str, Any], region: str) -> tuple[dict[str, Any], dict
         elif key in NUMBER_LISTS:
             lists[key] = _numbers(key, value, region)
     return values, lists
+
+
+def checked_text(key: str, value: Any) -> str:
+    """``value`` as the text field ``key`` (of ``TEXT_FIELDS``) stores it: trimmed, within its
+    length. Raises ``InvalidCustomer`` saying what does not fit. For paths that read fields one
+    by one (the CSV import), so that they keep the same rules as ``create`` and ``update``."""
+    return _text(key, value)
 
 
 def _text(key: str, value: Any) -> str:

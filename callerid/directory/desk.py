@@ -20,6 +20,8 @@ DESK_FIELDS = (
     "preferred_name",
     "notes",
     "preferences",
+    "alerts",
+    "pronunciation",
     "vip",
     "do_not_greet",
 )

@@ -102,6 +102,8 @@ def erase(
 def _blank(customer: Customer) -> None:
     for field in ("name", "salutation", "preferred_name", "email", "notes", "preferences", "tags"):
         setattr(customer, field, "")
+    customer.alerts = ""
+    customer.pronunciation = ""
     customer.is_vip = False
     customer.do_not_greet = False
     customer.birthday = None

@@ -68,8 +68,8 @@ def find_line(session: Session, raw_to: str, number: str | None) -> Line:
 # The voice webhook's look-ups, written once as SQL: building SQLAlchemy statements per call cost
 # more than the queries themselves (docs/benchmarks.md, "Where the webhook's time goes").
 _CUSTOMER_COLUMNS = (
-    "c.id, c.name, c.salutation, c.preferred_name, c.notes, c.preferences, c.tags, c.is_vip, "
-    "c.do_not_greet, c.birthday, c.anniversary"
+    "c.id, c.name, c.salutation, c.preferred_name, c.notes, c.preferences, c.alerts, "
+    "c.pronunciation, c.tags, c.is_vip, c.do_not_greet, c.birthday, c.anniversary"
 )
 _CUSTOMER_TYPES = {
     "is_vip": Boolean(),

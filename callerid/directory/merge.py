@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from ..history import audit, rollup
 from ..models import Call, Customer, Note
-from .customers import get, tags_of
+from .customers import TEXT_FIELDS, get, tags_of
 
 # Fields the survivor takes from the merged record when its own is empty, with how to name them.
 FILLED = {
@@ -25,6 +25,7 @@ FILLED = {
     "email": "email",
     "birthday": "birthday",
     "anniversary": "anniversary",
+    "pronunciation": "pronunciation",
 }
 
 
@@ -145,6 +146,12 @@ def _combine(survivor: Customer, merged: Customer) -> None:
         else:
             value = theirs.isoformat() if hasattr(theirs, "isoformat") else theirs
             aside.append(f"{label}: {value}")
+    alerts = "; ".join(a for a in dict.fromkeys((survivor.alerts, merged.alerts)) if a)
+    if len(alerts) <= TEXT_FIELDS["alerts"]:
+        survivor.alerts = alerts
+    elif merged.alerts:
+        # Too long for one band: the merged customer's alert waits in the notes, never lost.
+        aside.insert(0, f"alert: {merged.alerts}")
     kept = f"From merged customer {merged.id}: " + "; ".join(aside) if aside else ""
     survivor.notes = _joined(survivor.notes, merged.notes, kept)
     survivor.preferences = _joined(survivor.preferences, merged.preferences)

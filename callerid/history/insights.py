@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from ..db import utcnow
 from ..models import Call, Customer
 from . import rollup
+from .missed import waiting
 from .rollup import SLOT, epoch_slot, millis_between  # noqa: F401  (named here before rollup)
 
 DEFAULT_DAYS = 30
@@ -148,19 +149,8 @@ def _count_slots(slots: list[tuple[int, ...]], found: Insights, zone: ZoneInfo) 
 
 
 def _missed_open(session: Session, since: datetime, until: datetime) -> int:
-    # Written as ix_calls_open_missed's predicate, so both engines count from that small index.
-    return (
-        session.scalar(
-            select(func.count())
-            .select_from(Call)
-            .where(
-                Call.is_missed == True,  # noqa: E712
-                Call.called_back_at.is_(None),
-                rollup.inbound_between(since, until),
-            )
-        )
-        or 0
-    )
+    # Callers, as the badge and /missed count them (missed.WAITING): one meaning of "waiting".
+    return waiting(session, since=since, until=until).callers
 
 
 def _local_days(since: datetime, until: datetime, zone: ZoneInfo) -> list[date]:

@@ -39,6 +39,29 @@ OPEN = and_(
 )
 
 
+# Waiting to be called back: open, from a caller someone can call (withheld and unusable caller
+# IDs cannot be). The one meaning of "waiting" for the badge, /missed, insights and the API.
+WAITING = and_(OPEN, Call.caller_kind.not_in((numbers.WITHHELD, numbers.INVALID)))
+
+
+@dataclass(frozen=True, slots=True)
+class Waiting:
+    callers: int  # distinct callers (as ``CALLER`` tells them apart) with a call waiting
+    calls: int  # their missed calls waiting
+
+
+def waiting(session: Session, *, since: datetime, until: datetime | None = None) -> Waiting:
+    """Callers, and their missed calls, received from ``since`` (until ``until``) and waiting to
+    be called back (``WAITING``)."""
+    where = [WAITING, Call.received_at >= since]
+    if until is not None:
+        where.append(Call.received_at < until)
+    callers, calls = session.execute(
+        select(func.count(func.distinct(CALLER)), func.count()).select_from(Call).where(*where)
+    ).one()
+    return Waiting(callers or 0, calls or 0)
+
+
 class UnknownCall(LookupError):
     """No call has this CallSid."""
 
@@ -59,9 +82,10 @@ class Group:
 def open_groups(
     session: Session, *, since: datetime | None = None, limit: int = 100
 ) -> list[Group]:
-    """Missed calls nobody has called back yet (received since ``since``, if given), one group per
-    caller, the group with the most recent missed call first; at most ``limit`` groups."""
-    where = [OPEN] + ([Call.received_at >= since] if since is not None else [])
+    """Missed calls waiting to be called back (``WAITING``: withheld callers cannot be), received
+    since ``since`` if given, one group per caller, the group with the most recent missed call
+    first; at most ``limit`` groups."""
+    where = [WAITING] + ([Call.received_at >= since] if since is not None else [])
     latest = _latest_per_caller(session, where, limit)
     counted = _count_per_caller(session, where, latest)
     groups = [
@@ -177,6 +201,40 @@ def mark_called_back(
     return CalledBack(call, result.rowcount or 0)
 
 
+class NotCalledBack(ValueError):
+    """The call is not marked called back: there is nothing to undo."""
+
+
+def undo_call_back(session: Session, call_sid: str, who: str) -> int:
+    """Reopen what one "Called back" marked: the caller's calls marked at the same moment by the
+    same person as ``call_sid``; return how many. Announced as ``call.called_back`` with
+    ``"undone": true`` so every screen's count goes back up. Raises ``UnknownCall``,
+    ``NotCalledBack``. The caller commits."""
+    call = session.scalar(select(Call).where(Call.call_sid == call_sid))
+    if call is None:
+        raise UnknownCall(call_sid)
+    if call.called_back_at is None:
+        raise NotCalledBack(call_sid)
+    result = session.execute(
+        update(Call)
+        .where(
+            _same_caller(call),
+            Call.called_back_at == call.called_back_at,
+            Call.called_back_by == call.called_back_by,
+        )
+        .values(called_back_at=None, called_back_by=""),
+        execution_options={"synchronize_session": False},
+    )
+    reopened = result.rowcount or 0
+    session.refresh(call)
+    events.append(
+        session,
+        "call.called_back",
+        {"call_sid": call_sid, "undone": True, "undone_by": who[:100], "reopened": reopened},
+    )
+    return reopened
+
+
 def _same_caller(call: Call) -> ColumnElement[bool]:
     if call.customer_id is not None:
         return Call.customer_id == call.customer_id
@@ -185,13 +243,6 @@ def _same_caller(call: Call) -> ColumnElement[bool]:
     if call.caller_kind == numbers.ADDRESS:
         return and_(Call.caller_kind == numbers.ADDRESS, Call.raw_from == call.raw_from)
     return Call.id == call.id
-
-
-def open_count(session: Session, *, since: datetime | None = None) -> int:
-    """How many missed calls (received since ``since``, if given) nobody has called back yet:
-    the number the navigation shows beside "Missed calls"."""
-    where = [OPEN] + ([Call.received_at >= since] if since is not None else [])
-    return session.scalar(select(func.count()).select_from(Call).where(*where)) or 0
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,6 +5,7 @@ page, everything else here is for managers (``auth.manager_required``)."""
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
@@ -63,8 +64,8 @@ def nav_links() -> list[dict[str, Any]]:
 
 
 def _missed_count() -> int | None:
-    """Missed calls waiting to be called back, beside "Missed calls"; None if the database fails,
-    so that an error page still renders."""
+    """Callers waiting to be called back, beside "Missed calls" (as /missed lists them, one row
+    per caller); None if the database fails, so that an error page still renders."""
     from sqlalchemy.exc import SQLAlchemyError
 
     from .. import db
@@ -72,7 +73,7 @@ def _missed_count() -> int | None:
     from ..history import missed
 
     try:
-        return missed.open_count(db.session(), since=open_since())
+        return missed.waiting(db.session(), since=open_since()).callers
     except SQLAlchemyError:
         db.session().rollback()
         return None
@@ -88,9 +89,19 @@ def business_time(moment: datetime) -> datetime:
     return moment.astimezone(ZoneInfo(current_app.config.get("CALLERID_TIMEZONE") or "UTC"))
 
 
+_PHONE = re.compile(r"^[+\d][\d\s()-]*$")
+
+
+def answerer(answered_by: str) -> str:
+    """Who answered, in the board's words: a desk leg dialled to a phone number is "the desk
+    phone" (static/js/format.js says the same), a named desk or person keeps their name."""
+    return "the desk phone" if _PHONE.match(answered_by or "") else answered_by
+
+
 def init_app(app: Flask) -> None:
     from . import audit, calllog, customers, insights, missed, quality, users  # noqa: F401
 
     app.register_blueprint(bp)
     app.jinja_env.globals["nav_links"] = nav_links
     app.jinja_env.filters["business_time"] = business_time
+    app.jinja_env.filters["answerer"] = answerer

@@ -3,17 +3,20 @@ first, a page at a time, filtered by action and by who did it."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask import current_app, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from .. import db
+from .. import attach, customer_changes, db
 from ..auth import manager_required
-from ..directory import quality
+from ..directory import allergies, quality
 from ..history import audit
+from ..models import Customer
 from . import bp
 
 PAGE_SIZE = 50
@@ -33,7 +36,13 @@ ACTIONS = {
     quality.AUDIT_HOUSEHOLD: "Marked a shared number as a household",
     quality.AUDIT_REMOVE: "Removed a number",
     quality.AUDIT_NORMALISE: "Normalised a number",
+    customer_changes.AUDIT_CREATE: "Added a customer",
+    customer_changes.AUDIT_UPDATE: "Changed a customer",
+    allergies.AUDIT_ALERTS: "Moved an allergy into alerts",
+    attach.AUDIT_ATTACH: "Added a caller's number from the board",
+    attach.AUDIT_UNDO: "Undid adding a caller's number",
 }
+_CUSTOMER = re.compile(r"^customer (\d+)$")
 # Removing personal data stands out; copying it out is worth a second look.
 TONES = {audit.ERASE: "missed", audit.ANONYMISE: "missed", audit.EXPORT: "ringing"}
 
@@ -53,10 +62,37 @@ def audit_page() -> ResponseReturnValue:
         )
     except audit.BadCursor:
         error = "That page link is out of date or was changed; start again from the newest."
-        return render_template("manage/audit.html", error=error, entries=[], **context), 400
+        return render_template(
+            "manage/audit.html", error=error, entries=[], customers={}, **context
+        ), 400
     older = page.next_cursor
     next_url = url_for("manage.audit", **_kept(chosen), cursor=older) if older else None
-    return render_template("manage/audit.html", entries=page.entries, next_url=next_url, **context)
+    return render_template(
+        "manage/audit.html",
+        entries=page.entries,
+        next_url=next_url,
+        customers=_customers_named(session, [entry.target for entry in page.entries]),
+        **context,
+    )
+
+
+def _customers_named(session: Session, targets: list[str]) -> dict[str, tuple[str, str | None]]:
+    """ "customer 61" -> (what to call them, a link to their page): the trail stores ids only, so
+    that it outlives erasure; the page names whoever is still there."""
+    ids = {int(m.group(1)) for m in map(_CUSTOMER.match, targets) if m}
+    if not ids:
+        return {}
+    rows = session.execute(
+        select(Customer.id, Customer.name, Customer.erased_at).where(Customer.id.in_(ids))
+    )
+    found = {}
+    for customer_id, name, erased_at in rows:
+        if erased_at is not None:
+            found[f"customer {customer_id}"] = (f"customer {customer_id} (erased)", None)
+        else:
+            link = url_for("manage.customers_show", customer_id=customer_id)
+            found[f"customer {customer_id}"] = (name or f"customer {customer_id}", link)
+    return found
 
 
 def _context(session: Session, chosen: dict[str, str], *, has_cursor: bool) -> dict[str, Any]:

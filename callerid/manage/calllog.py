@@ -70,7 +70,8 @@ def call_log() -> ResponseReturnValue:
         if page.next_cursor
         else None,
         first_url=url_for("manage.call_log", **shown) if args.get("cursor") else None,
-        csv_url=url_for("api.calls_csv", **shown),
+        # People open it in a spreadsheet: the page's times, notes, a dated name (api.export).
+        csv_url=url_for("api.calls_csv", **shown, format="excel"),
     )
     return render_template("manage/calllog.html", **context)
 

@@ -35,7 +35,7 @@ SORTS = {
     "newest": "Newest customers",
 }
 TEXT_FIELDS = ("name", "salutation", "preferred_name", "email", "tags", "birthday", "anniversary")
-TEXT_FIELDS += ("notes", "preferences")
+TEXT_FIELDS += ("notes", "preferences", "alerts", "pronunciation")
 LABELS = {
     "name": "Name",
     "salutation": "Salutation",
@@ -46,6 +46,8 @@ LABELS = {
     "anniversary": "Anniversary",
     "notes": "Notes",
     "preferences": "Preferences",
+    "alerts": "Alerts",
+    "pronunciation": "Pronunciation",
     "numbers": "Phone numbers",
     "vip": "VIP",
     "do_not_greet": "Do not greet",
@@ -91,7 +93,7 @@ def customers_create() -> ResponseReturnValue:
     customer = None
     if not errors:
         try:
-            customer = customer_changes.create(db.session(), data, _region())
+            customer = customer_changes.create(db.session(), data, _region(), by=_by())
         except records.InvalidCustomer:
             errors["name"] = "Give a name, a phone number, or both."
     if customer is None:
@@ -128,7 +130,7 @@ def customers_update(customer_id: int) -> ResponseReturnValue:
         errors = _field_errors(data)
         if not errors:
             try:
-                customer_changes.update(session, customer_id, data, _region())
+                customer_changes.update(session, customer_id, data, _region(), by=_by())
             except records.InvalidCustomer:
                 errors["name"] = "A customer without phone numbers needs a name."
     if errors:
@@ -170,7 +172,7 @@ def customers_remove_number(customer_id: int) -> ResponseReturnValue:
     with _found():
         try:
             change = {"remove_numbers": [number]}
-            customer_changes.update(session, customer_id, change, _region())
+            customer_changes.update(session, customer_id, change, _region(), by=_by())
         except numbers.InvalidNumber:
             flash(f"{number!r} is not a phone number; nothing was removed.", "error")
         except records.InvalidCustomer:
@@ -416,6 +418,10 @@ def _page_number(raw: str | None) -> int:
 def _commit() -> None:
     db.session().commit()
     stream.wake(current_app)
+
+
+def _by() -> customer_changes.Actor:
+    return current_user.name, current_user.id
 
 
 def _region() -> str:

@@ -121,7 +121,7 @@ def _stats(found: insights.Insights, missed_url: str | None) -> list[Stat]:
         Stat(
             "Not called back",
             f"{found.missed_open:,}",
-            "missed calls still waiting",
+            "callers still waiting",
             link_url=missed_url if found.missed_open else None,
             link_text="Call them back",
             key="missed-open",

@@ -76,6 +76,25 @@ def missed_called_back(call_sid: str) -> ResponseReturnValue:
     return redirect(back)
 
 
+@bp.post("/missed/<call_sid>/called-back/undo")
+@login_required
+def missed_called_back_undo(call_sid: str) -> ResponseReturnValue:
+    session = db.session()
+    try:
+        reopened = missed.undo_call_back(session, call_sid, current_user.name)
+    except (missed.UnknownCall, missed.NotCalledBack):
+        flash("That call is not marked called back any more: nothing was undone.", "error")
+        return redirect(_back_url())
+    session.commit()
+    call = session.scalar(select(Call).where(Call.call_sid == call_sid))
+    who = _caller_name(call) if call is not None else "The caller"
+    flash(
+        f"{who} waits to be called back again ({reopened} call{'s' if reopened != 1 else ''}).",
+        "success",
+    )
+    return redirect(_back_url())
+
+
 def _back_url() -> str:
     keep = {key: request.form[key] for key in ("tz", "show") if request.form.get(key)}
     return url_for("manage.missed", **keep)

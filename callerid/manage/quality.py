@@ -12,7 +12,7 @@ from phonenumbers import NumberParseException
 
 from .. import db, desk, numbers
 from ..auth import manager_required
-from ..directory import quality
+from ..directory import allergies, namesakes, quality
 from ..directory.customers import ErasedCustomer, UnknownCustomer
 from ..events import stream
 from ..models import Customer, PhoneNumber
@@ -26,6 +26,9 @@ def quality_page() -> ResponseReturnValue:
     return render_template(
         "manage/quality.html",
         found=found,
+        allergies=allergies.suggestions(db.session()),
+        namesakes=namesakes.namesakes(db.session()),
+        merge_url=_merge_link(),
         shown=_shown,
         customer_url=_customer_link(),
         region=_region(),
@@ -98,6 +101,25 @@ def quality_normalise() -> ResponseReturnValue:
     return redirect(url_for("manage.quality"))
 
 
+@bp.post("/quality/alerts", endpoint="quality_alerts")
+@manager_required
+def quality_alerts() -> ResponseReturnValue:
+    """Move the sentence about an allergy from notes or preferences into alerts."""
+    try:
+        customer = allergies.move_to_alerts(
+            db.session(),
+            _int(request.form.get("customer_id")),
+            request.form.get("field", ""),
+            request.form.get("sentence", ""),
+            **_actor(),
+        )
+    except allergies.Stale:
+        return _stale()
+    _announce(customer)
+    flash(f"Moved into {customer.name or 'the customer'}'s alerts.", "success")
+    return redirect(url_for("manage.quality"))
+
+
 def _announce(customer: Customer | None) -> None:
     """Commit, telling open screens (``customer.updated``): a card on the board may show them."""
     session = db.session()
@@ -119,6 +141,14 @@ def _customer_link() -> Callable[[int], str] | None:
     if "manage.customers_show" not in current_app.view_functions:
         return None
     return lambda customer_id: url_for("manage.customers_show", customer_id=customer_id)
+
+
+def _merge_link() -> Callable[[int, int], str] | None:
+    if "manage.customers_merge_confirm" not in current_app.view_functions:
+        return None
+    return lambda keep, other: url_for(
+        "manage.customers_merge_confirm", customer_id=keep, other_id=other
+    )
 
 
 def _region() -> str:

@@ -176,3 +176,17 @@ def test_merging_an_unknown_customer_is_not_found(client, session, manager):
     anna = add_customer(session, "Anna Moors")
     response = client.post("/api/customers/999/merge", json={"into": anna.id}, headers=manager)
     assert response.status_code == 404
+
+
+def test_alerts_and_the_pronunciation_hint_are_written_and_read_through_the_api(client, manager):
+    created = client.post(
+        "/api/customers",
+        json={"name": "Anna Nguyen", "alerts": "Peanut allergy", "pronunciation": "say 'win'"},
+        headers=manager,
+    ).get_json()
+    assert (created["alerts"], created["pronunciation"]) == ("Peanut allergy", "say 'win'")
+    refused = client.patch(
+        f"/api/customers/{created['id']}", json={"alerts": "x" * 301}, headers=manager
+    )
+    assert refused.status_code == 400
+    assert refused.get_json()["error"]["message"] == "Alerts has at most 300 characters."

@@ -65,3 +65,34 @@ def test_calling_back_twice_announces_once(client, session, staff):
     client.post(url, headers=staff)
     kinds = session.scalars(select(Event.kind).where(Event.kind == "call.called_back")).all()
     assert kinds == ["call.called_back"]
+
+
+def test_the_count_says_callers_and_calls_and_leaves_out_withheld_ones(client, session, staff):
+    anna = add_customer(session, "Anna Moors")
+    missed(session, anna)
+    missed(session, anna, at=utcnow() - timedelta(hours=3))
+    missed(session, from_number="+13125550187")
+    withheld = missed(session, caller_kind="withheld")
+    withheld.from_number, withheld.raw_from = None, "anonymous"
+    session.commit()
+    body = client.get("/api/missed/count", headers=staff).get_json()
+    # Two callers to call back (the list's rows and the badge), three calls; "open" is the old
+    # name of open_calls, kept for a release.
+    assert body == {"open_callers": 2, "open_calls": 3, "open": 3}
+
+
+def test_called_back_can_be_undone_and_the_caller_waits_again(client, session, staff):
+    anna = add_customer(session, "Anna Moors")
+    older = missed(session, anna, at=utcnow() - timedelta(hours=30))
+    newer = missed(session, anna, at=utcnow() - timedelta(hours=3))
+    session.commit()
+    client.post(f"/api/missed/{newer.call_sid}/called-back", headers=staff)
+    assert count(client, staff) == 0
+    response = client.post(f"/api/missed/{newer.call_sid}/called-back/undo", headers=staff)
+    assert response.get_json() == {"call_sid": newer.call_sid, "reopened": 2}
+    assert count(client, staff) == 2
+    event = session.scalars(select(Event).order_by(Event.id.desc())).first()
+    assert event.kind == "call.called_back"  # the board refetches its count on it
+    assert json.loads(event.data)["undone"] is True
+    again = client.post(f"/api/missed/{older.call_sid}/called-back/undo", headers=staff)
+    assert again.status_code == 409

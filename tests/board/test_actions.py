@@ -6,7 +6,7 @@ import json
 
 from sqlalchemy import func, select
 
-from callerid.models import Call, Customer, Event, Note
+from callerid.models import AuditEntry, Call, Customer, Event, Note
 
 from ..conftest import wait_for_positions
 from ..factories import add_call, add_customer, add_user, call_sid, token_for
@@ -148,10 +148,25 @@ def test_ive_got_it_answers_the_call_in_the_users_name(client, session, desk):
     sid = ring(client)
     response = client.post(f"/board/calls/{sid}/claim", headers=desk)
     assert response.get_json() == {"claimed": True, "answered_by": "Anna", "status": "in-progress"}
-    kind, data = last_event(session)
-    assert (kind, data["answered_by"]) == ("call.answered", "Anna")
+    answered, claimed = session.scalars(select(Event).order_by(Event.id.desc()).limit(2)).all()[
+        ::-1
+    ]
+    assert (answered.kind, json.loads(answered.data)["answered_by"]) == ("call.answered", "Anna")
+    assert claimed.kind == "call.claimed"
     again = client.post(f"/board/calls/{sid}/claim", headers=desk).get_json()
     assert again["claimed"] is False and again["answered_by"] == "Anna"
+
+
+def test_a_claim_names_the_screen_that_took_the_call(client, session, desk):
+    sid = ring(client)
+    client.post(f"/board/calls/{sid}/claim", json={"screen": "tab-1"}, headers=desk)
+    kind, data = last_event(session)
+    assert (kind, data) == (
+        "call.claimed",
+        {"call_sid": sid, "claimed_by": "Anna", "screen": "tab-1"},
+    )
+    live = client.get("/board/live").get_json()["live"]
+    assert [card["claimed"] for card in live] == [data]
 
 
 def test_the_first_screen_to_show_a_card_sets_when_it_was_shown(client, session, desk):
@@ -219,3 +234,23 @@ def test_the_snapshot_has_live_and_recent_calls_and_where_the_stream_starts(
     assert snapshot["position"] == session.scalar(select(func.max(Event.position)))
     assert snapshot["lines"] == [{"number": "+12025550143", "label": ""}]
     assert snapshot["user"] == {"name": "Anna"}
+
+
+def test_the_desk_sets_alerts_and_the_hint_and_every_card_shows_them(client, session, desk):
+    anna = add_customer(session, "Anna Nguyen", numbers=("+13125550187",))
+    ring(client)
+    changes = {"alerts": "Severe peanut allergy", "pronunciation": "Nguyen: say 'win'"}
+    response = client.patch(f"/board/customers/{anna.id}", json=changes, headers=desk)
+    assert response.status_code == 200
+    kind, data = last_event(session)
+    assert kind == "customer.updated"
+    shown = data["cards"][0]["customer"]
+    assert (shown["alerts"], shown["pronunciation"]) == (
+        changes["alerts"],
+        changes["pronunciation"],
+    )
+    entry = session.scalar(select(AuditEntry).where(AuditEntry.action == "customer.update"))
+    assert (entry.actor, entry.detail) == ("Anna", "changed alerts, pronunciation")
+    too_long = client.patch(f"/board/customers/{anna.id}", json={"alerts": "x" * 301}, headers=desk)
+    assert too_long.status_code == 400
+    assert too_long.get_json()["error"]["message"] == "alerts has at most 300 characters"

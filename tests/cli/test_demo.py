@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 
 from callerid import numbers
 from callerid.auth.users import authenticate
+from callerid.cli import demo
 from callerid.db import utcnow
 from callerid.directory import find_by_number, quality
 from callerid.directory.cards import occasion
@@ -116,3 +117,35 @@ def test_demo_labels_the_lines_real_calls_already_created(runner, session):
     result = runner.invoke(args=["demo"])
     assert result.exit_code == 0, result.output
     assert count(session, Line, Line.number == "+12025550143", Line.label == "Downtown") == 1
+
+
+def test_demo_titles_fit_the_names_and_regulars_were_customers_before_they_called(runner, session):
+    runner.invoke(args=["demo"])
+    for customer in session.scalars(select(Customer).where(Customer.salutation != "")):
+        first = customer.name.split()[0]
+        if first in demo.MALE:
+            assert customer.salutation in ("Mr.", "Dr."), customer.name
+        if first in demo.FEMALE:
+            assert customer.salutation in ("Mrs.", "Ms.", "Dr."), customer.name
+    firsts = dict(
+        session.execute(
+            select(Call.customer_id, func.min(Call.received_at)).group_by(Call.customer_id)
+        ).all()
+    )
+    for customer in session.scalars(select(Customer).where(Customer.id.in_(list(firsts)))):
+        assert customer.created_at < firsts[customer.id], customer.name
+    eleanor = session.scalar(select(Customer).where(Customer.name == "Eleanor Whitfield"))
+    assert (eleanor.alerts, eleanor.preferences) == (
+        "Severe peanut allergy.",
+        "Table 7 by the window. Sparkling water, no ice.",
+    )
+
+
+def test_demo_prints_a_simulated_call_that_reaches_the_server_on_any_port(runner):
+    elsewhere = runner.invoke(args=["demo", "--url", "http://127.0.0.1:8080"])
+    assert re.search(
+        r'simulate call "\+\d+" --url http://127\.0\.0\.1:8080$', elsewhere.output, re.M
+    )
+    assert "Alert: Severe peanut allergy." in elsewhere.output
+    usual = runner.invoke(args=["demo", "--reset", "--url", "http://127.0.0.1:8000"])
+    assert re.search(r'simulate call "\+\d+"$', usual.output, re.M)

@@ -9,6 +9,7 @@ import pytest
 from callerid import numbers
 from callerid.db import utcnow
 from callerid.directory import customers
+from callerid.directory.csvfile import import_customers
 
 from ..factories import add_call, add_customer
 
@@ -159,3 +160,26 @@ def test_an_unknown_customer_cannot_be_read_or_changed(session):
         customers.get(session, 999)
     with pytest.raises(customers.UnknownCustomer):
         customers.update(session, 999, {"vip": True})
+
+
+@pytest.mark.parametrize("q", ["tomas", "TOMÁS", "herrera tomas", "Herrera, Tomás", "tom"])
+def test_search_ignores_accents_case_and_word_order(session, q):
+    add_customer(session, "Tomás Herrera", numbers=("+16465550111",), preferred_name="Tom")
+    add_customer(session, "Eleanor Whitfield", numbers=("+14155550134",))
+    assert names(customers.search(session, q)) == ["Tomás Herrera"]
+
+
+def test_search_finds_customers_the_csv_import_added_or_changed(session):
+    add_customer(session, "Eleanor Whitfield", numbers=("+14155550134",))
+    import_customers(
+        session,
+        "name,phone,email\nZoë Ĺake,312 555 0187,\nEleanor Whitfield,415 555 0134,ew@exämple.com\n",
+        "US",
+    )
+    session.commit()
+    assert names(customers.search(session, "Lake, Zoe")) == ["Zoë Ĺake"]
+    assert names(customers.search(session, "ew@example")) == ["Eleanor Whitfield"]
+    customers.update(
+        session, customers.search(session, "zoe").customers[0].customer.id, {"name": "Zoë Brook"}
+    )
+    assert names(customers.search(session, "brook")) == ["Zoë Brook"]

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from datetime import timedelta
 
+import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
 
@@ -52,12 +54,16 @@ def test_a_signed_call_pops_the_callers_card_with_the_greeting(
     card = screen.live(sid)
     expect(card).to_have_attribute("data-state", "ringing")
     expect(card.locator(".card__greeting")).to_have_text("Welcome back, Mrs. Moors")
-    expect(card.locator(".chips")).to_contain_text("VIP")
+    expect(card.locator(".card__band .card__vip")).to_have_text("★ VIP")
     expect(card.locator(".chips")).to_contain_text("terrace")
     expect(card).to_contain_text("Prefers the corner table.")
     expect(card).to_contain_text("No shellfish.")
     expect(card).to_contain_text("Birthday in 3 days")
     expect(card).to_contain_text("1 earlier call")
+    # The history at a glance, next to the greeting.
+    expect(card.locator(".card__last")).to_have_text(
+        "Last called yesterday: booking · 1 call before"
+    )
     expect(card.locator(".history__call")).to_have_count(1)
     expect(card.locator(".history__call")).to_contain_text("Booking")
     shot(screen.page, "board-ringing-known-caller")
@@ -65,7 +71,14 @@ def test_a_signed_call_pops_the_callers_card_with_the_greeting(
 
 
 def test_answered_then_ended_cards_move_to_recent_calls(board_server, screens, live_db, desk_user):
-    add_customer(live_db, "Anna Moors", numbers=("+13125550187",), salutation="Mrs.")
+    add_customer(
+        live_db,
+        "Anna Moors",
+        numbers=("+13125550187",),
+        salutation="Mrs.",
+        notes="Prefers the corner table.",
+        is_vip=True,
+    )
     screen = open_board(screens(), board_server)
     sid = ring(board_server)
     expect(screen.live(sid)).to_have_attribute("data-state", "ringing")
@@ -74,14 +87,21 @@ def test_answered_then_ended_cards_move_to_recent_calls(board_server, screens, l
     card = screen.live(sid)
     expect(card).to_have_attribute("data-state", "answered")
     expect(card.locator(".card__answered")).to_have_text("Answered")
-    expect(card).to_have_class("card is-collapsed")
+    # Nobody claimed it: the card stays open while the desk talks to the caller.
+    expect(card).not_to_have_class(re.compile("is-collapsed"))
+    expect(card.get_by_text("Prefers the corner table.")).to_be_visible()
     expect(card.locator(".card__greeting")).to_have_text("Welcome back, Mrs. Moors")
     shot(screen.page, "board-answered")
 
     callback(board_server, sid, "completed", CallDuration="94")
     expect(screen.recent(sid)).to_have_attribute("data-state", "ended")
     expect(screen.live(sid)).to_have_count(0)
-    expect(screen.recent(sid).locator(".card__answered")).to_have_text("Answered · 1 min 34 s")
+    past = screen.recent(sid)
+    expect(past.locator(".card__answered")).to_have_text("Answered · 1 min 34 s")
+    # The recent strip says who called, when, what happened, and VIP; not the greeting.
+    expect(past.locator(".card__greeting")).to_have_text("Anna Moors")
+    expect(past.locator(".card__time")).to_have_text(re.compile(r"^Today \d"))
+    expect(past.locator(".card__vip")).to_be_visible()
     screen.assert_clean()
 
 
@@ -103,6 +123,7 @@ def test_a_missed_call_stands_out_in_recent_calls(board_server, screens, desk_us
     expect(missed).to_have_attribute("data-state", "missed")
     expect(missed.locator(".card__state")).to_have_text("Missed")
     expect(missed.locator(".card__answered")).to_have_text("Missed call: nobody answered")
+    expect(missed.locator(".card__greeting")).to_have_text("+44 7912 345678")
     shot(screen.page, "board-missed")
     screen.assert_clean()
 
@@ -199,6 +220,7 @@ def test_a_test_call_shows_a_marked_sample_card_on_this_screen_only(
 ):
     screen = open_board(screens(), board_server)
     other = open_board(screens(), board_server)
+    screen.page.get_by_text("Screen settings").click()
     screen.page.get_by_role("button", name="Send a test call").click()
     card = screen.page.locator('#live-cards article[data-test="true"]')
     expect(card.locator(".card__test")).to_have_text("TEST · only on this screen")
@@ -216,6 +238,7 @@ def test_a_screen_can_leave_out_a_line(board_server, screens, desk_user):
     shown = ring(board_server, to=LINE)
     expect(screen.live(shown)).to_be_visible()
     page = screen.page
+    page.get_by_text("Screen settings").click()
     page.get_by_text("Lines:").click()
     page.get_by_label(LINE).uncheck()
     expect(screen.live(shown)).to_be_hidden()
@@ -258,7 +281,9 @@ def test_pictures_of_the_board(board_server, screens, live_db, desk_user):
         is_vip=True,
         tags="regular, terrace, wine club",
         notes="Celebrating 25 years with us this spring. Always asks for Marco.",
-        preferences="Corner table by the window. Shellfish allergy.",
+        preferences="Corner table by the window. Sparkling water, no ice.",
+        alerts="Severe shellfish allergy: nothing cooked with prawns or crab.",
+        pronunciation="Moors: rhymes with 'doors'",
         birthday=soon.replace(year=1971),
     )
     for days, outcome in ((4, "booking"), (19, "question"), (45, "booking")):
@@ -293,3 +318,89 @@ def test_pictures_of_the_board(board_server, screens, live_db, desk_user):
 
 def time_ago(days: int):  # type: ignore[no-untyped-def]
     return utcnow() - timedelta(days=days, hours=2)
+
+
+# Keys and announcements do not depend on the database engine: SQLite only.
+@pytest.mark.parametrize("live_database_url", ["sqlite"], indirect=True)
+def test_keys_take_the_longest_ringing_call_and_note_it_and_calls_are_announced_in_turn(
+    board_server, screens, live_db, desk_user
+):
+    add_customer(
+        live_db,
+        "Anna Moors",
+        numbers=("+13125550187",),
+        salutation="Mrs.",
+        is_vip=True,
+        alerts="Severe peanut allergy",
+    )
+    screen = open_board(screens(), board_server)
+    page = screen.page
+    first = ring(board_server)
+    second = ring(board_server, "+13125550111")
+    expect(screen.live(second)).to_be_visible()
+    # Screen readers hear both calls, one after the other, with the VIP and the alert.
+    said = page.locator("#announce-calls p")
+    expect(said).to_have_count(2)
+    expect(said.nth(0)).to_have_text(
+        re.compile(
+            r"^Incoming call: Welcome back, Mrs\. Moors, Anna Moors, VIP, "
+            r"Alert: Severe peanut allergy, "
+        )
+    )
+    expect(said.nth(1)).to_have_text(re.compile(r"^Incoming call: New caller, "))
+
+    page.keyboard.press("?")
+    shortcuts = page.get_by_role("dialog", name="Keyboard shortcuts")
+    expect(shortcuts).to_be_visible()
+    page.keyboard.press("Escape")
+    expect(shortcuts).to_be_hidden()
+    page.keyboard.press("c")
+    expect(screen.live(first)).to_have_attribute("data-state", "answered")
+    expect(screen.live(second)).to_have_attribute("data-state", "ringing")
+    page.keyboard.press("n")
+    note = screen.live(first).get_by_label("Note on this call")
+    expect(note).to_be_focused()
+    expect(note).to_have_value("")  # the key opened the field and did not land in it
+
+    note.press("Escape")
+    page.keyboard.press("?")
+    shortcuts.get_by_label("Use these one-key shortcuts on this screen").uncheck()
+    shortcuts.get_by_role("button", name="Close").click()
+    page.keyboard.press("c")  # off: a screen reader's keys are its own again
+    page.keyboard.press("?")
+    expect(shortcuts).to_be_visible()
+    statuses = page.evaluate(
+        "fetch('/board/live').then(r => r.json()).then(d => d.live.map(c => c.status))"
+    )
+    assert sorted(statuses) == ["in-progress", "ringing"]
+    expect(screen.live(second)).to_have_attribute("data-state", "ringing")
+    screen.assert_clean()
+
+
+@pytest.mark.parametrize("live_database_url", ["sqlite"], indirect=True)
+def test_a_new_caller_named_as_a_known_customer_is_attached_to_them_and_it_can_be_undone(
+    board_server, screens, live_db, desk_user
+):
+    priya = add_customer(
+        live_db, "Priya Raman", numbers=("+12025550178",), alerts="Shellfish allergy"
+    )
+    add_call(live_db, priya, outcome="booking")
+    screen = open_board(screens(), board_server)
+    other = open_board(screens(), board_server)
+    sid = ring(board_server, "+1 415 555 0134")
+    card = screen.live(sid)
+    card.get_by_label("Caller's name").press_sequentially("Priya")
+    pick = card.get_by_role("button", name=re.compile(r"^Add to Priya Raman \(number ending 78"))
+    pick.click()
+    # Not a second Priya: the number joins the one we know, on every screen, alert and all.
+    for shown in (screen.live(sid), other.live(sid)):
+        expect(shown.locator(".card__greeting")).to_have_text("Welcome back, Priya")
+        expect(shown.locator(".card__alert-text")).to_have_text("Shellfish allergy")
+    expect(card.locator(".card__status")).to_have_text("Added this number to Priya Raman.")
+
+    card.get_by_role("button", name="Undo: not Priya Raman").click()
+    for shown in (screen.live(sid), other.live(sid)):
+        expect(shown.locator(".card__greeting")).to_have_text("New caller")
+    expect(card.get_by_label("Caller's name")).to_be_visible()
+    screen.assert_clean()
+    other.assert_clean()

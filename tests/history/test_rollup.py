@@ -23,6 +23,25 @@ from ..factories import add_call, add_customer
 ZONES = ["UTC", "America/New_York", "Asia/Kathmandu"]  # -5/-4, +5:45: not whole hours
 
 
+UNREACHABLE = (numbers.WITHHELD, numbers.INVALID, retention.ANONYMISED)
+
+
+def waiting(call: Call) -> bool:
+    """Missed, not called back, and from someone who can be called back."""
+    return (
+        bool(call.is_missed) and call.called_back_at is None and call.caller_kind not in UNREACHABLE
+    )
+
+
+def caller_of(call: Call) -> str:
+    """Who called, as /missed tells callers apart: the customer, else the number or address."""
+    if call.customer_id is not None:
+        return f"customer:{call.customer_id}"
+    return (
+        f"number:{call.from_number}" if call.from_number else f"{call.caller_kind}:{call.raw_from}"
+    )
+
+
 def counted_by_hand(session, since: datetime, until: datetime, zone: ZoneInfo) -> dict:
     """What insights must say, counted in Python from every call."""
     calls = sorted(session.scalars(select(Call)), key=lambda c: (c.received_at, c.id))
@@ -51,7 +70,7 @@ def counted_by_hand(session, since: datetime, until: datetime, zone: ZoneInfo) -
         "calls": len(window),
         "answered": sum(c.answered_at is not None for c in window),
         "missed": sum(bool(c.is_missed) for c in window),
-        "missed_open": sum(bool(c.is_missed) and c.called_back_at is None for c in window),
+        "missed_open": len({caller_of(c) for c in window if waiting(c)}),
         "returning": sum(
             c.matched_by == retention.RETURNING or c.id in returning_ids for c in window
         ),

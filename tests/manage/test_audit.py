@@ -117,10 +117,28 @@ def test_real_erasures_and_merges_show_up(app, as_manager, session):
     assert api.delete(f"/api/customers/{anna.id}", headers=headers).status_code in (200, 204)
     page = as_manager.get("/audit").get_data(as_text=True)
     assert [row[1:4] for row in rows(page)] == [
-        ["boss", "Erased", f"customer {anna.id}"],
-        ["boss", "Merged", f"customer {dupe.id}"],
+        ["boss", "Erased", f"customer {anna.id} (erased)"],
+        ["boss", "Merged", f"customer {dupe.id}"],  # merged away: no record to name
     ]
     assert "Anna" not in "".join(rows(page)[0])  # the trail keeps no personal data
+
+
+def test_customer_edits_are_logged_by_field_and_named_while_the_customer_exists(
+    as_manager, client, session
+):
+    anna = add_customer(session, "Anna Moors", numbers=("+14155550134",))
+    page = as_manager.get(f"/customers/{anna.id}/edit").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    form = {"csrf_token": token, "name": "Anna Moors", "alerts": "Nut allergy", "vip": "on"}
+    assert as_manager.post(f"/customers/{anna.id}/edit", data=form).status_code == 302
+    page = as_manager.get("/audit").get_data(as_text=True)
+    assert rows(page)[0][1:5] == [
+        "Maria",
+        "Changed a customer",
+        "Anna Moors",
+        "changed alerts, vip",
+    ]
+    assert f'<a href="/customers/{anna.id}">Anna Moors</a>' in page
 
 
 def test_an_empty_trail_says_so(as_manager):

@@ -8,10 +8,12 @@ import re
 from datetime import UTC, datetime, timedelta
 from html import unescape
 from html.parser import HTMLParser
+from zoneinfo import ZoneInfo
 
 import pytest
 
 from callerid.db import utcnow
+from callerid.models import Note
 
 from ..factories import add_call, add_customer
 
@@ -267,14 +269,14 @@ def test_the_csv_link_exports_exactly_the_rows_of_the_page(as_manager, log, quer
     assert link.startswith("/api/calls.csv?")
     response = as_manager.get(link)
     assert response.status_code == 200
-    rows = list(csv.DictReader(io.StringIO(response.get_data(as_text=True))))
+    rows = spreadsheet_rows(response)
     assert [row["call_sid"] for row in rows] == table.sids
     assert table.sids, "the filter should match something"
     shown = dict(table.rows)
     for row in rows:
         cells = shown[row["call_sid"]]
         assert cells[5].lower() in {row["caller"], "unknown"}
-        assert (row["answered_by"] or "—") == cells[6]
+        assert (row["answered_by"] or "—") == cells[6].replace("the desk phone", row["answered_by"])
 
 
 def test_the_csv_link_carries_the_filters_over_several_pages(as_manager, session):
@@ -285,7 +287,7 @@ def test_the_csv_link_carries_the_filters_over_several_pages(as_manager, session
     add_call(session, None, at=utcnow() - timedelta(minutes=90))
     sids = every_page(as_manager, "status=missed")
     link = unescape(page(as_manager, "status=missed").links["Download CSV"])
-    rows = list(csv.DictReader(io.StringIO(as_manager.get(link).get_data(as_text=True))))
+    rows = spreadsheet_rows(as_manager.get(link))
     assert [row["call_sid"] for row in rows] == sids
     assert len(sids) == 60
 
@@ -302,3 +304,48 @@ def test_customer_text_is_escaped(as_manager, session):
     text = as_manager.get("/calls").get_data(as_text=True)
     assert "<img src=x" not in text and "&lt;img src=x onerror=alert(2)&gt;" in text
     assert "<b>Sam</b>" not in text
+
+
+def test_a_call_the_desk_phone_answered_says_so_as_the_board_does(as_manager, session):
+    anna = add_customer(session, "Anna Moors")
+    call = add_call(session, anna, answered_by="+12025550199")
+    row = dict(page(as_manager).rows)[call.call_sid]
+    assert "the desk phone" in row and "+12025550199" not in row
+    customer_page = as_manager.get(f"/customers/{anna.id}").get_data(as_text=True)
+    assert "<dd>the desk phone</dd>" in customer_page
+
+
+def test_the_table_scrolls_from_the_keyboard_and_long_names_wrap(as_manager, session):
+    add_call(session, add_customer(session, "Bartholomew Okonkwo-Harrington " * 4))
+    html = as_manager.get("/calls").get_data(as_text=True)
+    assert (
+        '<div class="table-wrap" tabindex="0" role="region" aria-labelledby="calllog-caption">'
+        in html
+    )
+    assert '<td class="calllog__name">' in html
+
+
+def spreadsheet_rows(response) -> list[dict[str, str]]:
+    """The page's "Download CSV" is for a spreadsheet: it starts with a byte-order mark."""
+    text = response.get_data().decode("utf-8")
+    assert text.startswith("\ufeff")
+    return list(csv.DictReader(io.StringIO(text[1:])))
+
+
+def test_the_page_downloads_a_spreadsheet_in_its_own_time_zone_with_notes(as_manager, session):
+    anna = add_customer(session, "Anna Moors")
+    call = add_call(session, anna, at=datetime(2026, 11, 20, 23, 30, tzinfo=UTC))
+    session.add(Note(call_id=call.id, customer_id=anna.id, body="=HYPERLINK(x)"))
+    session.add(Note(call_id=call.id, customer_id=anna.id, body="Table for 4"))
+    session.commit()
+    table = page(as_manager, "since=2026-11-20&until=2026-11-22&tz=America/New_York")
+    response = as_manager.get(unescape(table.links["Download CSV"]))
+    [row] = spreadsheet_rows(response)
+    assert row["received_at"] == "2026-11-20 18:30:00"  # New York time, as on the page
+    assert row["notes"] == "'=HYPERLINK(x)\nTable for 4"  # a formula is defused
+    day = utcnow().astimezone(ZoneInfo("America/New_York")).date()
+    assert response.headers["Content-Disposition"] == f'attachment; filename="calls-{day}.csv"'
+    # Scripts keep what they parse: UTC ISO times, no byte-order mark, calls.csv.
+    plain = as_manager.get("/api/calls.csv?since=2026-11-20&until=2026-11-22")
+    assert plain.get_data(as_text=True).startswith("call_sid,")
+    assert plain.headers["Content-Disposition"] == 'attachment; filename="calls.csv"'

@@ -448,13 +448,23 @@ def test_the_merge_search_lists_other_records_by_name_or_number(as_manager, sess
 
 
 def test_the_merge_confirmation_shows_both_and_what_moves(as_manager, session, anna):
-    dup = add_customer(session, "A. Moors", numbers=("+13125550187", ANNA), email="a@moors.org")
+    dup = add_customer(
+        session,
+        "A. Moors",
+        numbers=("+13125550187", ANNA),
+        email="a@moors.org",
+        preferences="Sparkling water",
+        alerts="Peanut allergy",
+    )
     add_call(session, dup)
     add_call(session, dup)
     session.add(Note(customer_id=dup.id, body="Duplicate's note"))
     session.commit()
     page = as_manager.get(f"/customers/{anna.id}/merge/{dup.id}").get_data(as_text=True)
     assert "Anna Moors" in page and "A. Moors" in page and "a@moors.org" in page
+    # Everything the merge combines is in the preview, preferences and alerts too.
+    assert '<dt>Preferences</dt><dd class="text-block">Sparkling water</dd>' in page
+    assert '<dt>Alerts</dt><dd class="text-block">Peanut allergy</dd>' in page
     assert "1 number: (312) 555-0187" in page
     assert "; (415) 555-0134 already on both" in page
     assert "2 calls, with their outcomes" in page and "1 note, on their calls" in page
@@ -593,3 +603,21 @@ def test_api_changes_are_announced_too(client, session, anna, api):
     events = announced(session)
     assert [e["customer_id"] for e in events] == [created.get_json()["id"], anna.id]
     assert events[-1]["erased"] is True and "Moors" not in json.dumps(events[-1])
+
+
+def test_alerts_show_in_a_labelled_band_and_the_hint_under_the_greeting(as_manager, session):
+    response = post(
+        as_manager,
+        "/customers/new",
+        name="Anna Nguyen",
+        numbers=ANNA,
+        alerts="<b>Severe</b> peanut allergy",
+        pronunciation="Nguyen: say 'win'",
+    )
+    page = as_manager.get(response.headers["Location"]).get_data(as_text=True)
+    assert '<span class="alert-band__label">Alert</span>' in page
+    assert "&lt;b&gt;Severe&lt;/b&gt; peanut allergy" in page
+    assert "Say it: Nguyen: say &#39;win&#39;" in page
+    too_long = post(as_manager, "/customers/new", name="Bo", numbers=ANNA, alerts="x" * 301)
+    assert too_long.status_code == 400
+    assert "Alerts has at most 300 characters." in too_long.get_data(as_text=True)

@@ -172,3 +172,67 @@ def test_a_fix_without_its_csrf_token_is_refused(as_manager, session):
     response = as_manager.post("/quality/remove", data={"phone_id": legacy.numbers[0].id})
     assert response.status_code in (400, 403)
     assert session.scalar(select(PhoneNumber.number)) == "555-0199"
+
+
+def test_an_allergy_in_the_notes_moves_into_alerts_in_one_click(as_manager, session):
+    priya = add_customer(
+        session,
+        "Priya Raman",
+        notes="Regular since 2019. Severe shellfish allergy; EpiPen in her bag.\nLikes booth 3.",
+    )
+    add_customer(session, "Tom Lee", numbers=("+13125550187",), notes="Likes the terrace.")
+    add_customer(
+        session,
+        "Ada Flagged",
+        numbers=("+13125550188",),
+        alerts="Peanut allergy",
+        notes="Peanut allergy.",
+    )
+    page = as_manager.get("/quality").get_data(as_text=True)
+    assert "<title>Data quality · callerid</title>" in page
+    assert page.count('id="allergies"') == 1
+    shown = section(page, "allergies")
+    assert hidden(shown, "customer_id") == [str(priya.id)]  # the others need nothing
+    assert hidden(shown, "sentence") == ["Severe shellfish allergy;"]
+
+    after = follow(
+        as_manager,
+        "/quality/alerts",
+        {"customer_id": priya.id, "field": "notes", "sentence": "Severe shellfish allergy;"},
+    )
+    assert "Moved into Priya Raman&#39;s alerts." in after
+    session.expire_all()
+    saved = session.get(Customer, priya.id)
+    assert saved.alerts == "Severe shellfish allergy;"
+    assert saved.notes == "Regular since 2019. EpiPen in her bag.\nLikes booth 3."
+    assert "No allergy is left in notes or preferences" in section(after, "allergies")
+    entry = session.scalar(select(AuditEntry).where(AuditEntry.action == "customer.alerts"))
+    assert (entry.target, entry.detail) == (
+        f"customer {priya.id}",
+        "moved a sentence from notes into alerts",
+    )
+    kinds = session.scalars(select(Event.kind)).all()
+    assert kinds == ["customer.updated"]  # open screens redraw the card with its alert
+
+
+def test_a_move_the_page_no_longer_matches_changes_nothing(as_manager, session):
+    priya = add_customer(session, "Priya Raman", preferences="Nut allergy.")
+    page = follow(
+        as_manager,
+        "/quality/alerts",
+        {"customer_id": priya.id, "field": "preferences", "sentence": "Shellfish allergy."},
+    )
+    assert "That was already changed" in page
+    session.expire_all()
+    assert session.get(Customer, priya.id).alerts == ""
+
+
+def test_customers_with_one_name_on_different_numbers_are_listed_to_compare(as_manager, session):
+    first = add_customer(session, "Priya Raman", numbers=("+12025550178",))
+    second = add_customer(session, "priya raman ", numbers=("+14155550134",))
+    add_customer(session, "Tom Lee", numbers=("+13125550187",))
+    add_customer(session, "Tom Lee", numbers=("+13125550187",))  # one number: a duplicate
+    page = as_manager.get("/quality").get_data(as_text=True)
+    shown = section(page, "namesakes")
+    assert "Priya Raman" in shown and "Tom Lee" not in shown
+    assert f'href="/customers/{first.id}/merge/{second.id}"' in shown

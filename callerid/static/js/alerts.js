@@ -114,9 +114,22 @@ const regions = {
   change: document.getElementById("announce-changes"),
 };
 
-/** Say ``text`` to screen readers: "call" interrupts, "change" waits its turn. */
+const CALLS_KEPT = 5;
+
+/**
+ * Say ``text`` to screen readers. "call" interrupts and queues: each call is a new line added to
+ * the region, so a second call ringing a moment later is read after the first, not instead of
+ * it. "change" waits its turn and replaces what it said before.
+ */
 export function announce(text, kind = "change") {
   const region = regions[kind];
+  if (kind === "call") {
+    const line = document.createElement("p");
+    line.textContent = text;
+    region.append(line);
+    while (region.children.length > CALLS_KEPT) region.firstElementChild.remove();
+    return;
+  }
   region.textContent = "";
   window.setTimeout(() => {
     region.textContent = text;

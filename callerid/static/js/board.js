@@ -8,15 +8,20 @@ import {
   fill,
   headline,
   rankOf,
+  showRingingFor,
   stateOf,
 } from "./card.js";
-import { refreshToken, request, setToken, url } from "./http.js";
+import { refreshToken, request, setToken, toLogin, url } from "./http.js";
 import { addLines, isWatched, onChange } from "./lines.js";
 import { changesMissedCount, refreshMissedCount } from "./missed-count.js";
+import { nameTyped } from "./attach.js";
 import { sampleCard } from "./sample.js";
+import { setUpShortcuts } from "./shortcuts.js";
 import { createStream } from "./stream.js";
 
 const RECENT_MAX = 12;
+// The customer's text fields the card's edit form changes (PATCH /board/customers/<id>).
+const TEXT_FIELDS = ["name", "salutation", "preferred_name", "alerts", "pronunciation", "notes", "preferences"];
 const ALERT_WITHIN = 120000; // ms: a call ringing longer than this when the page opens gets no chime
 const TOKEN_EVERY = 30 * 60000; // CSRF tokens last an hour; the board stays open for days
 // A call still "ringing" after this long lost its callbacks; the server's snapshot drops it too.
@@ -28,19 +33,83 @@ const recentList = document.getElementById("recent-cards");
 const entries = new Map(); // call_sid -> {card, element, notes, expanded, test, order, shownAt}
 let serial = 0;
 let me = "";
+const SCREEN = screenId();
 
-const STATUS_WORDS = { open: "Live", connecting: "Connecting…", offline: "Offline · retrying" };
+/** This tab's own id: "who claimed a call" is the screen, since several share one login.
+ * sessionStorage belongs to the tab and survives a reload. */
+function screenId() {
+  const key = "callerid.screen";
+  let id = sessionStorage.getItem(key);
+  if (!id) {
+    id = `${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 10)}`;
+    sessionStorage.setItem(key, id);
+  }
+  return id;
+}
+
+/** Ringing cards are open; an answered one stays open on every screen unless someone claimed
+ * it, and then only on the screen that did; past calls fold. */
+function isOpen(entry) {
+  const state = stateOf(entry.card);
+  if (state === "ringing") return true;
+  if (state !== "answered") return false;
+  return !entry.claimed || entry.claimed.screen === SCREEN;
+}
+
+const STATUS_WORDS = {
+  open: "Live",
+  connecting: "Connecting…",
+  busy: "Server busy · retrying",
+  offline: "Offline · retrying",
+};
+// A screen without its stream this long says so across the whole width: the small status pill
+// is easy to miss, and "Calls now" would still promise a card.
+const WARN_AFTER = 5000;
+const WARNINGS = {
+  offline:
+    "This screen is not connected, so new calls do not show here. Check this device's network " +
+    "or Wi-Fi. It reconnects by itself and then shows every call it missed.",
+  connecting:
+    "This screen lost its connection to callerid, so new calls do not show here. It keeps " +
+    "trying and then shows every call it missed; if this stays, check the network.",
+  busy:
+    "The callerid server is busy and asked this screen to wait, so new calls do not show here " +
+    "yet. It reconnects by itself in a moment and then shows every call it missed.",
+};
+let warnTimer = 0;
 
 function setStatus(status) {
   body.dataset.stream = status;
   document.getElementById("connection-text").textContent = STATUS_WORDS[status];
+  const banner = document.getElementById("offline-banner");
+  if (status === "open") {
+    clearTimeout(warnTimer);
+    warnTimer = 0;
+    banner.hidden = true;
+    return;
+  }
+  if (!banner.hidden) banner.textContent = WARNINGS[status];
+  if (!warnTimer && banner.hidden) {
+    warnTimer = setTimeout(() => {
+      banner.textContent = WARNINGS[body.dataset.stream] || WARNINGS.offline;
+      banner.hidden = false;
+    }, WARN_AFTER);
+  }
 }
 
 /** Who the card is about, in a few words: for notifications and screen readers. */
 function caller(card) {
   const number = card.from ? card.caller?.display : "";
   const line = card.line ? card.line.label || card.line.number : "";
-  return [headline(card), card.customer ? card.customer.name : "", number, line && `on ${line}`]
+  const customer = card.customer || {};
+  return [
+    headline(card),
+    customer.name,
+    customer.vip && "VIP",
+    customer.alerts && `Alert: ${customer.alerts}`,
+    number,
+    line && `on ${line}`,
+  ]
     .filter(Boolean)
     .join(", ");
 }
@@ -65,6 +134,7 @@ function upsert(card, { kind = "snapshot", notes = [], test = false } = {}) {
   } else {
     entry.card = { ...entry.card, ...card, answered_by: card.answered_by || entry.card.answered_by };
   }
+  if (card.claimed) entry.claimed = card.claimed;
   for (const note of [...(card.call_notes || []), ...notes]) entry.notes.set(note.id, note);
   if (card.line) addLines([card.line]);
   render(entry);
@@ -76,7 +146,8 @@ function upsert(card, { kind = "snapshot", notes = [], test = false } = {}) {
 
 function render(entry) {
   const { element, card } = entry;
-  fill(element, card, { notes: [...entry.notes.values()], test: entry.test, expanded: entry.expanded });
+  const expanded = entry.expanded ?? isOpen(entry);
+  fill(element, card, { notes: [...entry.notes.values()], test: entry.test, expanded });
   element.hidden = !isWatched(card.line);
   place(entry);
   if (!element.hidden) firstShown(entry);
@@ -89,13 +160,24 @@ function newer(a, b) {
   return at > bt || (at === bt && a.order > b.order);
 }
 
-/** Live calls on top, ended ones in the recent strip; newest first in both. */
+/** Whether ``a`` goes above ``b`` on the board. Hosts answer in ring order: live calls put
+ * ringing ones first, oldest first; the recent strip is newest first. */
+function before(a, b, live) {
+  if (!live) return newer(a, b);
+  const ringingA = stateOf(a.card) === "ringing";
+  const ringingB = stateOf(b.card) === "ringing";
+  if (ringingA !== ringingB) return ringingA;
+  return newer(b, a);
+}
+
+/** Live calls on top, ended ones in the recent strip. */
 function place(entry) {
-  const list = rankOf(entry.card) < TERMINAL ? liveList : recentList;
+  const live = rankOf(entry.card) < TERMINAL;
+  const list = live ? liveList : recentList;
   const { element } = entry;
   let next = null;
   for (const other of list.children) {
-    if (other !== element && newer(entry, entries.get(other.dataset.callSid))) {
+    if (other !== element && before(entry, entries.get(other.dataset.callSid), live)) {
       next = other;
       break;
     }
@@ -111,7 +193,33 @@ function place(entry) {
   }
 }
 
+// Cards shown whole when many ring; later ones shrink to a row (see fitCards).
+const WHOLE_CARDS = 3;
+
+/** Several calls ringing: compact cards, so every caller's greeting and claim button fit on one
+ * screen; an answered card beside ringing ones shrinks to what the talk needs. Past three, the
+ * later callers shrink to their band, alert line, greeting and claim button, so that ten fit in
+ * one scroll. */
+function fitCards() {
+  const shown = [...liveList.children].filter((element) => !element.hidden);
+  const ringing = shown.filter((element) => element.dataset.state === "ringing");
+  liveList.classList.toggle("cards--many", ringing.length >= 2);
+  liveList.classList.toggle("cards--busy", ringing.length >= 1 && shown.length > ringing.length);
+  for (const element of liveList.children) {
+    element.classList.toggle("card--mini", ringing.indexOf(element) >= WHOLE_CARDS);
+  }
+}
+
+function tick() {
+  const now = Date.now();
+  for (const element of liveList.children) {
+    const entry = entries.get(element.dataset.callSid);
+    if (entry && element.dataset.state === "ringing") showRingingFor(element, entry.card, now);
+  }
+}
+
 function showEmpty() {
+  fitCards();
   const visible = (list) => [...list.children].some((element) => !element.hidden);
   document.getElementById("live-empty").hidden = visible(liveList);
   document.getElementById("recent-empty").hidden = visible(recentList);
@@ -137,6 +245,14 @@ function firstShown(entry) {
 function onEvent(kind, data) {
   if (changesMissedCount(kind, data)) refreshMissedCount();
   if (kind === "call.called_back") return; // no card to draw: only the count changes
+  if (kind === "call.claimed") {
+    const entry = entries.get(data.call_sid);
+    if (entry) {
+      entry.claimed = data;
+      render(entry);
+    }
+    return;
+  }
   if (kind === "customer.updated") {
     for (const card of data.cards || []) upsert(card, { kind });
   } else if (kind === "call.noted") {
@@ -153,12 +269,14 @@ function status(entry, text) {
 async function claim(entry, button) {
   const { card } = entry;
   if (entry.test) {
+    entry.claimed = { claimed_by: me, screen: SCREEN };
     upsert({ ...card, status: "in-progress", answered_by: `${me} (test)` }, { kind: "local" });
     return;
   }
   button.disabled = true;
   try {
-    const answer = await request("POST", url("claim", card.call_sid));
+    const answer = await request("POST", url("claim", card.call_sid), { screen: SCREEN });
+    if (answer.claimed) entry.claimed = { claimed_by: answer.answered_by, screen: SCREEN };
     upsert({ ...card, status: answer.status, answered_by: answer.answered_by }, { kind: "local" });
     // The button is gone now: keep the keyboard on this card.
     if (document.activeElement === button || button.hidden) {
@@ -189,7 +307,7 @@ function openForm(entry, name, open) {
 }
 
 function prefill(target, customer) {
-  for (const field of ["name", "salutation", "preferred_name", "notes", "preferences"]) {
+  for (const field of TEXT_FIELDS) {
     target.elements[field].value = customer[field] || "";
   }
   target.elements.vip.checked = Boolean(customer.vip);
@@ -227,11 +345,7 @@ async function submit(entry, target) {
     } else if (name === "edit") {
       const fields = target.elements;
       await request("PATCH", body.dataset.customerUrl + card.customer.id, {
-        name: fields.name.value,
-        salutation: fields.salutation.value,
-        preferred_name: fields.preferred_name.value,
-        notes: fields.notes.value,
-        preferences: fields.preferences.value,
+        ...Object.fromEntries(TEXT_FIELDS.map((field) => [field, fields[field].value])),
         vip: fields.vip.checked,
         do_not_greet: fields.do_not_greet.checked,
       });
@@ -269,7 +383,7 @@ function wire() {
       entries.delete(entry.card.call_sid);
       entry.element.remove();
       showEmpty();
-      document.getElementById("test-call").focus();
+      document.querySelector("#tools > summary").focus();
     }
   });
   document.addEventListener("submit", (event) => {
@@ -278,6 +392,13 @@ function wire() {
     if (!entry) return;
     event.preventDefault();
     submit(entry, target);
+  });
+  document.addEventListener("input", (event) => {
+    const field = event.target.closest?.('form[data-form="save-caller"] input[name="name"]');
+    const entry = field && entryOf(field);
+    if (entry && !entry.test) {
+      nameTyped(entry.element, entry.card.call_sid, field.value, () => form(entry, "save-caller").reset());
+    }
   });
   document.addEventListener("keydown", (event) => {
     const target = event.key === "Escape" && event.target.closest?.("form[data-form]");
@@ -292,6 +413,34 @@ function wire() {
   onChange(() => {
     for (const entry of entries.values()) render(entry);
   });
+}
+
+function shownEntries() {
+  return [...liveList.children]
+    .filter((element) => !element.hidden)
+    .map((element) => entries.get(element.dataset.callSid))
+    .filter(Boolean);
+}
+
+/** "c": "I've got it" for the call that has rung longest (the first ringing card). */
+function claimLongestRinging() {
+  const entry = shownEntries().find((e) => stateOf(e.card) === "ringing");
+  if (!entry) {
+    announce("No call is ringing.");
+    return;
+  }
+  claim(entry, entry.element.querySelector('[data-action="claim"]'));
+}
+
+/** "n": a note on the call this screen took, else the first call on the board. */
+function noteCurrentCall() {
+  const shown = shownEntries();
+  const entry = shown.find((e) => e.claimed?.screen === SCREEN) || shown[0];
+  if (!entry || entry.test) {
+    announce("No call to add a note to.");
+    return;
+  }
+  openForm(entry, "note", true);
 }
 
 function dropStaleRinging() {
@@ -320,11 +469,12 @@ async function start() {
   setUpSound();
   setUpNotifications();
   wire();
+  setUpShortcuts({ claim: claimLongestRinging, note: noteCurrentCall });
   const stream = createStream({
     url: body.dataset.eventsUrl,
     onEvent,
     onStatus: setStatus,
-    checkSession: refreshToken,
+    onSignedOut: toLogin,
   });
   const first = await snapshot();
   me = first.user.name;
@@ -337,6 +487,7 @@ async function start() {
   refreshMissedCount(); // calls may have been missed since the page was drawn
   setInterval(() => refreshToken().catch(() => {}), TOKEN_EVERY);
   setInterval(dropStaleRinging, 30000);
+  setInterval(tick, 1000);
 }
 
 start();

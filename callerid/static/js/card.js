@@ -1,7 +1,17 @@
 // Draw a call's card from its event payload. Every value from the server goes in with
 // textContent: customer data is never parsed as HTML.
 
-import { answerer, clock, day, duration, outcome, plural } from "./format.js";
+import {
+  answerer,
+  clock,
+  day,
+  duration,
+  elapsed,
+  outcome,
+  plural,
+  since,
+  when,
+} from "./format.js";
 
 export const RANK = {
   queued: 0,
@@ -72,6 +82,24 @@ export function headline(card) {
   return "New caller";
 }
 
+/** A past call's title: who called (the name, else the number), not the greeting. */
+function pastHeadline(card) {
+  if (card.customer) return card.customer.name || headline(card);
+  return card.from ? card.caller?.display || card.from : headline(card);
+}
+
+/** "Last called 3 weeks ago: booking, with Marco · 12 calls before": the history at a glance. */
+function lastCall(customer) {
+  if (!customer) return "";
+  const [last] = customer.recent_calls || [];
+  if (!last) return "First call on record";
+  const who = answerer(last.answered_by);
+  const what = last.is_missed ? "missed" : (outcome(last.outcome) || "answered").toLowerCase();
+  const withWhom = who && !last.is_missed && who !== "the desk phone" ? `, with ${who}` : "";
+  const count = plural(customer.calls_count || 0, "call");
+  return `Last called ${since(last.received_at)}: ${what}${withWhom} · ${count} before`;
+}
+
 export function answeredText(card) {
   const state = stateOf(card);
   const who = answerer(card.answered_by);
@@ -94,19 +122,28 @@ export function fill(element, card, { notes = [], test = false, expanded = null 
   element.classList.toggle("card--vip", Boolean(customer?.vip));
 
   slot(element, "state").textContent = STATE_WORDS[state];
+  slot(element, "vip").hidden = !customer?.vip;
   slot(element, "test").hidden = !test;
   setText(element, "line", card.line ? card.line.label || card.line.number : "");
   const time = slot(element, "time");
   time.dateTime = card.received_at || "";
-  time.textContent = clock(card.received_at);
+  // Past calls (the recent strip) say who called and when, not what to say on picking up.
+  const past = rankOf(card) >= TERMINAL;
+  time.textContent = past ? when(card.received_at) : clock(card.received_at);
+  showRingingFor(element, card);
+  setText(element, "alerts", customer?.alerts || "");
+  part(element, "alert").hidden = !customer?.alerts;
 
-  slot(element, "greeting").textContent = headline(card);
-  setText(element, "name", customer ? customer.name : "");
-  setText(element, "number", card.from ? caller.display : "");
+  slot(element, "greeting").textContent = past ? pastHeadline(card) : headline(card);
+  setText(element, "pronunciation", customer?.pronunciation ? `Say it: ${customer.pronunciation}` : "");
+  setText(element, "name", customer && !past ? customer.name : "");
+  setText(element, "number", card.from && (customer || !past) ? caller.display : "");
+  setText(element, "last", past ? "" : lastCall(customer));
   const where = [caller.place, caller.country, caller.line_type, caller.carrier].filter(Boolean);
   setText(element, "where", card.from ? where.join(" · ") : "");
   fillChips(slot(element, "chips"), customer);
-  setText(element, "answered", answeredText(card));
+  const result = past && outcome(card.outcome) ? ` · ${outcome(card.outcome)}` : "";
+  setText(element, "answered", answeredText(card) + result);
 
   setText(element, "occasion", customer?.occasion || "");
   setText(element, "notes", customer?.notes || "");
@@ -135,13 +172,18 @@ export function fill(element, card, { notes = [], test = false, expanded = null 
   toggle.hidden = state === "ringing";
 }
 
+/** How long a ringing call has rung ("0:42"), in its band; empty once it is answered. */
+export function showRingingFor(element, card, now = Date.now()) {
+  const ringing = stateOf(card) === "ringing" && card.received_at;
+  setText(element, "for", ringing ? `for ${elapsed(card.received_at, now)}` : "");
+}
+
 function fillChips(list, customer) {
   list.replaceChildren();
   if (!customer) {
     list.hidden = true;
     return;
   }
-  if (customer.vip) list.append(item("li", "chip chip--vip", "VIP"));
   if (customer.do_not_greet) list.append(item("li", "chip chip--quiet", "Do not greet by name"));
   for (const tag of customer.tags || []) list.append(item("li", "chip", tag));
   list.hidden = list.children.length === 0;

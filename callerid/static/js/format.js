@@ -18,6 +18,28 @@ export function day(iso) {
   return dayFormat.format(when);
 }
 
+/** "Today 6:02 PM", "Yesterday 11:30 PM", "Fri, Nov 20, 11:30 PM": when a past call came. */
+export function when(iso) {
+  if (!iso) return "";
+  const label = day(iso);
+  return /^(Today|Yesterday) /.test(label) ? label : `${label}, ${clock(iso)}`;
+}
+
+/** "earlier today", "yesterday", "3 days ago", "3 weeks ago", "2 months ago": calendar days,
+ * in this screen's time zone. */
+export function since(iso, now = new Date()) {
+  if (!iso) return "";
+  const then = new Date(iso);
+  const midnight = (d) => new Date(d.getFullYear(), d.getMonth(), d.getDate()).getTime();
+  const days = Math.round((midnight(now) - midnight(then)) / 86400000);
+  if (days <= 0) return "earlier today";
+  if (days === 1) return "yesterday";
+  if (days < 14) return `${days} days ago`;
+  if (days < 60) return `${Math.floor(days / 7)} weeks ago`;
+  if (days < 365) return `${Math.floor(days / 30)} months ago`;
+  return "over a year ago";
+}
+
 /** "just now", "4 min ago", "2 h ago" for the recent strip. */
 export function ago(iso, now = Date.now()) {
   if (!iso) return "";
@@ -25,6 +47,14 @@ export function ago(iso, now = Date.now()) {
   if (minutes < 1) return "just now";
   if (minutes < 60) return `${minutes} min ago`;
   return `${Math.floor(minutes / 60)} h ago`;
+}
+
+/** "0:07", "2:15", "1:02:03": how long since ``iso``, ticking on a ringing card. */
+export function elapsed(iso, now = Date.now()) {
+  const total = Math.max(0, Math.floor((now - Date.parse(iso)) / 1000));
+  const [h, m, s] = [Math.floor(total / 3600), Math.floor(total / 60) % 60, total % 60];
+  const pad = (n) => String(n).padStart(2, "0");
+  return h ? `${h}:${pad(m)}:${pad(s)}` : `${m}:${pad(s)}`;
 }
 
 export function duration(seconds) {

@@ -17,8 +17,18 @@ export function setToken(value) {
   for (const field of document.querySelectorAll("[data-csrf-field]")) field.value = value;
 }
 
+// Set while the page is going away (a link, "Log out"): a request refused with 401 because of
+// that logout must not send the screen to the login page over the navigation already under way.
+let leaving = false;
+window.addEventListener("beforeunload", () => {
+  leaving = true;
+});
+window.addEventListener("pageshow", () => {
+  leaving = false;
+});
+
 export function toLogin() {
-  window.location.assign(body.loginUrl);
+  if (!leaving) window.location.assign(body.loginUrl);
 }
 
 export async function refreshToken() {

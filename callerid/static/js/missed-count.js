@@ -18,7 +18,7 @@ async function fetchCount() {
   if (!badge) return;
   try {
     const answer = await request("GET", badge.dataset.missedCount);
-    show(answer.open);
+    show(answer.open_callers); // callers, as /missed lists them
   } catch {
     // Offline or logged out: the stream's own status says so; the next event tries again.
   }

@@ -11,6 +11,7 @@ export const KINDS = [
   "call.answered",
   "call.ended",
   "call.noted",
+  "call.claimed",
   "call.called_back",
   "customer.updated",
 ];
@@ -20,13 +21,21 @@ const CHANNEL = "callerid-board";
 // minute, so less would reconnect every minute).
 const SLEEP_GAP = 90000;
 
+/** Retry-After as seconds: a number of seconds or an HTTP date; null when absent or unreadable. */
+function seconds(header) {
+  if (!header) return null;
+  if (/^\d+$/.test(header.trim())) return Number(header);
+  const at = Date.parse(header);
+  return Number.isNaN(at) ? null : Math.max(0, (at - Date.now()) / 1000);
+}
+
 /**
  * The shared stream. Relayed events that arrive before ``start(after)`` are kept, so that none
  * falls between the snapshot and the stream. ``onEvent(kind, data, id)`` gets each event once,
- * in order; ``onStatus(status)`` gets "connecting", "open" or "offline"; ``checkSession()``
- * rejects when the login has ended.
+ * in order; ``onStatus(status)`` gets "connecting", "open", "busy" (the server asked us to come
+ * back later) or "offline"; ``onSignedOut()`` is called when the server says the login ended.
  */
-export function createStream({ url, onEvent, onStatus, checkSession }) {
+export function createStream({ url, onEvent, onStatus, onSignedOut }) {
   let lastId = 0;
   let started = false;
   const early = [];
@@ -36,6 +45,15 @@ export function createStream({ url, onEvent, onStatus, checkSession }) {
   let retryDelay = 2000;
   let retryTimer = 0;
   const channel = "BroadcastChannel" in window ? new BroadcastChannel(CHANNEL) : null;
+  // The page is going (a link, "Log out"): the stream closing is no news, and asking /events
+  // why would answer 401 after a logout and send the screen to the login page a second time.
+  let leaving = false;
+  window.addEventListener("beforeunload", () => {
+    leaving = true;
+  });
+  window.addEventListener("pageshow", () => {
+    leaving = false; // back from the back-forward cache
+  });
 
   function setStatus(next) {
     status = next;
@@ -77,23 +95,47 @@ export function createStream({ url, onEvent, onStatus, checkSession }) {
         setStatus("connecting"); // the browser retries by itself
         return;
       }
-      // Closed for good (an error status, e.g. the login ended): retry ourselves, slower each time.
-      setStatus("offline");
+      // Closed for good: the server answered something other than a stream. EventSource never
+      // retries then, nor says what the answer was, so ask once more and act on the status.
       stream.close();
-      retryTimer = setTimeout(reconnect, retryDelay);
-      retryDelay = Math.min(retryDelay * 2, 30000);
+      recover();
     });
   }
 
-  async function reconnect() {
-    if (!leading) return;
+  /** Why /events refused: its status and Retry-After (seconds), or status 0 for no answer. */
+  async function refusal() {
+    const controller = new AbortController();
     try {
-      await checkSession();
+      const response = await fetch(`${url}?after=${lastId}`, {
+        credentials: "same-origin",
+        headers: { Accept: "text/event-stream" },
+        signal: controller.signal,
+      });
+      controller.abort(); // only the status was wanted, not a second stream
+      return { status: response.status, retryAfter: seconds(response.headers.get("Retry-After")) };
     } catch {
-      retryTimer = setTimeout(reconnect, retryDelay);
+      return { status: 0, retryAfter: null };
+    }
+  }
+
+  async function recover() {
+    if (!leading || leaving) return;
+    const { status: answer, retryAfter } = await refusal();
+    if (leaving) return;
+    if (answer === 401) {
+      onSignedOut();
       return;
     }
-    open();
+    if (answer >= 200 && answer < 300) {
+      open(); // it was passing: the server takes the stream now
+      return;
+    }
+    const busy = answer === 429 || answer === 503;
+    setStatus(busy ? "busy" : "offline");
+    // Retry-After is the least we wait; each failure in a row doubles the wait (up to 30 s).
+    const wait = Math.max((retryAfter ?? 0) * 1000, retryDelay);
+    retryDelay = Math.min(retryDelay * 2, 30000);
+    retryTimer = setTimeout(open, wait);
   }
 
   function lead() {
