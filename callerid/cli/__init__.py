@@ -46,7 +46,9 @@ def _explain_missing_schema(command: click.Command) -> None:
     if isinstance(command, click.Group):
         for sub in command.commands.values():
             _explain_missing_schema(sub)
-    if command.callback is not None:
+    # The commands are module-level objects and every create_app registers them again: wrap
+    # each once, or a process making many apps (the tests) nests wrappers past Python's limit.
+    if command.callback is not None and not getattr(command.callback, "schema_checked", False):
         command.callback = _schema_checked(command.callback)
 
 
@@ -62,4 +64,5 @@ def _schema_checked(callback: Callable[..., Any]) -> Callable[..., Any]:
                 "the database has no tables yet: run 'flask --app wsgi db upgrade' first."
             ) from exc
 
+    run.schema_checked = True  # type: ignore[attr-defined]
     return run

@@ -58,3 +58,21 @@ def test_a_bad_number_or_long_label_is_refused_and_nothing_is_saved(runner, sess
 def test_no_lines_yet_is_explained(runner):
     result = runner.invoke(args=["lines", "list"])
     assert result.output.startswith("No line yet")
+
+
+def test_making_many_apps_does_not_wrap_the_commands_again_each_time(app, tmp_path):
+    # Every create_app registers the same command objects: a process making thousands (the
+    # tests, a long-lived worker reloading) must not nest their error handling each time.
+    from callerid import create_app
+    from callerid.cli.lines import lines_group
+
+    def depth() -> int:
+        callback, layers = lines_group.commands["list"].callback, 0
+        while hasattr(callback, "__wrapped__"):
+            callback, layers = callback.__wrapped__, layers + 1
+        return layers
+
+    before = depth()
+    for n in range(3):
+        create_app({**app.config, "INSTANCE_PATH": str(tmp_path / f"i{n}")})
+    assert depth() == before
