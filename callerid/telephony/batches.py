@@ -32,11 +32,11 @@ RETRYABLE = {"40P01", "40001", "55P03", "57014"}
 
 @dataclass(frozen=True, slots=True)
 class Kind(Generic[Item, Result]):
-    """What a batch of one kind of webhook is: its route (for counts and logs), how to record
-    items in one transaction bounded by some seconds, and the CallSid of an item."""
+    """What a batch of one kind of webhook is: how to record items in one transaction bounded by
+    some seconds, and an item's route (for counts and logs) and CallSid."""
 
-    route: str
     attempt: Callable[[list[Item], float], list[Result]]
+    route: Callable[[Item], str]
     call_sid: Callable[[Item], str]
 
 
@@ -62,7 +62,7 @@ def _retried(
 ) -> list[Result | None]:
     counted = False
     if is_transient(error) and len(items) > 1 and time.monotonic() < deadline:
-        _count_retried(kind, len(items))
+        _count_retried(kind, items)
         counted = True
         try:
             return list(kind.attempt(items, _seconds(deadline, try_for)))
@@ -88,12 +88,12 @@ def _alone(
     error: SQLAlchemyError = batch_error
     if seconds > 0.01:
         if count:
-            _count_retried(kind, 1)
+            _count_retried(kind, [item])
         try:
             return kind.attempt([item], seconds)[0]
         except SQLAlchemyError as own:
             error = own
-    failed(kind.route, {"CallSid": kind.call_sid(item)}, error)
+    failed(kind.route(item), {"CallSid": kind.call_sid(item)}, error)
     return None
 
 
@@ -123,9 +123,9 @@ def failed(route: str, form: Mapping[str, Any], error: BaseException) -> None:
     errors.log_failure(log, f"{what} on {route} ({call_sid})", error)
 
 
-def _count_retried(kind: Kind[Any, Any], items: int) -> None:
-    for _ in range(items):
-        metrics.webhook_outcome(kind.route, "retried")
+def _count_retried(kind: Kind[Item, Any], items: list[Item]) -> None:
+    for item in items:
+        metrics.webhook_outcome(kind.route(item), "retried")
 
 
 def _seconds(deadline: float, try_for: float) -> float:

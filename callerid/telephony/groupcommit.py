@@ -30,10 +30,11 @@ class GroupCommitTimeout(TimeoutError):
 
 
 class _Slot(Generic[Item, Result]):
-    __slots__ = ("item", "result", "error", "done")
+    __slots__ = ("item", "deadline", "result", "error", "done")
 
-    def __init__(self, item: Item) -> None:
+    def __init__(self, item: Item, deadline: float) -> None:
         self.item = item
+        self.deadline = deadline
         self.result: Result | None = None
         self.error: BaseException | None = None
         self.done = False
@@ -45,11 +46,12 @@ class _Slot(Generic[Item, Result]):
 
 
 class GroupCommit(Generic[Item, Result]):
-    """Run ``record(items) -> results`` (one result per item, in order) over batches of the
-    items submitted concurrently."""
+    """Run ``record(items, deadline) -> results`` (one result per item, in order) over batches
+    of the items submitted concurrently; ``deadline`` (time.monotonic()) is the soonest of the
+    batch's webhooks' own, so no webhook waits past its patience for a batch it joined late."""
 
     def __init__(
-        self, record: Callable[[list[Item]], Sequence[Result]], max_batch: int = MAX_BATCH
+        self, record: Callable[[list[Item], float], Sequence[Result]], max_batch: int = MAX_BATCH
     ) -> None:
         self._record = record
         self._max_batch = max_batch
@@ -60,14 +62,16 @@ class GroupCommit(Generic[Item, Result]):
     def submit(self, item: Item, patience: float) -> Result:
         """Record ``item`` in the next batch and return its result (or raise its batch's error).
         Raises ``GroupCommitTimeout`` after ``patience`` seconds of waiting on another leader."""
-        slot: _Slot[Item, Result] = _Slot(item)
         deadline = time.monotonic() + patience
+        slot: _Slot[Item, Result] = _Slot(item, deadline)
         with self._turn:
             self._queue.append(slot)
             while not slot.done and self._leading:
                 remaining = deadline - time.monotonic()
                 if remaining <= 0 or not self._turn.wait(remaining):
                     if not slot.done:
+                        if slot in self._queue:  # not taken yet: no batch will record it now
+                            self._queue.remove(slot)
                         raise GroupCommitTimeout(f"no batch recorded this within {patience:g} s")
             if slot.done:
                 return slot.outcome()
@@ -97,7 +101,8 @@ class GroupCommit(Generic[Item, Result]):
             batch = self._queue[: self._max_batch]
             del self._queue[: self._max_batch]
         try:
-            results = self._record([slot.item for slot in batch])
+            deadline = min(slot.deadline for slot in batch)
+            results = self._record([slot.item for slot in batch], deadline)
         except BaseException as error:  # every webhook of the batch hears of it
             for slot in batch:
                 slot.error = error

@@ -12,7 +12,6 @@ from __future__ import annotations
 import enum
 import functools
 import logging
-import time
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -22,7 +21,7 @@ from flask import Flask, has_request_context, request
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from .. import calls, db, errors, metrics, ringing
+from .. import calls, db, errors, ringing
 from ..db import utcnow
 from ..events import stream
 from . import batches, webhooks
@@ -78,41 +77,24 @@ def store_ring(
 
 def store_callback(app: Flask, form: Mapping[str, str], received_at: datetime) -> Outcome:
     """Apply a status callback in this process's next batch of callbacks, or spool it."""
+    return _store(app, "callback", Entry("status", dict(form), received_at))
+
+
+def store_action(app: Flask, route: str, form: Mapping[str, str], received_at: datetime) -> Outcome:
+    """Apply the ``<Dial action>`` ("dial") or the voicemail ("voicemail") in this process's
+    next batch of actions, or spool it: the caller is waiting on the line for our answer."""
+    return _store(app, "action", Entry(route, dict(form), received_at))
+
+
+def _store(app: Flask, kind: str, entry: Entry) -> Outcome:
     try:
-        applied = _callbacks(app).submit(dict(form), patience(app, "callback"))
+        applied = _group(app, kind).submit(entry, patience(app, kind))
     except Exception as error:  # noqa: BLE001 - whatever failed, the spool may still keep it
-        batches.failed("/twilio/status", form, error)
+        batches.failed(_rule(entry.route), entry.form, error)
         applied = None
     if applied:
         return Outcome.RECORDED
-    return _spool(app, Entry("status", dict(form), received_at))
-
-
-def store(
-    app: Flask,
-    route: str,
-    form: Mapping[str, str],
-    received_at: datetime,
-    apply: Callable[[Session, Mapping[str, str], str], T],
-    kind: str,
-) -> tuple[T | None, Outcome]:
-    """Apply an action (the ``<Dial action>``, the voicemail) in its own transaction within the
-    ``kind``'s patience, retried once after a transient failure; failing that, spool it."""
-    start, wait = time.monotonic(), patience(app, kind)
-    deadline = start + wait
-    for attempt in (1, 2):
-        # The first try gets half the patience, so that a lock it timed out on leaves time.
-        until = start + wait / 2 if attempt == 1 else deadline
-        try:
-            work = lambda s: apply(s, form, _region(app))  # noqa: E731 - one line, one use
-            return _commit(app, work, until - time.monotonic()), Outcome.RECORDED
-        except SQLAlchemyError as error:
-            if attempt == 1 and batches.is_transient(error) and time.monotonic() < deadline:
-                metrics.webhook_outcome(_rule(route), "retried")
-                continue
-            batches.failed(_rule(route), form, error)
-            break
-    return None, _spool(app, Entry(route, dict(form), received_at))
+    return _spool(app, entry)
 
 
 def apply_entry(app: Flask, entry: Entry, ended: frozenset[str] = frozenset()) -> None:
@@ -231,7 +213,9 @@ def _rings(app: Flask) -> GroupCommit[ringing.Ring, ringing.Ringing | None]:
     return group
 
 
-def _record_rings(app: Flask, rings: list[ringing.Ring]) -> list[ringing.Ringing | None]:
+def _record_rings(
+    app: Flask, rings: list[ringing.Ring], deadline: float
+) -> list[ringing.Ringing | None]:
     """One transaction for the batch, on a plain Connection: the busiest path pays for no
     Session."""
 
@@ -240,38 +224,42 @@ def _record_rings(app: Flask, rings: list[ringing.Ring]) -> list[ringing.Ringing
             db.bound(connection, seconds)
             return ringing.record(connection, some, _region(app))
 
-    kind = batches.Kind("/twilio/voice", attempt, lambda ring: ring.call_sid)
-    recorded = batches.record(kind, rings, *_window(app, "voice"))
+    kind = batches.Kind(attempt, lambda ring: "/twilio/voice", lambda ring: ring.call_sid)
+    recorded = batches.record(kind, rings, deadline, _try_for(app))
     if any(one is not None and one.is_new for one in recorded):
         stream.wake(app)
     return recorded
 
 
-def _callbacks(app: Flask) -> GroupCommit[dict[str, str], bool | None]:
-    group = app.extensions.get("callerid.callbacks")
+def _group(app: Flask, kind: str) -> GroupCommit[Entry, bool | None]:
+    # One group of callbacks and one of actions per process, made in the worker on first use.
+    key = f"callerid.{kind}s"
+    group = app.extensions.get(key)
     if group is None:
-        group = app.extensions["callerid.callbacks"] = GroupCommit(
-            functools.partial(_record_callbacks, app)
-        )
+        group = app.extensions[key] = GroupCommit(functools.partial(_apply_batch, app))
     return group
 
 
-def _record_callbacks(app: Flask, forms: list[dict[str, str]]) -> list[bool | None]:
-    """One transaction for the batch. Applied in CallSid order (a call's own callbacks keep
-    their order), so that two batches lock calls in the same order and cannot deadlock."""
+_APPLY = {
+    "status": webhooks.apply_status,
+    "dial": webhooks.apply_dial,
+    "voicemail": webhooks.apply_voicemail,
+}
 
-    def attempt(some: list[dict[str, str]], seconds: float) -> list[bool]:
-        # By the call each locks: a desk leg's is its parent.
-        order = sorted(
-            range(len(some)),
-            key=lambda i: some[i].get("ParentCallSid") or some[i].get("CallSid", ""),
-        )
+
+def _apply_batch(app: Flask, entries: list[Entry], deadline: float) -> list[bool | None]:
+    """One transaction for the batch, in the order of the calls they lock (a desk leg's is its
+    parent; a call's own keep their order), so that two batches cannot deadlock. Batched, a
+    burst of callbacks and actions holds one pooled connection per process, not one each."""
+
+    def attempt(some: list[Entry], seconds: float) -> list[bool]:
+        order = sorted(range(len(some)), key=lambda i: _locked_call(some[i]))
         applied = [False] * len(some)
 
         def apply_all(session: Session) -> None:
             for i in order:
                 try:
-                    webhooks.apply_status(session, some[i], _region(app))
+                    _APPLY[some[i].route](session, some[i].form, _region(app))
                     applied[i] = True
                 except calls.CallNotYetKnown:
                     pass  # its webhook spools it, to be applied after its call
@@ -279,15 +267,20 @@ def _record_callbacks(app: Flask, forms: list[dict[str, str]]) -> list[bool | No
         _commit(app, apply_all, seconds)
         return applied
 
-    kind = batches.Kind("/twilio/status", attempt, lambda form: form.get("CallSid", "?"))
-    return batches.record(kind, forms, *_window(app, "callback"))
+    batch = batches.Kind(
+        attempt, lambda e: f"/twilio/{e.route}", lambda e: e.form.get("CallSid", "?")
+    )
+    return batches.record(batch, entries, deadline, _try_for(app))
 
 
-def _window(app: Flask, kind: str) -> tuple[float, float]:
-    """(deadline, seconds a whole batch's try may take) for a batch of ``kind`` starting now:
-    half of CALLERID_DB_TIMEOUT, so a try that times out on a lock leaves time for the next."""
-    deadline = time.monotonic() + patience(app, kind)
-    return deadline, float(app.config["CALLERID_DB_TIMEOUT"]) / 2
+def _locked_call(entry: Entry) -> str:
+    return entry.form.get("ParentCallSid") or entry.form.get("CallSid", "")
+
+
+def _try_for(app: Flask) -> float:
+    """Seconds a whole batch's try may take: half of CALLERID_DB_TIMEOUT, so that a try that
+    times out on a lock leaves time for the next."""
+    return float(app.config["CALLERID_DB_TIMEOUT"]) / 2
 
 
 def _rule(route: str) -> str:

@@ -81,7 +81,7 @@ def status() -> Response:
 
 
 def _dial_finished(form: Mapping[str, str]) -> Response:
-    _, outcome = recorder.store(_app(), "dial", form, utcnow(), webhooks.apply_dial, "action")
+    outcome = recorder.store_action(_app(), "dial", form, utcnow())
     _count(outcome, lost="failed_open")
     if not webhooks.dial_missed(form):
         return _xml(twiml.hang_up())
@@ -90,9 +90,7 @@ def _dial_finished(form: Mapping[str, str]) -> Response:
 
 def _voicemail_left(form: Mapping[str, str]) -> Response:
     log.info("voicemail left on %s: %s", form["CallSid"], form["RecordingUrl"])
-    _, outcome = recorder.store(
-        _app(), "voicemail", form, utcnow(), webhooks.apply_voicemail, "action"
-    )
+    outcome = recorder.store_action(_app(), "voicemail", form, utcnow())
     _count(outcome, lost="failed_open")
     return _xml(twiml.hang_up())
 

@@ -33,6 +33,11 @@ def ring(sid: str, n: int = 0) -> ringing.Ring:
     return ringing.Ring(sid, f"+1312555{n:04d}", LINE)
 
 
+def voice_deadline(app) -> float:
+    """When a voice webhook arriving now gives up on the database."""
+    return time.monotonic() + recorder.patience(app, "voice")
+
+
 def hold_call_row(connection, sid: str) -> None:
     """Another instance's batch, still open, that has written this CallSid's row (and not yet
     its event: events are appended last, just before commit)."""
@@ -106,7 +111,9 @@ def test_a_batch_that_meets_a_lock_is_tried_again_whole_and_recorded(app, sessio
         event.listen(engine, "handle_error", release)
         try:
             with app.test_request_context("/twilio/voice", method="POST"):
-                results = recorder._record_rings(app, [ring(held, 1), ring(free, 2)])
+                results = recorder._record_rings(
+                    app, [ring(held, 1), ring(free, 2)], voice_deadline(app)
+                )
         finally:
             event.remove(engine, "handle_error", release)
     assert len(failures) == 1
@@ -122,7 +129,9 @@ def test_a_ring_still_locked_is_left_to_its_webhook_and_the_others_are_recorded(
         other.begin()
         hold_call_row(other, held)
         with app.test_request_context("/twilio/voice", method="POST"):
-            results = recorder._record_rings(app, [ring(held, 1), ring(free, 2)])
+            results = recorder._record_rings(
+                app, [ring(held, 1), ring(free, 2)], voice_deadline(app)
+            )
         other.rollback()
     # The held ring's webhook spools it; the free one did not wait for it.
     assert results[0] is None

@@ -4,6 +4,7 @@ load: each call is recorded and announced exactly as if it had rung alone."""
 from __future__ import annotations
 
 import json
+import time
 from datetime import timedelta
 
 from sqlalchemy import event, func, select
@@ -12,6 +13,7 @@ from callerid import db, desk, ringing
 from callerid.db import utcnow
 from callerid.models import Call, Event, Note
 from callerid.telephony import recorder
+from callerid.telephony.spool import Entry
 
 from ..factories import add_call, add_customer, call_sid
 from ..twilio import post_signed, sample
@@ -97,7 +99,7 @@ def test_one_webhook_the_database_rejects_does_not_cost_the_rest_of_its_batch(ap
     rings = [ringing.Ring(call_sid(), f"+1312555{i:04d}", LINE) for i in range(3)]
     rings.insert(1, ringing.Ring("CA" + "9" * 80, "+13125550999", LINE))
     with app.test_request_context("/twilio/voice", method="POST"):
-        results = recorder._record_rings(app, rings)
+        results = recorder._record_rings(app, rings, time.monotonic() + 1.5)
     recorded = set(session.scalars(select(Call.call_sid)))
     for ring, result in zip(rings, results, strict=True):
         if ring.call_sid in recorded:
@@ -115,8 +117,8 @@ def test_status_callbacks_of_several_calls_share_one_transaction_in_order(app, c
         post_signed(
             client, "/twilio/voice", sample("voice-inbound-us", CallSid=sid, From=f"+1312555000{n}")
         )
-    forms = [
-        sample("voice-inbound-us", CallSid=sid, CallStatus=status)
+    entries = [
+        Entry("status", sample("voice-inbound-us", CallSid=sid, CallStatus=status), utcnow())
         for status in ("in-progress", "completed")
         for sid in reversed(sids)
     ]
@@ -128,7 +130,7 @@ def test_status_callbacks_of_several_calls_share_one_transaction_in_order(app, c
     event.listen(db.engine_for(app), "commit", count)
     try:
         with app.test_request_context("/twilio/status", method="POST"):
-            assert recorder._record_callbacks(app, forms) == [True] * 4
+            assert recorder._apply_batch(app, entries, time.monotonic() + 5) == [True] * 4
     finally:
         event.remove(db.engine_for(app), "commit", count)
     assert len(commits) == 1

@@ -15,13 +15,15 @@ class Recorder:
     """A record function that can be held, so that webhooks pile up behind a running batch."""
 
     def __init__(self, fail_on: str | None = None) -> None:
+        self.deadlines: list[float] = []
         self.batches: list[list[str]] = []
         self.release = threading.Event()
         self.release.set()
         self.running = threading.Event()
         self.fail_on = fail_on
 
-    def __call__(self, items: list[str]) -> list[str]:
+    def __call__(self, items: list[str], deadline: float) -> list[str]:
+        self.deadlines.append(deadline)
         self.batches.append(list(items))
         self.running.set()
         self.release.wait(10)
@@ -114,15 +116,15 @@ def test_a_webhook_stuck_behind_a_slow_batch_gives_up_after_its_patience():
     recorder.release.set()
     for thread in first_threads:
         thread.join(10)
-    # The one that gave up is still recorded by a later batch: its call is not lost.
+    # The one that gave up is left to its webhook, which spools it: no batch records it too.
     assert commit.submit("next", patience=1) == "NEXT"
-    assert any("waiting" in batch for batch in recorder.batches)
+    assert not any("waiting" in batch for batch in recorder.batches)
 
 
 def test_many_webhooks_at_once_each_get_their_own_result_and_none_is_stranded():
     batches: list[int] = []
 
-    def record(items: list[int]) -> list[int]:
+    def record(items: list[int], deadline: float) -> list[int]:
         batches.append(len(items))
         time.sleep(0.001)  # a transaction takes a while: the others pile up meanwhile
         return [item * 2 for item in items]
@@ -133,3 +135,37 @@ def test_many_webhooks_at_once_each_get_their_own_result_and_none_is_stranded():
     assert results == [item * 2 for item in range(2000)]
     assert sum(batches) == 2000
     assert len(batches) < 2000  # some webhooks shared a transaction
+
+
+def test_a_batch_ends_by_its_most_hurried_webhook_and_a_webhook_that_gave_up_is_left_out():
+    recorder = Recorder()
+    commit = GroupCommit(recorder)
+    recorder.release.clear()
+    first = threading.Thread(target=lambda: commit.submit("first", 10))
+    first.start()
+    assert recorder.running.wait(5)  # "first" leads a batch that is held
+    outcomes: dict[str, object] = {}
+
+    def submit(item: str, patience: float) -> None:
+        try:
+            outcomes[item] = commit.submit(item, patience)
+        except GroupCommitTimeout as error:
+            outcomes[item] = error
+
+    hurried = threading.Thread(target=submit, args=("hurried", 3))
+    patient = threading.Thread(target=submit, args=("patient", 10))
+    gave_up = threading.Thread(target=submit, args=("gave-up", 0.05))
+    started = time.monotonic()
+    for thread in (hurried, patient, gave_up):
+        thread.start()
+    gave_up.join(5)
+    assert isinstance(outcomes["gave-up"], GroupCommitTimeout)
+    wait_queued(commit, 2)
+    recorder.release.set()
+    for thread in (first, hurried, patient):
+        thread.join(5)
+    # The next batch had "hurried" and "patient", not "gave-up" (its webhook spooled it), and
+    # had to end by "hurried"'s deadline, not "patient"'s.
+    assert recorder.batches[-1] == ["hurried", "patient"]
+    assert (outcomes["hurried"], outcomes["patient"]) == ("HURRIED", "PATIENT")
+    assert recorder.deadlines[-1] < started + 5
