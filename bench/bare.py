@@ -26,3 +26,9 @@ def healthz() -> Response:
 @app.post("/twilio/voice")
 def voice() -> Response:
     return Response(TWIML, status=200, mimetype="text/xml")
+
+
+@app.post("/twilio/status")
+def status() -> Response:
+    # A status callback, the <Dial action> too: the same request costs, answered at once.
+    return Response(status=204)

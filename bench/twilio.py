@@ -6,6 +6,8 @@ import itertools
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.utils import format_datetime
 from urllib.parse import urlencode, urlsplit
 
 from twilio.request_validator import RequestValidator
@@ -202,3 +204,35 @@ def call_completed(url: str, call_sid: str, from_number: str, sequence: int, at:
         "Duration": "1",
     }
     return sign_url(url, params, call_sid)
+
+
+def whole_calls(host: str, callers: Sequence[str], count: int, block: int = 64) -> list[Signed]:
+    """``count`` whole calls as Twilio sends them, seven requests each: the voice webhook, the
+    desk leg's initiated / ringing / in-progress / completed callbacks, the ``<Dial action>``
+    and the call's own ``completed``. Every CallSid is new. A block's callbacks come after the
+    next block's voice webhooks, so that (with fewer connections than a block) a call is
+    recorded before its callbacks are sent, as the minutes of a real call ensure."""
+    sids, desk_sids = call_sids(count), call_sids(count)
+    url = f"http://{host}/twilio/status"
+    at = format_datetime(datetime.now(UTC), usegmt=True)
+
+    def voices(start: int) -> list[Signed]:
+        return [
+            voice(host, sids[i], callers[i % len(callers)])
+            for i in range(start, min(count, start + block))
+        ]
+
+    def callbacks(start: int) -> list[Signed]:
+        out = []
+        for i in range(start, min(count, start + block)):
+            caller = callers[i % len(callers)]
+            for sequence, state in enumerate(("initiated", "ringing", "in-progress", "completed")):
+                out.append(desk_leg(url, sids[i], desk_sids[i], caller, state, sequence, at))
+            out.append(dial_action(url, sids[i], desk_sids[i], caller))
+            out.append(call_completed(url, sids[i], caller, 4, at))
+        return out
+
+    requests = voices(0)
+    for start in range(0, count, block):
+        requests += voices(start + block) + callbacks(start)
+    return requests

@@ -7,6 +7,7 @@ and cloned with ``CREATE DATABASE ... TEMPLATE`` for each run, so a run never ch
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import shutil
@@ -103,7 +104,8 @@ class Workspace:
         marker = self._marker(backend, size)
         if marker.exists() and not force and self._present(backend, size):
             saved = json.loads(marker.read_text())
-            return Built(size, backend, saved["rows"], saved["seconds"], *saved["numbers"])
+            if saved.get("schema") == schema_version():  # else built by an older schema: again
+                return Built(size, backend, saved["rows"], saved["seconds"], *saved["numbers"])
         if backend == "sqlite":
             target = self._sqlite_file(size)
             partial = target.with_suffix(".partial")
@@ -129,6 +131,7 @@ class Workspace:
                     "rows": built.rows,
                     "seconds": built.seconds,
                     "numbers": [built.checked_numbers, built.valid_numbers],
+                    "schema": schema_version(),
                 }
             )
         )
@@ -226,3 +229,10 @@ def evict(paths: list[Path]) -> None:
 
 def describe(args: argparse.Namespace) -> dict[str, Any]:
     return {"customers": args.customers, "calls": args.calls}
+
+
+def schema_version() -> str:
+    """Which migrations the code has: a dataset built before a new one must be built again."""
+    versions = Path(__file__).resolve().parents[1] / "callerid" / "migrations" / "versions"
+    names = sorted(path.name for path in versions.glob("*.py"))
+    return hashlib.sha1("\n".join(names).encode()).hexdigest()[:12]
