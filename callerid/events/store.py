@@ -89,6 +89,12 @@ def since(session: Session, after: int, limit: int = BATCH) -> list[StoredEvent]
     return [StoredEvent(*row) for row in rows]
 
 
+def unpositioned(session: Session) -> int:
+    """How many committed events wait for a position (only ever more than a moment on
+    PostgreSQL, while no sequencer runs)."""
+    return session.scalar(select(func.count()).where(Event.position.is_(None))) or 0
+
+
 def latest_position(session: Session) -> int:
     """The newest position given, 0 when there is none."""
     return session.scalar(select(func.max(Event.position))) or 0

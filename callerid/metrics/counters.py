@@ -34,6 +34,12 @@ STREAMS = Gauge(
     multiprocess_mode="livesum",
     registry=LOCAL,
 )
+DB_IN_USE = Gauge(
+    "callerid_db_connections_in_use",
+    "Pooled database connections held by requests and background work, across live workers.",
+    multiprocess_mode="livesum",
+    registry=LOCAL,
+)
 EVENTS = Counter(
     "callerid_events_delivered",
     "Events written to /events streams; one event sent to five screens counts five.",

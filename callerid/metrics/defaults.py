@@ -11,13 +11,16 @@ from __future__ import annotations
 import functools
 
 from flask import Flask
+from sqlalchemy import event
 
 from .. import db
 from ..events import store
+from . import counters
 from .scrape import on_scrape
 
 SPOOL_DEPTH = "callerid_spool_depth"
 EVENT_LAG = "callerid_event_lag"
+UNPOSITIONED = "callerid_events_waiting_for_position"
 
 
 def register(app: Flask) -> None:
@@ -35,6 +38,32 @@ def register(app: Flask) -> None:
         functools.partial(event_lag, app),
         replace=False,
     )
+    on_scrape(
+        app,
+        UNPOSITIONED,
+        "Committed events no sequencer has given a position yet (PostgreSQL): screens wait.",
+        functools.partial(unpositioned, app),
+        replace=False,
+    )
+    _count_connections(app)
+
+
+def _count_connections(app: Flask) -> None:
+    # Checked out and checked in by the pool itself, so every user of it is counted; once.
+    if app.extensions.setdefault("callerid.counting_connections", False):
+        return
+    app.extensions["callerid.counting_connections"] = True
+    engine = db.engine_for(app)
+    event.listen(engine, "checkout", lambda *_: counters.DB_IN_USE.inc())
+    event.listen(engine, "checkin", lambda *_: counters.DB_IN_USE.dec())
+
+
+def unpositioned(app: Flask) -> float:
+    """Events committed and still without a position: above 0 for more than a moment, the
+    sequencer is not running (see docs/deployment.md, "Event positions")."""
+    with db.new_session(app) as session:
+        db.bound(session, app.config["CALLERID_DB_TIMEOUT"])
+        return store.unpositioned(session)
 
 
 def spool_depth(app: Flask) -> float:
@@ -44,8 +73,8 @@ def spool_depth(app: Flask) -> float:
 
 
 def event_lag(app: Flask) -> float:
-    """The newest event id minus the one this process's follower has reached; 0 while no screen
-    has connected to this process (it follows nothing, so nothing is late)."""
+    """The newest position minus the one this process's follower has reached; 0 while no
+    screen has connected to this process (it follows nothing, so nothing is late)."""
     follower = app.extensions.get("callerid.follower")
     with db.new_session(app) as session:
         db.bound(session, app.config["CALLERID_DB_TIMEOUT"])

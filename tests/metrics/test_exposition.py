@@ -6,10 +6,11 @@ from __future__ import annotations
 
 import pytest
 
-from callerid import metrics
+from callerid import db, metrics
 from callerid.events import store, stream
 from callerid.metrics import defaults
 
+from ..conftest import wait_for_positions
 from ..factories import add_user, token_for
 from ..twilio import sample
 from .scrape import samples, value, webhooks
@@ -98,7 +99,23 @@ def test_event_lag_is_what_the_follower_has_not_reached(app, session, scrape):
     for sid in ("CA1", "CA2", "CA3"):
         store.append(session, "call.ringing", {"call_sid": sid})
     session.commit()
+    wait_for_positions(session)  # given by the sequencer the follower started (PostgreSQL)
     assert value(scrape(), "callerid_event_lag") == 3
+
+
+def test_events_still_without_a_position_are_counted(app, session, scrape):
+    store.append(session, "call.ringing", {"call_sid": "CA1"})
+    session.commit()
+    # SQLite gives the position at commit; PostgreSQL's sequencer is not running in this test.
+    waiting = 1 if db.engine_for(app).dialect.name == "postgresql" else 0
+    assert value(scrape(), "callerid_events_waiting_for_position") == waiting
+
+
+def test_database_connections_in_use_are_counted(app, scrape):
+    before = value(scrape(), "callerid_db_connections_in_use")
+    with db.engine_for(app).connect():
+        assert value(scrape(), "callerid_db_connections_in_use") == before + 1
+    assert value(scrape(), "callerid_db_connections_in_use") == before
 
 
 def test_a_scrape_gauge_registered_again_replaces_the_default(app, scrape):
