@@ -64,7 +64,15 @@ class FailureLog:
         self._held: dict[tuple[str, str], tuple[logging.Logger, str, int]] = {}
         self._closing: threading.Timer | None = None
 
-    def log(self, logger: logging.Logger, line: str, kind: tuple[str, str]) -> None:
+    def log(
+        self,
+        logger: logging.Logger,
+        line: str,
+        kind: tuple[str, str],
+        traceback: BaseException | None = None,
+    ) -> None:
+        """Log ``line`` now, or count it into the closing line of its ``kind``. A
+        ``traceback`` is logged with the line (at ERROR) when the line itself is logged."""
         now = time.monotonic()
         with self._lock:
             if now - self._second >= 1.0:
@@ -77,7 +85,10 @@ class FailureLog:
                 return
             self._last[kind] = now
             self._lines += 1
-        logger.warning("%s", line)
+        if traceback is None:
+            logger.warning("%s", line)
+        else:
+            logger.error("%s", line, exc_info=traceback)
 
     def _close_soon(self) -> None:
         if self._closing is None:
@@ -105,12 +116,12 @@ failures = FailureLog()
 
 
 def log_failure(logger: logging.Logger, message: str, error: BaseException) -> None:
-    """Log a failure: overload in few counted lines (``FailureLog``), anything else with its
-    traceback."""
-    if not is_overload(error):
-        logger.error(message, exc_info=error)
-        return
+    """Log a failure in few counted lines (``FailureLog``): overload in one line each, anything
+    else (a bug, data the database refuses) with its traceback."""
     kind = (logger.name, type(getattr(error, "orig", None) or error).__name__)
+    if not is_overload(error):
+        failures.log(logger, message, kind, traceback=error)
+        return
     failures.log(logger, f"{message}: {summary(error)}", kind)
 
 

@@ -119,3 +119,15 @@ def test_other_database_errors_keep_their_traceback(caplog):
     with caplog.at_level(logging.WARNING):
         errors.log_failure(logging.getLogger("callerid.test_overload"), "failed", error)
     assert caplog.records[0].exc_info is not None
+
+
+def test_a_burst_of_the_same_bug_is_ten_tracebacks_a_second_at_most(monkeypatch, caplog):
+    failures = errors.FailureLog(quiet=0.0, close_after=3600.0)
+    monkeypatch.setattr(errors, "failures", failures)
+    error = OperationalError("SELECT 1", {}, Exception("no such table: calls"))
+    with caplog.at_level(logging.WARNING):
+        for n in range(30):
+            errors.log_failure(logging.getLogger("callerid.test_overload"), f"failed {n}", error)
+        failures.close()
+    assert sum(1 for r in caplog.records if r.exc_info is not None) == 10
+    assert caplog.records[-1].getMessage() == "failed 29 (and 19 more like it)"
