@@ -173,10 +173,12 @@ def is_stale(rang_at: datetime | None, now: datetime | None = None) -> bool:
 
 
 def record_ring(session: Session, ring: Ring, region: str) -> Call:
-    """``ringing.record`` for one ring in a Session's transaction; the recorded call."""
+    """``ringing.record`` for one ring in a Session's transaction; the recorded call, locked
+    until commit like ``find(to_change=True)``: another transaction may have recorded it first
+    (then our insert did nothing), and the callback about to change it must not read it stale."""
     session.flush()  # record() writes plain SQL, which does not autoflush
     (ringing,) = record(session.connection(), [ring], region)
-    call = session.get(Call, ringing.call_id)
+    call = session.get(Call, ringing.call_id, with_for_update=True, populate_existing=True)
     assert call is not None
     return call
 
