@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import logging
 import sqlite3
 import time
 from collections.abc import Callable
@@ -11,8 +12,11 @@ from typing import Any
 
 from flask import Flask, g
 from sqlalchemy import Connection, DateTime, Engine, create_engine, event, text
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
+
+log = logging.getLogger(__name__)
 
 
 class Base(DeclarativeBase):
@@ -221,8 +225,15 @@ def release_session() -> None:
     """Close the current request's session now, returning its connection to the pool (a
     long-lived response such as /events must not hold one); a later ``session()`` opens anew."""
     db_session = g.pop("db_session", None)
-    if db_session is not None:
+    if db_session is None:
+        return
+    try:
         db_session.close()
+    except SQLAlchemyError as error:
+        # Its connection died (the server restarted, or cut it): the rollback in close() cannot
+        # reach it. SQLAlchemy has invalidated it already, so the pool will not hand it out
+        # again; the response must not become a 500 for that.
+        log.info("a request's database connection was gone at its end: %s", error.__class__)
 
 
 def _close_session(_exc: BaseException | None) -> None:
