@@ -9,13 +9,13 @@ poll), never an event.
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import Engine
 
 from .. import errors
+from ..background import Background
 
 log = logging.getLogger(__name__)
 # Events got their positions (sent by the sequencer, heard by every follower).
@@ -29,27 +29,21 @@ FIRST_RETRY, LAST_RETRY = 0.5, 30.0
 TICK = 1.0
 
 
-class Listener:
+class Listener(Background):
     """A thread (a greenlet under gevent) holding one autocommit connection in ``LISTEN``;
     calls ``on_notify`` for each notification, and once after every (re)connection because
-    anything committed while it was not listening was not announced."""
+    anything committed while it was not listening was not announced. ``stop`` returns once the
+    connection is closed (within ``TICK`` seconds)."""
+
+    NAME = "callerid-listen"
+    STOP_WITHIN = TICK + 5
 
     def __init__(self, connect: Callable[[], Any], on_notify: Callable[[], None]) -> None:
         self._connect = connect
         self._on_notify = on_notify
-        self._stopped = threading.Event()
         self.listening = False
         self._heard = False
-        self._thread = threading.Thread(target=self._run, name="callerid-listen", daemon=True)
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def stop(self) -> None:
-        """Stop listening; returns once the connection is closed (within ``TICK`` seconds)."""
-        self._stopped.set()
-        if self._thread.is_alive() and self._thread is not threading.current_thread():
-            self._thread.join(TICK + 5)
+        super().__init__()
 
     def _run(self) -> None:
         retry = FIRST_RETRY

@@ -25,13 +25,13 @@ once the server's keepalives notice: about 30 s).
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import Connection, Engine, text
 
 from .. import errors
+from ..background import Background
 from .listener import CHANNEL, NEW_CHANNEL, connector_for
 
 log = logging.getLogger(__name__)
@@ -86,22 +86,16 @@ def stamp(connection: Any) -> int:
     return done
 
 
-class Sequencer:
+class Sequencer(Background):
     """This process's candidate: a thread (a greenlet under gevent) with its own connection."""
+
+    NAME = "callerid-sequencer"
+    STOP_WITHIN = TICK + 5
 
     def __init__(self, connect: Callable[[], Any]) -> None:
         self._connect = connect
-        self._stopped = threading.Event()
         self.leading = False
-        self._thread = threading.Thread(target=self._run, name="callerid-sequencer", daemon=True)
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stopped.set()
-        if self._thread.is_alive() and self._thread is not threading.current_thread():
-            self._thread.join(TICK + 5)
+        super().__init__()
 
     def _run(self) -> None:
         while not self._stopped.is_set():

@@ -14,11 +14,11 @@ import logging
 import os
 import select
 import struct
-import threading
 from collections.abc import Callable
 from pathlib import Path
 
 from .. import errors
+from ..background import Background
 
 log = logging.getLogger(__name__)
 IN_MODIFY, IN_CREATE, IN_MOVED_TO = 0x2, 0x100, 0x80
@@ -38,25 +38,19 @@ def _libc() -> ctypes.CDLL | None:
         return None
 
 
-class WalWatcher:
+class WalWatcher(Background):
     """A thread (a greenlet under gevent) reading inotify events for the database's folder and
     calling ``on_change`` when the database or its WAL changes."""
+
+    NAME = "callerid-walwatch"
+    STOP_WITHIN = TICK + 5
 
     def __init__(self, database: Path, on_change: Callable[[], None]) -> None:
         self._folder = database.parent
         self._prefix = database.name.encode()
         self._on_change = on_change
-        self._stopped = threading.Event()
         self.listening = False
-        self._thread = threading.Thread(target=self._run, name="callerid-walwatch", daemon=True)
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stopped.set()
-        if self._thread.is_alive() and self._thread is not threading.current_thread():
-            self._thread.join(TICK + 5)
+        super().__init__()
 
     def _run(self) -> None:
         libc = _libc()

@@ -10,6 +10,7 @@ import time
 from flask import Flask
 
 from .. import errors
+from ..background import Background
 from . import recorder
 
 log = logging.getLogger(__name__)
@@ -19,29 +20,26 @@ RETRY_EVERY = 2.0
 SAY_WAITING_EVERY = 60.0
 
 
-class Replayer:
-    """A thread that replays the spool until it is empty, then ends."""
+class Replayer(Background):
+    """A thread that replays the spool until it is empty, then ends. ``stop`` lets the current
+    pass end."""
+
+    NAME = "callerid-spool"
+    STOP_WITHIN = 10.0
 
     def __init__(self, app: Flask) -> None:
         self._app = app
         self._poke = threading.Event()
-        self._stopped = False
         self._said_at = -SAY_WAITING_EVERY
         self.done = False
-        self._thread = threading.Thread(target=self._run, name="callerid-spool", daemon=True)
-
-    def start(self) -> None:
-        self._thread.start()
+        super().__init__()
 
     def poke(self) -> None:
         self._poke.set()
 
     def stop(self) -> None:
-        """Stop after the current pass, and wait for it to end."""
-        self._stopped = True
-        self._poke.set()
-        if self._thread.is_alive() and self._thread is not threading.current_thread():
-            self._thread.join(timeout=10)
+        self._poke.set()  # out of its wait between passes
+        super().stop()
 
     def _run(self) -> None:
         try:
@@ -52,7 +50,7 @@ class Replayer:
 
     def _replay_until_empty(self) -> None:
         spool = recorder.spool_of(self._app)
-        while not self._stopped:
+        while not self._stopped.is_set():
             self._poke.clear()
             try:
                 applied, waiting_for = recorder.replay(self._app)
