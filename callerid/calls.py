@@ -28,6 +28,8 @@ RANK = {
 }
 TERMINAL = 3
 MISSED_STATUSES = {"busy", "no-answer", "canceled", "failed"}
+# The <Dial action>'s DialCallStatus values that mean someone at the desk took the call.
+DIAL_ANSWERED = {"completed", "answered"}
 
 
 class CallNotYetKnown(LookupError):
@@ -160,11 +162,21 @@ def callback(
         if direction != "inbound":
             return None
         # Recorded now, so the log stays complete; a card says "ringing" only while it may be.
-        over = RANK.get(status, 0) >= TERMINAL or is_stale(at)
+        over = is_final(status) or is_stale(at)
         call = record_ring(
             session, Ring(call_sid, raw_from, raw_to, received_at=at, quiet=over), region
         )
     return progress(session, call, status, region, at=at, duration=duration)
+
+
+def is_final(status: str) -> bool:
+    """Whether Twilio's ``status`` says the call is over."""
+    return RANK.get(status, 0) >= TERMINAL
+
+
+def dial_missed(dial_status: str) -> bool:
+    """Whether a ``<Dial action>``'s DialCallStatus says nobody at the desk took the call."""
+    return dial_status not in DIAL_ANSWERED
 
 
 def is_stale(rang_at: datetime | None, now: datetime | None = None) -> bool:
@@ -227,7 +239,7 @@ def dial_finished(
     at: datetime | None = None,
 ) -> bool:
     """Apply the ``<Dial action>`` request; return True when nobody at the desk answered."""
-    missed = dial_status not in {"completed", "answered"}
+    missed = dial_missed(dial_status)
     call = find(session, call_sid, to_change=True)
     if call is None:
         # Its voice webhook is not recorded yet (spooled, or it failed open): the dial is over,

@@ -14,8 +14,6 @@ from sqlalchemy.orm import Session
 
 from .. import calls, ringing
 
-ANSWERED = {"completed", "answered"}
-
 
 def ring_of(form: Mapping[str, str], received_at: datetime, *, quiet: bool = False) -> ringing.Ring:
     """The call a voice webhook announces."""
@@ -31,18 +29,17 @@ def ring_of(form: Mapping[str, str], received_at: datetime, *, quiet: bool = Fal
 
 def dial_missed(form: Mapping[str, str]) -> bool:
     """Whether a ``<Dial action>`` says nobody at the desk took the call."""
-    return form.get("DialCallStatus", "") not in ANSWERED
+    return calls.dial_missed(form.get("DialCallStatus", ""))
 
 
 def ends_call(route: str, form: Mapping[str, str]) -> bool:
     """Whether this webhook reports the inbound call itself as over."""
     if route == "dial":
         return True
-    status = form.get("CallStatus", "")
     return (
         route == "status"
         and not form.get("ParentCallSid")
-        and status in calls.MISSED_STATUSES | {"completed"}
+        and calls.is_final(form.get("CallStatus", ""))
     )
 
 
