@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import create_engine, select
 
@@ -20,13 +20,12 @@ from callerid.models import Call, Event
 from .sse import Screen
 
 KIND_ORDER = {"call.ringing": 0, "call.answered": 1, "call.ended": 2}
-# What screens get as the SSE id: the event's gap-free position once the schema has one (the
-# sequencer of issue #11; unstamped events have none yet), before that its id.
-SSE_ID = getattr(Event, "position", Event.id)
+# What screens get as the SSE id: the event's gap-free position (events not numbered yet have
+# none, and no screen has them yet either).
+SSE_ID = Event.position
 
 
-@dataclass(frozen=True, slots=True)
-class Stored:
+class Stored(NamedTuple):
     id: int
     kind: str
     call_sid: str

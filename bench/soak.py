@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import os
 import re
 import time
@@ -29,6 +28,7 @@ from callerid.models import Call, Event
 
 from . import load, report, sse, twilio
 from .dataset import Size
+from .ledger import stored_events
 from .server import Server, app_env, raise_open_files
 from .webhook import callers_for
 from .workspace import Workspace, add_common_arguments, chosen_backends, describe
@@ -165,27 +165,6 @@ def latest_event_id(url: str) -> int:
             return connection.scalar(select(func.max(Event.position))) or 0
     finally:
         engine.dispose()
-
-
-def stored_events(url: str, after: int, calls: set[str]) -> list[tuple[int, str, str]]:
-    """(position, kind, CallSid) of each event the server committed after position ``after``
-    for ``calls``: the position is the SSE id screens get."""
-    engine = create_engine(url)
-    try:
-        with engine.connect() as connection:
-            rows = connection.execute(
-                select(Event.position, Event.kind, Event.data)
-                .where(Event.position > after)
-                .order_by(Event.position)
-            ).all()
-    finally:
-        engine.dispose()
-    found = []
-    for event_id, kind, data in rows:
-        call_sid = json.loads(data).get("call_sid")
-        if call_sid in calls:
-            found.append((event_id, kind, call_sid))
-    return found
 
 
 def call_states(url: str, calls: set[str]) -> dict[str, tuple[str, bool]]:
