@@ -155,7 +155,7 @@ def _sqlite_execute(name: str, timeout: float) -> Any:
 
 
 # Takes SQLite's write lock and changes nothing: any UPDATE begins a write transaction.
-_WRITE_LOCK = text("UPDATE calls SET id = id WHERE 0")
+WRITE_LOCK = text("UPDATE calls SET id = id WHERE 0")
 
 
 def lock_for_writing(session: Session) -> None:
@@ -164,7 +164,7 @@ def lock_for_writing(session: Session) -> None:
     a transaction the snapshot of its first statement). PostgreSQL locks rows instead
     (``SELECT ... FOR UPDATE``)."""
     if session.get_bind().dialect.name == "sqlite":
-        session.execute(_WRITE_LOCK)
+        session.execute(WRITE_LOCK)
 
 
 def bound(session: Session | Connection, seconds: float) -> None:

@@ -118,6 +118,12 @@ def apply_entry(app: Flask, entry: Entry, ended: frozenset[str] = frozenset()) -
 def replay(app: Flask) -> tuple[int, BaseException | None]:
     """Apply what waits in the spool, in order: how many entries were applied, and the
     database's error if it stopped on one (the rest wait for the next try)."""
+    try:
+        _reach(app)
+    except SQLAlchemyError as error:
+        if _database_away(error):
+            return 0, error  # not worth reading the spool: it would stop at its first entry
+        raise
     stopped_by: list[BaseException] = []
 
     def apply_all(entries: Sequence[Entry]) -> int:
@@ -143,6 +149,16 @@ def replay(app: Flask) -> tuple[int, BaseException | None]:
 
     applied = spool_of(app).replay(apply_all)
     return applied, (stopped_by[0] if stopped_by else None)
+
+
+def _reach(app: Flask) -> None:
+    """Raise the database's error when it cannot take writes now: PostgreSQL down (one
+    connect, or the pool's ping), or SQLite's write lock held by another."""
+    with db.engine_for(app).connect() as connection:
+        if connection.dialect.name == "sqlite":
+            db.bound(connection, 0.05)
+            connection.execute(db.WRITE_LOCK)
+            connection.rollback()
 
 
 def _database_away(error: SQLAlchemyError) -> bool:

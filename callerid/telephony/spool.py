@@ -8,17 +8,26 @@ here and fsynced; only then is it acknowledged.
 One append-only file of JSON lines per instance folder (mode 0600), shared by every worker and
 instance that uses the folder: each append holds an exclusive ``flock`` on the file. A replayer
 takes the file away whole (renamed under the same lock, so no append can land in it afterwards)
-and applies its entries one by one; what it could not apply goes back in front of what arrived
-meanwhile. Applying an entry twice is harmless (every webhook is idempotent per CallSid and a call
-never moves back), so a crash between applying and deleting repeats work and loses nothing.
+and applies its entries one by one; what it could not apply stays in front of what arrived
+meanwhile (merged behind it at the next replay). Applying an entry twice is harmless (every
+webhook is idempotent per CallSid and a call never moves back), so a crash between applying and
+deleting repeats work and loses nothing.
+
+Under gevent a blocking ``flock`` or a read of a big file would stop every request of the worker,
+so the lock is waited for with short sleeps (cooperative), a replay that applied nothing rewrites
+nothing (the replayer does not even read the spool until the database answers), and ``depth``
+counts only what was appended since it last looked.
 """
 
 from __future__ import annotations
 
 import fcntl
+import itertools
 import json
 import logging
 import os
+import threading
+import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -33,6 +42,8 @@ FAILED = "failed.jsonl"
 log = logging.getLogger(__name__)
 # 64 MiB holds about 60,000 webhooks (Twilio's forms are about 1 KiB): hours of a busy line.
 DEFAULT_BUDGET = 64 * 1024 * 1024
+# Waits for another process's hold of the spool's lock: short first, as holds last an fsync.
+_LOCK_SLEEPS = (0.0005, 0.001, 0.002, 0.005, 0.01, 0.02)
 
 
 class SpoolFull(OSError):
@@ -65,6 +76,7 @@ class Spool:
     def __init__(self, folder: Path, budget: int = DEFAULT_BUDGET) -> None:
         self.folder = folder
         self.budget = budget
+        self._counted = _LineCounter()
 
     @property
     def path(self) -> Path:
@@ -98,31 +110,32 @@ class Spool:
         """How many entries wait to be applied."""
         if not self.folder.exists():
             return 0
-        # Under the lock a replayer merges the files under: no entry is seen in both.
+        # Under the lock a replayer takes the file under: no entry is seen in both.
         with self._locked_file():
-            return sum(_count_lines(p) for p in (self.folder / TAKEN, self.path))
+            return sum(self._counted.lines(p) for p in (self.folder / TAKEN, self.path))
 
     def replay(self, apply: Callable[[list[Entry]], int]) -> int:
         """Hand the waiting entries, oldest first, to ``apply``, which applies them in order and
         says how many it applied (it stops at the first it cannot: the database is still
         away). Those are removed; the rest wait. What is spooled meanwhile waits for the next
         call (``apply`` may spool an entry again, to be tried later). Returns how many were
-        applied: 0 at once when another process is replaying."""
+        applied: 0 at once when another process is replaying.
+
+        Call it when the database takes writes again: each call reads the whole spool."""
         self.folder.mkdir(mode=0o700, parents=True, exist_ok=True)
         with open(self.folder / LOCK, "a") as guard:
-            try:
-                fcntl.flock(guard, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
+            if not _try_flock(guard.fileno()):
                 return 0
             taken = self._take()
             if taken is None:
                 return 0
-            entries = _entries(taken.read_bytes())
+            entries, torn = _entries(taken.read_bytes())
             done = 0
             try:
                 done = apply(entries)
             finally:
-                self._keep(taken, entries[done:])
+                if done or torn:  # else the file holds just what it held: no rewrite
+                    self._keep(taken, entries[done:])
             return done
 
     def _take(self) -> Path | None:
@@ -173,12 +186,29 @@ class Spool:
             if created:
                 _sync_folder(self.folder)  # the new file's name survives a power cut too
             try:
-                fcntl.flock(fd, fcntl.LOCK_EX)
+                _flock(fd)
                 if _same_file(fd, self.path):
                     yield fd
                     return
             finally:
                 os.close(fd)  # closing also releases the lock
+
+
+def _try_flock(fd: int) -> bool:
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False
+    return True
+
+
+def _flock(fd: int) -> None:
+    """Take the lock on ``fd``, sleeping between tries: under gevent, sleeping lets the
+    worker's other requests run, where ``flock``'s own wait would stop them all."""
+    for attempt in itertools.count():
+        if _try_flock(fd):
+            return
+        time.sleep(_LOCK_SLEEPS[min(attempt, len(_LOCK_SLEEPS) - 1)])
 
 
 def _write_all(fd: int, data: bytes) -> None:
@@ -196,18 +226,19 @@ def _sync_folder(folder: Path) -> None:
         os.close(fd)
 
 
-def _entries(data: bytes) -> list[Entry]:
-    """The entries of a spool file; a line that cannot be read (torn by a crash mid-write,
-    before its webhook was answered) is skipped, and said."""
-    entries = []
+def _entries(data: bytes) -> tuple[list[Entry], int]:
+    """The entries of a spool file, and how many lines could not be read: a line torn by a
+    crash mid-write (before its webhook was answered) is skipped, and said."""
+    entries, torn = [], 0
     for number, line in enumerate(data.splitlines(), start=1):
         if not line:
             continue
         try:
             entries.append(Entry.from_line(line))
         except (ValueError, KeyError) as error:
+            torn += 1
             log.error("spool line %d cannot be read, skipped: %s", number, error)
-    return entries
+    return entries, torn
 
 
 def _same_file(fd: int, path: Path) -> bool:
@@ -219,9 +250,28 @@ def _same_file(fd: int, path: Path) -> bool:
     return (mine.st_dev, mine.st_ino) == (on_disk.st_dev, on_disk.st_ino)
 
 
-def _count_lines(path: Path) -> int:
-    try:
-        with path.open("rb") as file:
-            return sum(chunk.count(b"\n") for chunk in iter(lambda: file.read(1 << 16), b""))
-    except FileNotFoundError:
-        return 0
+class _LineCounter:
+    """Lines in spool files, read once: an append-only file that kept its inode and did not
+    shrink is counted from where the last count stopped."""
+
+    def __init__(self) -> None:
+        self._seen: dict[Path, tuple[int, int, int, int]] = {}  # dev, inode, size, lines
+        self._lock = threading.Lock()
+
+    def lines(self, path: Path) -> int:
+        try:
+            with path.open("rb") as file:
+                now = os.fstat(file.fileno())
+                with self._lock:
+                    dev, ino, size, lines = self._seen.get(path, (0, 0, 0, 0))
+                if (dev, ino) != (now.st_dev, now.st_ino) or now.st_size < size:
+                    size, lines = 0, 0  # another file, or cut back: count it all
+                file.seek(size)
+                for chunk in iter(lambda: file.read(1 << 16), b""):
+                    lines += chunk.count(b"\n")
+                    size += len(chunk)
+        except FileNotFoundError:
+            return 0
+        with self._lock:
+            self._seen[path] = (now.st_dev, now.st_ino, size, lines)
+        return lines

@@ -6,6 +6,8 @@ import json
 import os
 import sqlite3
 import stat
+import subprocess
+import sys
 import threading
 import time
 import xml.etree.ElementTree as ET
@@ -113,6 +115,87 @@ def test_an_append_racing_a_replay_lands_in_the_next_file_never_a_taken_one(tmp_
     assert spool.depth() == 1
     spool.replay(applying_all(seen))
     assert seen == [entry(1), entry(2)]
+
+
+def test_while_the_database_is_away_a_replay_leaves_the_file_as_it_was(tmp_path):
+    spool = Spool(tmp_path / "spool")
+    for n in range(3):
+        spool.append(entry(n))
+    spool.replay(lambda entries: 0)  # the first entry found the database away
+    taken = spool.folder / "applying.jsonl"
+    before = os.stat(taken)
+    assert spool.replay(lambda entries: 0) == 0
+    # Not rewritten at each try of an outage (it may hold 64 MiB): same file, same bytes.
+    after = os.stat(taken)
+    assert (after.st_ino, after.st_mtime_ns, after.st_size) == (
+        before.st_ino,
+        before.st_mtime_ns,
+        before.st_size,
+    )
+    spool.append(entry(9))
+    assert spool.depth() == 4
+    seen: list[Entry] = []
+    assert spool.replay(applying_all(seen)) == 4
+    assert sids(seen) == sids([entry(0), entry(1), entry(2), entry(9)])
+
+
+def test_depth_stays_exact_as_files_grow_are_taken_and_cut_back(tmp_path):
+    spool = Spool(tmp_path / "spool")
+    for n in range(5):
+        spool.append(entry(n))
+        assert spool.depth() == n + 1  # counted from where the last count stopped
+    spool.replay(lambda entries: 2)
+    assert spool.depth() == 3
+    spool.append(entry(7))
+    assert spool.depth() == 4
+    other = Spool(tmp_path / "spool")  # another worker, counting from nothing
+    assert other.depth() == 4
+    spool.replay(lambda entries: len(entries) - 1)  # the last waits for the next try
+    assert (spool.depth(), other.depth()) == (1, 1)
+    spool.replay(lambda entries: len(entries))
+    assert (spool.depth(), other.depth()) == (0, 0)
+
+
+def test_a_worker_waiting_for_the_spools_lock_keeps_serving(tmp_path):
+    """Another process holds the spool's lock for a second; under gevent, the worker whose
+    request is appending goes on answering its other requests meanwhile."""
+    program = f"""
+from gevent import monkey
+monkey.patch_all()
+import fcntl, os, subprocess, sys, time
+from datetime import UTC, datetime
+import gevent
+from pathlib import Path
+from callerid.telephony.spool import Entry, Spool
+
+spool = Spool(Path({str(tmp_path / "spool")!r}))
+spool.folder.mkdir(mode=0o700)
+holder = subprocess.Popen([sys.executable, "-c",
+    "import fcntl, os, sys, time; fd = os.open(sys.argv[1], os.O_WRONLY | os.O_CREAT, 0o600);"
+    "fcntl.flock(fd, fcntl.LOCK_EX); print('held', flush=True); time.sleep(1)",
+    str(spool.path)], stdout=subprocess.PIPE, text=True)
+assert holder.stdout.readline().strip() == "held"
+ticks = []
+def other_requests():
+    while True:
+        ticks.append(time.monotonic())
+        gevent.sleep(0.01)
+ticker = gevent.spawn(other_requests)
+started = time.monotonic()
+spool.append(Entry("status", {{"CallSid": "CA" + "0" * 32}}, datetime.now(UTC)))
+waited = time.monotonic() - started
+ticker.kill()
+holder.wait()
+print(waited, len([t for t in ticks if t >= started]), spool.depth())
+"""
+    done = subprocess.run(
+        [sys.executable, "-c", program], capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    waited, ticks, depth = done.stdout.split()
+    assert float(waited) > 0.5  # it did wait for the other process
+    assert int(ticks) >= 10  # and the worker's other greenlets ran meanwhile
+    assert int(depth) == 1
 
 
 def test_one_replayer_at_a_time(tmp_path):
