@@ -92,6 +92,18 @@ def make_engine(
     )
 
 
+class NotWal(RuntimeError):
+    """SQLite would not put the database in WAL mode. Without it a reader blocks the writers and
+    two writers can wait on each other for good, which no retry resolves: refuse to run."""
+
+    def __init__(self, mode: str) -> None:
+        super().__init__(
+            f"SQLite kept the database in {mode!r} journal mode instead of WAL, which callerid "
+            "needs (WAL works only on a local disk, with a file, not in memory): put "
+            "DATABASE_URL's file on a local disk, or use PostgreSQL"
+        )
+
+
 def _tune_sqlite(timeout: float) -> Any:
     def tune(dbapi_connection: sqlite3.Connection, _record: Any) -> None:
         # WAL lets screens read while a webhook writes; synchronous=NORMAL is durable across
@@ -110,7 +122,10 @@ def _tune_sqlite(timeout: float) -> Any:
         run("PRAGMA foreign_keys=ON")
         # `flask db upgrade` leaves the file in WAL for good; only an older file needs switching.
         if run("PRAGMA journal_mode")[0][0].lower() != "wal":
-            run("PRAGMA journal_mode=WAL")
+            mode = run("PRAGMA journal_mode=WAL")[0][0].lower()
+            if mode != "wal":
+                cursor.close()
+                raise NotWal(mode)
         cursor.close()
 
     return tune

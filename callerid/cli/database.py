@@ -48,8 +48,13 @@ def _switch_to_wal(url: str) -> None:
 @click.argument("revision", default="head")
 def upgrade_command(revision: str) -> None:
     """Create the schema, or bring it up to date (REVISION defaults to the newest)."""
+    from ..db import NotWal
+
     url = current_app.config["DATABASE_URL"]
-    upgrade(url, revision)
+    try:
+        upgrade(url, revision)
+    except NotWal as error:
+        raise click.ClickException(str(error)) from error
     click.echo(f"Database is up to date ({_safe(url)}).")
 
 
