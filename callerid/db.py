@@ -16,6 +16,8 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
+from .pool import CountedPool, Fit, fit_engine
+
 log = logging.getLogger(__name__)
 
 
@@ -53,21 +55,27 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 
 def make_engine(
-    url: str, timeout: float = 1.0, pool_size: int = 10, max_overflow: int = 10
+    url: str,
+    timeout: float = 1.0,
+    pool_size: int = 10,
+    max_overflow: int = 10,
+    max_waiting: int = 100,
 ) -> Engine:
     """Return an engine whose waits are bounded by ``timeout`` seconds, so a stuck database turns
     into a quick error on the webhook path instead of a caller listening to silence.
 
     Each process holds at most ``pool_size + max_overflow`` connections (PostgreSQL also gets one
-    LISTEN connection per process): size PostgreSQL's max_connections from that, see
-    docs/deployment.md. More connections than that do not buy throughput on a few cores; under
-    gevent, what drains a pool is a burst of greenlets, which the callers queue instead."""
+    LISTEN connection per process): ``fit_to_server`` trims that to PostgreSQL's
+    max_connections, see docs/deployment.md. More connections than that do not buy throughput on
+    a few cores; under gevent, what drains a pool is a burst of greenlets, which queue for it,
+    at most ``max_waiting`` at a time (``pool.CountedPool``)."""
     if url.startswith("sqlite"):
         engine = create_engine(
             url,
             # No busy wait inside SQLite: it blocks the whole process (under gevent, every
             # request of the worker). _sqlite_execute waits for the lock in Python instead.
             connect_args={"timeout": 0, "check_same_thread": False},
+            poolclass=CountedPool,
             pool_size=pool_size,
             max_overflow=max_overflow,
             pool_timeout=timeout,
@@ -77,19 +85,23 @@ def make_engine(
         event.listen(engine, "connect", _tune_sqlite(timeout))
         for name in ("do_execute", "do_execute_no_params", "do_executemany"):
             event.listen(engine, name, _sqlite_execute(name, timeout), retval=True)
+        engine.pool.max_waiting = max_waiting
         return engine
     connect_args: dict[str, Any] = {}
     if url.startswith("postgresql"):
         # libpq waits forever for an unresponsive server by default.
         connect_args = {"connect_timeout": max(1, round(timeout))}
-    return create_engine(
+    engine = create_engine(
         url,
         connect_args=connect_args,
+        poolclass=CountedPool,
         pool_size=pool_size,
         max_overflow=max_overflow,
         pool_timeout=timeout,
         pool_pre_ping=True,
     )
+    engine.pool.max_waiting = max_waiting
+    return engine
 
 
 class NotWal(RuntimeError):
@@ -211,11 +223,19 @@ def init_app(app: Flask) -> None:
         app.config["CALLERID_DB_TIMEOUT"],
         app.config.get("CALLERID_DB_POOL_SIZE", 10),
         app.config.get("CALLERID_DB_MAX_OVERFLOW", 10),
+        app.config.get("CALLERID_DB_QUEUE", 100),
     )
     app.extensions["callerid.engine"] = engine
     # expire_on_commit=False: reading a row after commit would otherwise cost a second SELECT.
     app.extensions["callerid.sessions"] = sessionmaker(engine, expire_on_commit=False)
     app.teardown_appcontext(_close_session)
+
+
+def fit_to_server(app: Flask, workers: int) -> Fit | None:
+    """Trim this app's pools so that every worker of every instance (``CALLERID_INSTANCES``)
+    together stays below PostgreSQL's max_connections; run once before the workers start.
+    Raises ``PoolDoesNotFit`` when they cannot."""
+    return fit_engine(engine_for(app), workers * app.config.get("CALLERID_INSTANCES", 1))
 
 
 def engine_for(app: Flask) -> Engine:

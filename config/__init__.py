@@ -67,10 +67,16 @@ def from_env(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
         # TwiML sends the <Dial action> and the voicemail to /twilio/dial and /twilio/voicemail
         # rather than /twilio/status. Turn on once every instance runs a version that has them.
         "CALLERID_ACTION_ROUTES": _flag(env.get("CALLERID_ACTION_ROUTES"), False),
-        # Database connections each process keeps, and how many more it may open in a burst;
-        # PostgreSQL needs max_connections >= processes x (both + 1): see docs/deployment.md.
+        # Database connections each process keeps, and how many more it may open in a burst.
+        # At start gunicorn trims both so that CALLERID_INSTANCES x workers x (both + 2) stays 5
+        # below PostgreSQL's max_connections: see docs/deployment.md.
         "CALLERID_DB_POOL_SIZE": _int(env.get("CALLERID_DB_POOL_SIZE"), 10),
         "CALLERID_DB_MAX_OVERFLOW": _int(env.get("CALLERID_DB_MAX_OVERFLOW"), 10),
+        # Requests of one process that may wait for a connection at once; the next is turned
+        # away at once (a webhook spools, a page answers 503) instead of joining the queue.
+        "CALLERID_DB_QUEUE": _int(env.get("CALLERID_DB_QUEUE"), 100),
+        # How many instances (gunicorn masters) share the database, for the sum above.
+        "CALLERID_INSTANCES": _int(env.get("CALLERID_INSTANCES"), 1),
         # Seconds between heartbeat comments on /events; proxies close idle streams at ~60 s.
         "CALLERID_HEARTBEAT": _float(env.get("CALLERID_HEARTBEAT"), 15.0),
         # How often each process looks for new events in the database (seconds). On PostgreSQL

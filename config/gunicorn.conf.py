@@ -68,9 +68,18 @@ def child_exit(server, worker):
 
 
 def when_ready(server):
-    from callerid import numbers
+    from callerid import db, numbers
+    from callerid.pool import PoolDoesNotFit
 
     numbers.preload_offline_data()
+    # Before any worker exists: each inherits the pool size fitted here (see callerid/pool.py).
+    app = getattr(server.app, "callable", None)
+    if app is not None and "callerid.engine" in getattr(app, "extensions", {}):
+        try:
+            db.fit_to_server(app, server.cfg.workers)
+        except PoolDoesNotFit as error:
+            server.log.error("%s", error)
+            raise SystemExit(1) from None
 
 
 def post_fork(server, worker):

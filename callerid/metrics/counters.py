@@ -40,6 +40,18 @@ DB_IN_USE = Gauge(
     multiprocess_mode="livesum",
     registry=LOCAL,
 )
+DB_WAITING = Gauge(
+    "callerid_db_waiting",
+    "Requests waiting for a pooled database connection now, across live workers.",
+    multiprocess_mode="livesum",
+    registry=LOCAL,
+)
+DB_TURNED_AWAY = Counter(
+    "callerid_db_turned_away",
+    "Requests that got no database connection: the queue was full, or their wait timed out.",
+    ["reason"],
+    registry=LOCAL,
+)
 EVENTS = Counter(
     "callerid_events_delivered",
     "Events written to /events streams; one event sent to five screens counts five.",

@@ -1,5 +1,5 @@
 """The gauges worked out at scrape time: the spool's depth, and how far behind the events this
-process's follower is.
+process's follower is; and the pool's connections and queue, counted as they change.
 
 Both are registered through ``scrape.on_scrape``, so code that knows better (a sequencer's
 positions) registers its function under the same name and this default is gone, whether it
@@ -15,6 +15,7 @@ from sqlalchemy import event
 
 from .. import db
 from ..events import store
+from ..pool import CountedPool, PoolWatch
 from . import counters
 from .scrape import on_scrape
 
@@ -56,6 +57,14 @@ def _count_connections(app: Flask) -> None:
     engine = db.engine_for(app)
     event.listen(engine, "checkout", lambda *_: counters.DB_IN_USE.inc())
     event.listen(engine, "checkin", lambda *_: counters.DB_IN_USE.dec())
+    if isinstance(engine.pool, CountedPool):
+        engine.pool.watch = PoolWatch(waiting=counters.DB_WAITING.inc, refused=_turned_away)
+    for reason in ("full", "timeout"):
+        counters.DB_TURNED_AWAY.labels(reason)  # shown at 0 from the first scrape
+
+
+def _turned_away(reason: str) -> None:
+    counters.DB_TURNED_AWAY.labels(reason).inc()
 
 
 def unpositioned(app: Flask) -> float:

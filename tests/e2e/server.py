@@ -26,25 +26,30 @@ class Server:
         self.workers = workers
         self.env = {**os.environ, **env}
         self.log_path = log or Path(env.get("CALLERID_INSTANCE_PATH", "/tmp")) / "gunicorn.log"
+        self.command = gunicorn_command(f"127.0.0.1:{self.port}", workers)
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> Server:
-        self.log_path.parent.mkdir(parents=True, exist_ok=True)
-        with self.log_path.open("ab") as log:
-            self.process = subprocess.Popen(
-                gunicorn_command(f"127.0.0.1:{self.port}", self.workers),
-                cwd=TOP,
-                env=self.env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
+        self.start_process()
         try:
             self._wait_until_healthy(deadline=time.monotonic() + 60)
         except BaseException:
             self.stop()
             raise
         return self
+
+    def start_process(self) -> None:
+        """Start gunicorn without waiting for it to answer."""
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        with self.log_path.open("ab") as log:
+            self.process = subprocess.Popen(
+                self.command,
+                cwd=TOP,
+                env=self.env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
 
     def _wait_until_healthy(self, deadline: float) -> None:
         assert self.process is not None

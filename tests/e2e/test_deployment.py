@@ -91,23 +91,6 @@ class Instance(Server):
         self.command = exec_start.replace(CHECKOUT, str(TOP)).replace("%i", str(self.port)).split()
         self.env = env  # systemd starts services with their configured environment only
 
-    def start(self) -> Instance:
-        self.log_path.parent.mkdir(parents=True, exist_ok=True)
-        self.process = subprocess.Popen(
-            self.command,
-            cwd=TOP,
-            env=self.env,
-            stdout=self.log_path.open("ab"),
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        try:
-            self._wait_until_healthy(deadline=time.monotonic() + 60)
-        except BaseException:
-            self.stop()
-            raise
-        return self
-
     def count_in_log(self, text: str, at_least: int, timeout: float = 10) -> int:
         """How often `text` is in the log, waiting until it is there `at_least` times.
 

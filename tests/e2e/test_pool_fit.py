@@ -1,0 +1,39 @@
+"""gunicorn sizes every worker's pool against PostgreSQL's max_connections before the workers
+start, and will not start a deployment that could not fit (callerid/pool.py)."""
+
+from __future__ import annotations
+
+import subprocess
+
+import pytest
+
+from .conftest import server_env
+from .server import Server
+
+
+@pytest.mark.parametrize("live_database_url", ["postgresql"], indirect=True)
+def test_gunicorn_trims_the_pools_to_the_server_and_says_so(live_database_url, tmp_path):
+    # The test cluster allows 200: 8 instances x 2 workers leave 12 connections per worker.
+    env = server_env(live_database_url, tmp_path / "instance", CALLERID_INSTANCES="8")
+    server = Server(env, workers=2).start()
+    try:
+        assert "database pools cut from 10 + 10 to 10 + 0 per process" in server.log()
+    finally:
+        server.stop()
+
+
+@pytest.mark.parametrize("live_database_url", ["postgresql"], indirect=True)
+def test_gunicorn_refuses_to_start_more_processes_than_postgresql_accepts(
+    live_database_url, tmp_path
+):
+    env = server_env(live_database_url, tmp_path / "instance", CALLERID_INSTANCES="60")
+    server = Server(env, workers=2)
+    server.start_process()
+    assert server.process is not None
+    try:
+        code = server.process.wait(timeout=60)
+    except subprocess.TimeoutExpired:
+        server.stop()
+        raise
+    assert code != 0
+    assert "max_connections (200) is too small for 120 callerid process(es)" in server.log()
