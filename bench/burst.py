@@ -236,6 +236,11 @@ async def _burst(site: Site, callers: list[str], args: argparse.Namespace, seed:
         "events_ids_back": seen.ids_back,
         "events_kinds_back": seen.kinds_back,
         "out_of_order_examples": seen.examples,
+        "out_of_order_histories": ledger.histories(
+            site.url, {event[2] for _, _, event in seen.examples}
+        )
+        if seen.examples
+        else {},
         "calls_with_lost_events": len(seen.calls_with_loss),
         "spool_deepest": spool.deepest,
         "spooled": int(sum(r.get("spooled", 0) for r in requests.values())),
@@ -368,7 +373,8 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
         },
         "runs": [],
     }
-    with Workspace(args.workdir) as workspace:
+    # A crash must not take commits already acknowledged with it (see bench/postgres.py).
+    with Workspace(args.workdir, durable=args.outage > 0) as workspace:
         for backend in chosen_backends(args):
             for number in range(args.runs):
                 results["runs"].append(run_once(args, workspace, backend, number))

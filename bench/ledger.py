@@ -49,6 +49,34 @@ def stored_events(url: str, after: int, calls: set[str]) -> list[Stored]:
     return found
 
 
+def histories(url: str, calls: set[str]) -> dict[str, list[dict[str, Any]]]:
+    """Every event of each of ``calls``, in position order, for a diagnosis: position, id,
+    kind, when it was written, and what the card said of the call's status."""
+    engine = create_engine(url)
+    try:
+        with engine.connect() as connection:
+            rows = connection.execute(
+                select(SSE_ID, Event.id, Event.kind, Event.created_at, Event.data).order_by(SSE_ID)
+            ).all()
+    finally:
+        engine.dispose()
+    found: dict[str, list[dict[str, Any]]] = {sid: [] for sid in calls}
+    for position, event_id, kind, created_at, data in rows:
+        card = json.loads(data)
+        if card.get("call_sid") in found:
+            found[card["call_sid"]].append(
+                {
+                    "position": position,
+                    "id": event_id,
+                    "kind": kind,
+                    "at": str(created_at),
+                    "status": card.get("status"),
+                    "is_missed": card.get("is_missed"),
+                }
+            )
+    return found
+
+
 def final_states(url: str, calls: set[str]) -> dict[str, tuple[str, bool, bool]]:
     """CallSid -> (status, answered, missed) of each of ``calls`` in the log."""
     engine = create_engine(url)

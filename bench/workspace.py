@@ -18,7 +18,7 @@ from typing import Any
 
 from . import report
 from .dataset import Built, Size, build
-from .postgres import Cluster, available
+from .postgres import DURABLE, Cluster, available
 
 BACKENDS = ("sqlite", "postgresql")
 
@@ -56,7 +56,11 @@ def chosen_backends(args: argparse.Namespace) -> list[str]:
 
 
 class Workspace:
-    def __init__(self, root: Path | None = None) -> None:
+    """Datasets and a PostgreSQL server for benchmarks; ``durable`` starts the server with
+    commits on disk before they are acknowledged (for runs that crash it)."""
+
+    def __init__(self, root: Path | None = None, *, durable: bool = False) -> None:
+        self.durable = durable
         self.root = (root or report.RESULTS / "work").resolve()
         self.root.mkdir(parents=True, exist_ok=True)
         (self.root / "datasets").mkdir(exist_ok=True)
@@ -89,7 +93,7 @@ class Workspace:
                 # (pytest's tmp_path is one): use a temp folder, gone when the workspace closes.
                 folder = Path(tempfile.mkdtemp(prefix="callerid-bench-pg-"))
                 self._temporary = folder
-            self._cluster = Cluster(folder).start()
+            self._cluster = Cluster(folder, DURABLE if self.durable else None).start()
         return self._cluster
 
     # Datasets --------------------------------------------------------------------------------
