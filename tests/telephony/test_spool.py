@@ -455,3 +455,41 @@ def test_two_callbacks_of_one_call_applied_at_once_both_count(app, client, sessi
     call = calls_of(session)[sid]
     assert (call.status, call.is_missed) == ("completed", False)
     assert call.answered_at is not None
+
+
+# Two instances with folders of their own keep two spools, and nothing orders one against the
+# other: each webhook is applied so that the order cannot matter.
+KINDS = {"call.ringing": 0, "call.answered": 1, "call.ended": 2}
+
+
+@pytest.mark.parametrize("first", ["this instance", "the other"])
+def test_two_instances_spools_end_the_same_in_either_order(
+    app, session, database_url, tmp_path, first
+):
+    voice = sample("voice-inbound-us")
+    desk_answers = sample("status-child-leg")
+    dial = sample("dial-action-no-answer", DialCallStatus="completed", DialCallDuration="42")
+    ended = status_sequence()[2]
+    at = db.utcnow() - timedelta(minutes=5)  # an outage ago
+    other = create_app(settings_for(database_url, tmp_path / "other-instance"))
+    try:
+        spools = {
+            "this instance": (app, [("voice", voice), ("status", desk_answers)]),
+            "the other": (other, [("status", ended), ("dial", dial)]),
+        }
+        for owner, entries in spools.values():
+            for route, form in entries:
+                recorder.spool_of(owner).append(Entry(route, form, at))
+        order = [first, *(name for name in spools if name != first)]
+        for name in order:
+            owner, entries = spools[name]
+            assert recorder.replay(owner) == (len(entries), None)
+    finally:
+        db.engine_for(other).dispose()
+    call = calls_of(session)[voice["CallSid"]]
+    assert (call.status, call.is_missed, call.answered_at is not None) == ("completed", False, True)
+    seen = [kind for kind, _ in events_of(session)]
+    # Screens never see a call go back (answered after ended); the last word is the right card.
+    assert seen == sorted(seen, key=KINDS.__getitem__)
+    last = json.loads(session.scalars(select(Event.data).order_by(Event.id.desc())).first())
+    assert (last["status"], last["is_missed"]) == ("completed", False)
