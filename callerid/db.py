@@ -233,9 +233,31 @@ def init_app(app: Flask) -> None:
 
 def fit_to_server(app: Flask, workers: int) -> Fit | None:
     """Trim this app's pools so that every worker of every instance (``CALLERID_INSTANCES``)
-    together stays below PostgreSQL's max_connections; run once before the workers start.
-    Raises ``PoolDoesNotFit`` when they cannot."""
-    return fit_engine(engine_for(app), workers * app.config.get("CALLERID_INSTANCES", 1))
+    together stays below PostgreSQL's max_connections, and warn of a server that may lose
+    acknowledged commits; run once before the workers start. Raises ``PoolDoesNotFit`` when the
+    pools cannot fit."""
+    engine = engine_for(app)
+    warn_if_commits_may_be_lost(engine)
+    return fit_engine(engine, workers * app.config.get("CALLERID_INSTANCES", 1))
+
+
+def warn_if_commits_may_be_lost(engine: Engine) -> None:
+    """Say so when PostgreSQL acknowledges commits before they are on disk: a crash of the
+    server would then take webhooks with it that Twilio was told are stored."""
+    if engine.dialect.name != "postgresql":
+        return
+    try:
+        with engine.connect() as connection:
+            setting = connection.execute(text("SHOW synchronous_commit")).scalar()
+    except SQLAlchemyError:
+        return  # fit_engine says the server could not be asked
+    finally:
+        engine.dispose()  # no connection of the master's may be inherited by the workers
+    if setting == "off":
+        log.warning(
+            "PostgreSQL's synchronous_commit is off: a crash of the database server can lose "
+            "calls and callbacks already acknowledged to Twilio; set it to on (the default)"
+        )
 
 
 def engine_for(app: Flask) -> Engine:
