@@ -291,6 +291,7 @@ def _site(args: argparse.Namespace, workspace: Workspace, backend: str) -> Site:
             instance,
             CALLERID_PUBLIC_URL=f"http://{twilio.PUBLIC_HOST}",
             PROMETHEUS_MULTIPROC_DIR=str(instance / "metrics"),
+            CALLERID_INSTANCES=str(INSTANCES[backend]),  # as callerid.env says
         )
         instances.append(instance)
         servers.append(Server(env, instance / "gunicorn.log"))

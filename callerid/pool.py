@@ -40,6 +40,9 @@ class CountedPool(QueuePool):
     """A ``QueuePool`` that knows how many wait for a connection, and turns away newcomers once
     ``max_waiting`` wait. ``watch`` is told of each change (+1 / -1) and each refusal."""
 
+    # Log as SQLAlchemy's own pool does (quiet below WARNING), not as a callerid module.
+    _sqla_logger_namespace = "sqlalchemy.pool.impl.QueuePool"
+
     def __init__(self, creator: Any, *, max_waiting: int = 100, **options: Any) -> None:
         super().__init__(creator, **options)
         self.max_waiting = max_waiting
@@ -172,8 +175,6 @@ def fit_engine(engine: Engine, processes: int) -> Fit | None:
             found.describe(),
         )
         engine.pool = engine.pool.resized(found.pool_size, found.max_overflow)
-    else:
-        log.info("database connections: %s", found.describe())
     return found
 
 

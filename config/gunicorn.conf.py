@@ -76,10 +76,12 @@ def when_ready(server):
     app = getattr(server.app, "callable", None)
     if app is not None and "callerid.engine" in getattr(app, "extensions", {}):
         try:
-            db.fit_to_server(app, server.cfg.workers)
+            fitted = db.fit_to_server(app, server.cfg.workers)
         except PoolDoesNotFit as error:
             server.log.error("%s", error)
             raise SystemExit(1) from None
+        if fitted is not None:
+            server.log.info("database connections: %s", fitted.describe())
 
 
 def post_fork(server, worker):

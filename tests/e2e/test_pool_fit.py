@@ -18,6 +18,7 @@ def test_gunicorn_trims_the_pools_to_the_server_and_says_so(live_database_url, t
     server = Server(env, workers=2).start()
     try:
         assert "database pools cut from 10 + 10 to 10 + 0 per process" in server.log()
+        assert "database connections: 16 process(es) x (10 + 0 pooled + 2) = 192" in server.log()
         # The test cluster trades durability for speed; a real deployment must not.
         assert "PostgreSQL's synchronous_commit is off: a crash" in server.log()
     finally:
