@@ -64,8 +64,8 @@ def make_engine(
     """Return an engine whose waits are bounded by ``timeout`` seconds, so a stuck database turns
     into a quick error on the webhook path instead of a caller listening to silence.
 
-    Each process holds at most ``pool_size + max_overflow`` connections (PostgreSQL also gets one
-    LISTEN connection per process): ``fit_to_server`` trims that to PostgreSQL's
+    Each process holds at most ``pool_size + max_overflow`` connections (on PostgreSQL also a
+    LISTEN connection and a sequencer candidate's): ``fit_to_server`` trims that to PostgreSQL's
     max_connections, see docs/deployment.md. More connections than that do not buy throughput on
     a few cores; under gevent, what drains a pool is a burst of greenlets, which queue for it,
     at most ``max_waiting`` at a time (``pool.CountedPool``)."""
@@ -216,8 +216,24 @@ _BOUND = text(
 )
 
 
+# The least each pool setting may be: below it SQLAlchemy reads "no limit" (0 or -1).
+_AT_LEAST = {
+    "CALLERID_DB_POOL_SIZE": 1,
+    "CALLERID_DB_MAX_OVERFLOW": 0,
+    "CALLERID_DB_QUEUE": 0,
+    "CALLERID_INSTANCES": 1,
+}
+
+
+class BadSetting(ValueError):
+    """A setting the app cannot start with; the message names it."""
+
+
 def init_app(app: Flask) -> None:
     """Create the app's engine and session factory; one session per request, closed at teardown."""
+    for name, least in _AT_LEAST.items():
+        if app.config.get(name, least) < least:
+            raise BadSetting(f"{name} must be at least {least}, not {app.config[name]}")
     engine = make_engine(
         app.config["DATABASE_URL"],
         app.config["CALLERID_DB_TIMEOUT"],
@@ -235,8 +251,14 @@ def fit_to_server(app: Flask, workers: int) -> Fit | None:
     """Trim this app's pools so that every worker of every instance (``CALLERID_INSTANCES``)
     together stays below PostgreSQL's max_connections, and warn of a server that may lose
     acknowledged commits; run once before the workers start. Raises ``PoolDoesNotFit`` when the
-    pools cannot fit."""
+    pools cannot fit, ``NotWal`` for a SQLite file that cannot be in WAL mode."""
     engine = engine_for(app)
+    if engine.dialect.name == "sqlite":
+        try:
+            with engine.connect():
+                pass  # raises NotWal for a file SQLite cannot keep in WAL mode
+        finally:
+            engine.dispose()
     warn_if_commits_may_be_lost(engine)
     return fit_engine(engine, workers * app.config.get("CALLERID_INSTANCES", 1))
 

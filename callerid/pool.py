@@ -5,7 +5,8 @@ PostgreSQL refuses connections beyond ``max_connections``; a process that meets 
 a burst cannot record calls at all, so every process of every instance is sized at start to stay
 at least ``HEADROOM`` below it (docs/deployment.md gives the sum). Requests beyond the pool wait
 in its queue, up to ``CALLERID_DB_TIMEOUT``; when ``CALLERID_DB_QUEUE`` of them wait already,
-another is turned away at once: a webhook then spools what it carried instead of waiting.
+another is turned away at once: a webhook then spools what it carried instead of waiting
+(telephony/batches.py does not retry it).
 """
 
 from __future__ import annotations
@@ -49,9 +50,12 @@ class CountedPool(QueuePool):
         self.waiting = 0
         self.watch: PoolWatch = PoolWatch()
         self._counting = threading.Lock()
+        # QueuePool._do_get calls itself again when it lost a race for an overflow slot: one
+        # request, counted once (per thread, per greenlet under gevent).
+        self._inside = threading.local()
 
     def _do_get(self) -> Any:
-        if not self._exhausted():
+        if getattr(self._inside, "counted", False) or not self._exhausted():
             return super()._do_get()
         with self._counting:
             if self.waiting >= self.max_waiting:
@@ -61,13 +65,17 @@ class CountedPool(QueuePool):
                     f"connection (CALLERID_DB_QUEUE is {self.max_waiting})"
                 )
             self.waiting += 1
-        self.watch.waiting(+1)
+        self._inside.counted = True
         try:
+            self.watch.waiting(+1)
             return super()._do_get()
+        except QueueFull:
+            raise
         except exc.TimeoutError:
             self.watch.refused("timeout")
             raise
         finally:
+            self._inside.counted = False
             with self._counting:
                 self.waiting -= 1
             self.watch.waiting(-1)

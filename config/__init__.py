@@ -69,7 +69,7 @@ def from_env(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
         "CALLERID_ACTION_ROUTES": _flag(env.get("CALLERID_ACTION_ROUTES"), False),
         # Database connections each process keeps, and how many more it may open in a burst.
         # At start gunicorn trims both so that CALLERID_INSTANCES x workers x (both + 2) stays 5
-        # below PostgreSQL's max_connections: see docs/deployment.md.
+        # below PostgreSQL's max_connections less its reserved ones: see docs/deployment.md.
         "CALLERID_DB_POOL_SIZE": _int(env.get("CALLERID_DB_POOL_SIZE"), 10),
         "CALLERID_DB_MAX_OVERFLOW": _int(env.get("CALLERID_DB_MAX_OVERFLOW"), 10),
         # Requests of one process that may wait for a connection at once; the next is turned

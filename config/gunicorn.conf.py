@@ -77,7 +77,7 @@ def when_ready(server):
     if app is not None and "callerid.engine" in getattr(app, "extensions", {}):
         try:
             fitted = db.fit_to_server(app, server.cfg.workers)
-        except PoolDoesNotFit as error:
+        except (PoolDoesNotFit, db.NotWal) as error:
             server.log.error("%s", error)
             raise SystemExit(1) from None
         if fitted is not None:

@@ -8,7 +8,7 @@ import threading
 import time
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import exc, text
 
 from callerid import create_app, db
 from callerid.metrics import counters
@@ -44,13 +44,22 @@ def test_the_pool_is_fitted_to_the_servers_own_limit(app, caplog):
     with engine.connect() as connection:
         limit = int(connection.execute(text("SHOW max_connections")).scalar_one())
         reserved = int(connection.execute(text("SHOW superuser_reserved_connections")).scalar())
-    processes = (limit - reserved - HEADROOM) // (BESIDE_THE_POOL + 12)  # room for 12 each
+        reserved += int(  # PostgreSQL 16's own reserve; none before it
+            connection.execute(
+                text("SELECT setting FROM pg_settings WHERE name = 'reserved_connections'")
+            ).scalar()
+            or 0
+        )
+    processes = (limit - reserved - HEADROOM) // (BESIDE_THE_POOL + 12)  # room for 12 or so
+    expected = fit(limit, reserved, processes, 10, 10)
+    assert expected.pool_size + expected.max_overflow < 20  # the server makes it cut
     with caplog.at_level(logging.INFO, logger="callerid.pool"):
         found = fit_engine(engine, processes)
-    assert found is not None
-    assert (engine.pool.size(), engine.pool._max_overflow) == (10, 2)
+    assert found == expected
+    assert (engine.pool.size(), engine.pool._max_overflow) == (10, expected.max_overflow)
     assert found.total <= limit - reserved - HEADROOM
-    assert "database pools cut from 10 + 10 to 10 + 2 per process" in caplog.text
+    cut = f"database pools cut from 10 + 10 to 10 + {expected.max_overflow} per process"
+    assert cut in caplog.text
     with engine.connect() as connection:  # the new pool works, hooks and all
         assert connection.execute(text("SELECT 1")).scalar() == 1
 
@@ -119,3 +128,39 @@ def test_a_callback_the_queue_turns_away_is_spooled_and_applied_later(tmp_path, 
         status = connection.execute(text("SELECT status FROM calls")).scalar_one()
     assert status == "completed"
     db.engine_for(app).dispose()
+
+
+def test_a_request_is_counted_once_though_the_pool_looks_again_for_it(tmp_path, monkeypatch):
+    # QueuePool looks again (calls itself) when another took the overflow slot it saw free.
+    engine = db.make_engine(
+        f"sqlite:///{tmp_path / 'r.sqlite3'}", timeout=1, pool_size=1, max_overflow=0
+    )
+    pool = engine.pool
+    seen: list[int] = []
+    pool.watch.waiting = lambda change: seen.append(pool.waiting)
+    held = engine.connect()
+    real = type(pool).__mro__[1]._do_get
+    looked = []
+
+    def look_twice(self):
+        if not looked:
+            looked.append(1)
+            return self._do_get()  # as QueuePool does after losing the race
+        return real(self)
+
+    monkeypatch.setattr(type(pool).__mro__[1], "_do_get", look_twice)
+    with pytest.raises(exc.TimeoutError):
+        engine.connect()
+    held.close()
+    assert seen == [1, 0]  # one request waited, counted once, and left
+    engine.dispose()
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [("CALLERID_DB_POOL_SIZE", 0), ("CALLERID_DB_MAX_OVERFLOW", -1), ("CALLERID_INSTANCES", 0)],
+)
+def test_pool_settings_that_would_mean_no_limit_are_refused_by_name(tmp_path, name, value):
+    settings = settings_for(f"sqlite:///{tmp_path / 'x.sqlite3'}", tmp_path / "i", **{name: value})
+    with pytest.raises(db.BadSetting, match=f"{name} must be at least"):
+        create_app(settings)

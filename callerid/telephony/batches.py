@@ -19,6 +19,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from .. import errors, metrics
+from ..pool import QueueFull
 from .groupcommit import GroupCommitTimeout
 
 log = logging.getLogger(__name__)
@@ -100,6 +101,8 @@ def _alone(
 def is_transient(error: BaseException) -> bool:
     """A failure the same work may not meet again: deadlock, serialisation, lock or statement
     timeout, SQLite's busy lock, a pool that was momentarily empty."""
+    if isinstance(error, QueueFull):
+        return False  # a line that long does not clear in a retry's time: spool now
     if isinstance(error, GroupCommitTimeout | TimeoutError | PoolTimeout):
         return True
     original = getattr(error, "orig", None)
@@ -110,7 +113,10 @@ def is_transient(error: BaseException) -> bool:
 
 
 def is_down(error: SQLAlchemyError) -> bool:
-    """The database is out of reach (not merely busy): no retry can help now."""
+    """The database is out of reach (not merely busy), or this process's queue for it is
+    full: no retry can help now."""
+    if isinstance(error, QueueFull):
+        return True
     return bool(getattr(error, "connection_invalidated", False)) or (
         errors.is_overload(error) and not is_transient(error)
     )

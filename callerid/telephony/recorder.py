@@ -142,6 +142,8 @@ def replay(app: Flask) -> tuple[int, BaseException | None]:
                         stopped_by.append(error)
                         return done
                     _set_aside(app, entry, error)  # it would fail every time: not a queue jam
+                except Exception as error:  # noqa: BLE001 - a bug must not jam the queue either
+                    _set_aside(app, entry, error)
             return len(entries)
         finally:
             for entry in later:  # behind what came meanwhile; a call's own stay in order
@@ -168,7 +170,7 @@ def _database_away(error: SQLAlchemyError) -> bool:
     return isinstance(error, DBAPIError) and batches.is_down(error)
 
 
-def _set_aside(app: Flask, entry: Entry, error: SQLAlchemyError) -> None:
+def _set_aside(app: Flask, entry: Entry, error: BaseException) -> None:
     call_sid = entry.form.get("CallSid", "?")
     log.error(
         "the spooled /twilio/%s (%s) cannot be applied; kept in %s",

@@ -33,6 +33,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import BinaryIO
+
+from ..cooperative import off_the_loop
 
 FILE = "pending.jsonl"
 TAKEN = "applying.jsonl"
@@ -44,10 +47,16 @@ log = logging.getLogger(__name__)
 DEFAULT_BUDGET = 64 * 1024 * 1024
 # Waits for another process's hold of the spool's lock: short first, as holds last an fsync.
 _LOCK_SLEEPS = (0.0005, 0.001, 0.002, 0.005, 0.01, 0.02)
+# Longer than any append's hold; short enough that a voice webhook still answers in time.
+LOCK_WAIT = 0.5
 
 
 class SpoolFull(OSError):
     """The spool has reached its disk budget: nothing more is accepted until it drains."""
+
+
+class SpoolLocked(OSError):
+    """Another process has held the spool's lock for too long (a stuck disk or mount)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,7 +101,7 @@ class Spool:
                 raise SpoolFull(f"the spool in {self.folder} is full ({self.budget} bytes)")
             try:
                 _write_all(fd, line)
-                os.fsync(fd)
+                off_the_loop(os.fsync, fd)
             except OSError:
                 os.ftruncate(fd, size)  # no half line for the next entry to be glued to
                 raise
@@ -102,7 +111,7 @@ class Spool:
         fd = os.open(self.folder / FAILED, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
         try:
             _write_all(fd, b"".join(entry.to_line() for entry in entries))
-            os.fsync(fd)
+            off_the_loop(os.fsync, fd)
         finally:
             os.close(fd)
 
@@ -129,7 +138,7 @@ class Spool:
             taken = self._take()
             if taken is None:
                 return 0
-            entries, torn = _entries(taken.read_bytes())
+            entries, torn = _entries(off_the_loop(taken.read_bytes))
             done = 0
             try:
                 done = apply(entries)
@@ -145,10 +154,7 @@ class Spool:
         with self._locked_file() as fd:
             if os.fstat(fd).st_size:
                 if taken.exists():
-                    with open(taken, "ab") as older:
-                        older.write(self.path.read_bytes())
-                        older.flush()
-                        os.fsync(older.fileno())
+                    off_the_loop(_append_file, self.path, taken)
                     os.unlink(self.path)
                 else:
                     os.rename(self.path, taken)
@@ -162,8 +168,8 @@ class Spool:
         scratch = taken.with_suffix(".tmp")
         fd = os.open(scratch, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         try:
-            os.write(fd, b"".join(entry.to_line() for entry in rest))
-            os.fsync(fd)
+            _write_all(fd, b"".join(entry.to_line() for entry in rest))
+            off_the_loop(os.fsync, fd)
         finally:
             os.close(fd)
         os.replace(scratch, taken)
@@ -204,10 +210,14 @@ def _try_flock(fd: int) -> bool:
 
 def _flock(fd: int) -> None:
     """Take the lock on ``fd``, sleeping between tries: under gevent, sleeping lets the
-    worker's other requests run, where ``flock``'s own wait would stop them all."""
+    worker's other requests run, where ``flock``'s own wait would stop them all. Raises
+    ``SpoolLocked`` after ``LOCK_WAIT`` seconds: a hold that long is not an append's."""
+    deadline = time.monotonic() + LOCK_WAIT
     for attempt in itertools.count():
         if _try_flock(fd):
             return
+        if time.monotonic() >= deadline:
+            raise SpoolLocked(f"the spool's lock has been held for over {LOCK_WAIT} s")
         time.sleep(_LOCK_SLEEPS[min(attempt, len(_LOCK_SLEEPS) - 1)])
 
 
@@ -218,10 +228,17 @@ def _write_all(fd: int, data: bytes) -> None:
         view = view[os.write(fd, view) :]
 
 
+def _append_file(source: Path, target: Path) -> None:
+    with open(target, "ab") as older:
+        older.write(source.read_bytes())
+        older.flush()
+        os.fsync(older.fileno())
+
+
 def _sync_folder(folder: Path) -> None:
     fd = os.open(folder, os.O_RDONLY)
     try:
-        os.fsync(fd)
+        off_the_loop(os.fsync, fd)
     finally:
         os.close(fd)
 
@@ -251,27 +268,45 @@ def _same_file(fd: int, path: Path) -> bool:
 
 
 class _LineCounter:
-    """Lines in spool files, read once: an append-only file that kept its inode and did not
-    shrink is counted from where the last count stopped."""
+    """Lines in spool files, read once: a file seen before is counted on from where the last
+    count stopped, if it still holds what was counted (same file, the same last bytes there;
+    a new file can get the inode number of the one taken away)."""
 
     def __init__(self) -> None:
-        self._seen: dict[Path, tuple[int, int, int, int]] = {}  # dev, inode, size, lines
+        # path -> (dev, inode, size, lines, the last bytes counted)
+        self._seen: dict[Path, tuple[int, int, int, int, bytes]] = {}
         self._lock = threading.Lock()
 
     def lines(self, path: Path) -> int:
         try:
             with path.open("rb") as file:
-                now = os.fstat(file.fileno())
-                with self._lock:
-                    dev, ino, size, lines = self._seen.get(path, (0, 0, 0, 0))
-                if (dev, ino) != (now.st_dev, now.st_ino) or now.st_size < size:
-                    size, lines = 0, 0  # another file, or cut back: count it all
-                file.seek(size)
-                for chunk in iter(lambda: file.read(1 << 16), b""):
-                    lines += chunk.count(b"\n")
-                    size += len(chunk)
+                found = off_the_loop(self._count, path, file)
         except FileNotFoundError:
+            with self._lock:
+                self._seen.pop(path, None)
             return 0
         with self._lock:
-            self._seen[path] = (now.st_dev, now.st_ino, size, lines)
-        return lines
+            self._seen[path] = found
+        return found[3]
+
+    def _count(self, path: Path, file: BinaryIO) -> tuple[int, int, int, int, bytes]:
+        now = os.fstat(file.fileno())
+        with self._lock:
+            dev, ino, size, lines, tail = self._seen.get(path, (0, 0, 0, 0, b""))
+        if (dev, ino) != (now.st_dev, now.st_ino) or now.st_size < size:
+            size, lines, tail = 0, 0, b""
+        elif tail:
+            file.seek(size - len(tail))
+            if file.read(len(tail)) != tail:
+                size, lines, tail = 0, 0, b""  # another file under the same number
+        file.seek(size)
+        for chunk in iter(lambda: file.read(1 << 16), b""):
+            lines += chunk.count(b"\n")
+            size += len(chunk)
+            tail = (tail + chunk)[-_TAIL:]
+        return now.st_dev, now.st_ino, size, lines, tail
+
+
+# How many of the last bytes counted tell one spool file from another: each line ends with
+# the time its webhook arrived, to the microsecond.
+_TAIL = 64

@@ -1,5 +1,6 @@
-"""gunicorn sizes every worker's pool against PostgreSQL's max_connections before the workers
-start, and will not start a deployment that could not fit (callerid/pool.py)."""
+"""Before its workers start, gunicorn sizes every worker's pool against PostgreSQL's
+max_connections, and will not start a deployment that could not fit (callerid/pool.py) or a
+SQLite file that cannot be in WAL mode."""
 
 from __future__ import annotations
 
@@ -30,7 +31,18 @@ def test_gunicorn_refuses_to_start_more_processes_than_postgresql_accepts(
     live_database_url, tmp_path
 ):
     env = server_env(live_database_url, tmp_path / "instance", CALLERID_INSTANCES="60")
-    server = Server(env, workers=2)
+    log = refused_start(Server(env, workers=2))
+    assert "max_connections (200) is too small for 120 callerid process(es)" in log
+
+
+def test_gunicorn_refuses_a_sqlite_file_that_cannot_be_in_wal_mode(tmp_path):
+    url = f"sqlite:///file:{tmp_path / 'on-a-share.sqlite3'}?vfs=unix-dotfile&uri=true"
+    log = refused_start(Server(server_env(url, tmp_path / "instance"), workers=1))
+    assert "SQLite kept the database in 'delete' journal mode instead of WAL" in log
+
+
+def refused_start(server: Server) -> str:
+    """Start gunicorn, which must exit on its own with an error; its log."""
     server.start_process()
     assert server.process is not None
     try:
@@ -39,4 +51,4 @@ def test_gunicorn_refuses_to_start_more_processes_than_postgresql_accepts(
         server.stop()
         raise
     assert code != 0
-    assert "max_connections (200) is too small for 120 callerid process(es)" in server.log()
+    return server.log()
