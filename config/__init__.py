@@ -67,6 +67,13 @@ def from_env(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
         # TwiML sends the <Dial action> and the voicemail to /twilio/dial and /twilio/voicemail
         # rather than /twilio/status. Turn on once every instance runs a version that has them.
         "CALLERID_ACTION_ROUTES": _flag(env.get("CALLERID_ACTION_ROUTES"), False),
+        # Whisper the caller's name, VIP, alerts and last call to whoever answers, before the
+        # caller is put through. Off by default: it adds a URL to the TwiML (/twilio/whisper),
+        # so turn it on once every instance runs a version that has that route.
+        "CALLERID_WHISPER": _flag(env.get("CALLERID_WHISPER"), False),
+        # The whisper's <Say> voice (Twilio's default when empty; e.g. Polly.Joanna) and language.
+        "CALLERID_WHISPER_VOICE": env.get("CALLERID_WHISPER_VOICE") or "",
+        "CALLERID_WHISPER_LANGUAGE": env.get("CALLERID_WHISPER_LANGUAGE") or "en-US",
         # Database connections each process keeps, and how many more it may open in a burst;
         # PostgreSQL needs max_connections >= processes x (both + 1): see docs/deployment.md.
         "CALLERID_DB_POOL_SIZE": _int(env.get("CALLERID_DB_POOL_SIZE"), 10),

@@ -30,6 +30,7 @@ ACCESS = {
     ("telephony.status", "POST"): TWILIO,
     ("telephony.dial_action", "POST"): TWILIO,
     ("telephony.voicemail", "POST"): TWILIO,
+    ("telephony.whisper_to_desk", "POST"): TWILIO,
     ("board.index", "GET"): STAFF,
     ("board.live", "GET"): STAFF,
     ("board.token", "GET"): STAFF,
