@@ -37,6 +37,14 @@ def from_env(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
         "SECRET_KEY": env.get("SECRET_KEY") or None,
         # Validates X-Twilio-Signature; without it every webhook is refused (fail closed).
         "TWILIO_AUTH_TOKEN": env.get("TWILIO_AUTH_TOKEN") or None,
+        # The Twilio account (or subaccount) that owns the numbers: its REST API places the calls
+        # callerid makes itself (call-backs). An API key (SK...) and its secret are preferred
+        # over the auth token for that, since one can be revoked alone.
+        "TWILIO_ACCOUNT_SID": env.get("TWILIO_ACCOUNT_SID") or None,
+        "TWILIO_API_KEY_SID": env.get("TWILIO_API_KEY_SID") or None,
+        "TWILIO_API_KEY_SECRET": env.get("TWILIO_API_KEY_SECRET") or None,
+        # Base URL of Twilio's REST API: a proxy, or the tests' stand-in for Twilio.
+        "CALLERID_TWILIO_API_URL": env.get("CALLERID_TWILIO_API_URL") or "https://api.twilio.com",
         # Region assumed for numbers written without a country code.
         "CALLERID_DEFAULT_REGION": (env.get("CALLERID_DEFAULT_REGION") or "US").upper(),
         # The business's IANA time zone: the manager pages count days and hours in it.
