@@ -82,6 +82,10 @@ def from_env(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
         # The whisper's <Say> voice (Twilio's default when empty; e.g. Polly.Joanna) and language.
         "CALLERID_WHISPER_VOICE": env.get("CALLERID_WHISPER_VOICE") or "",
         "CALLERID_WHISPER_LANGUAGE": env.get("CALLERID_WHISPER_LANGUAGE") or "en-US",
+        # A "Call back" button on missed calls, the customer page and ended cards: callerid
+        # places the call through Twilio's REST API (TWILIO_ACCOUNT_SID). Off by default: the
+        # call's TwiML and callbacks use /twilio/callback, which every instance must have first.
+        "CALLERID_CALLBACKS": _flag(env.get("CALLERID_CALLBACKS"), False),
         # Database connections each process keeps, and how many more it may open in a burst;
         # PostgreSQL needs max_connections >= processes x (both + 1): see docs/deployment.md.
         "CALLERID_DB_POOL_SIZE": _int(env.get("CALLERID_DB_POOL_SIZE"), 10),

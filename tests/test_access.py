@@ -31,6 +31,8 @@ ACCESS = {
     ("telephony.dial_action", "POST"): TWILIO,
     ("telephony.voicemail", "POST"): TWILIO,
     ("telephony.whisper_to_desk", "POST"): TWILIO,
+    ("telephony.callback_answered", "POST"): TWILIO,
+    ("telephony.callback_status", "POST"): TWILIO,
     ("board.index", "GET"): STAFF,
     ("board.live", "GET"): STAFF,
     ("board.token", "GET"): STAFF,
@@ -49,6 +51,8 @@ ACCESS = {
     ("api.missed_count", "GET"): STAFF,
     ("api.called_back", "POST"): STAFF,
     ("api.called_back_undo", "POST"): STAFF,
+    ("api.call_back", "POST"): STAFF,
+    ("api.callback_detail", "GET"): STAFF,
     ("manage.missed", "GET"): STAFF,
     ("manage.missed_called_back", "POST"): STAFF,
     ("manage.missed_called_back_undo", "POST"): STAFF,
@@ -88,6 +92,7 @@ ACCESS = {
     ("manage.users_deactivate", "POST"): MANAGER,
     ("manage.users_reactivate", "POST"): MANAGER,
     ("manage.users_password", "POST"): MANAGER,
+    ("manage.users_phone", "POST"): MANAGER,
     ("manage.users_token_create", "POST"): MANAGER,
     ("manage.users_token_revoke", "POST"): MANAGER,
     ("manage.audit", "GET"): MANAGER,
@@ -127,6 +132,7 @@ def world(session) -> dict[str, object]:
         "raw_number": "+14155550134",
         "user_id": clerk.id,
         "token_id": 1,
+        "callback_id": 1,
         "filename": "css/app.css",
     }
 

@@ -79,6 +79,7 @@ class Callee:
 
     answers: bool = True
     talk: int = 1
+    ring: float = 0.0  # seconds it rings first (real time: keep it short)
 
 
 @dataclass
@@ -331,6 +332,7 @@ class TwilioApi:
         report(leg, "initiated", "initiated")
         report(leg, "ringing", "ringing")
         callee = self.callees.get(form["To"], Callee())
+        time.sleep(callee.ring)
         if not callee.answers:
             report(leg, "no-answer", "completed", **durations(0))
             return
@@ -374,6 +376,7 @@ class TwilioApi:
         report(child, "initiated", "initiated")
         report(child, "ringing", "ringing")
         callee = self.callees.get(dial.target, Callee())
+        time.sleep(callee.ring)
         if callee.answers:
             report(child, "in-progress", "answered")
             if dial.whisper:

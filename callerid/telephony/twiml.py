@@ -118,3 +118,29 @@ def whisper(settings: Mapping[str, Any], words: str) -> str:
 def empty() -> str:
     """A valid document that does nothing: what a whisper answers when it cannot be worked out."""
     return str(VoiceResponse())
+
+
+def call_back(
+    settings: Mapping[str, Any], words: str, number: str, line: str, status_url: str
+) -> str:
+    """The staff member's leg of a call-back, once they answer: they hear ``words`` ("Calling
+    back Anna Moors"), then the customer's ``number`` is rung showing our ``line``; each step
+    of the customer's leg is reported to ``status_url``. The call ends when either hangs up."""
+    response = VoiceResponse()
+    response.say(words, language=settings.get("CALLERID_WHISPER_LANGUAGE") or None)
+    customer = Dial(caller_id=line, timeout=settings.get("CALLERID_DIAL_TIMEOUT", 20))
+    customer.number(
+        number,
+        status_callback=status_url,
+        status_callback_event=DESK_EVENTS,
+        status_callback_method="POST",
+    )
+    response.append(customer)
+    return str(response)
+
+
+def say_and_hang_up(words: str) -> str:
+    response = VoiceResponse()
+    response.say(words)
+    response.hangup()
+    return str(response)

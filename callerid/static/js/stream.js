@@ -14,6 +14,9 @@ export const KINDS = [
   "call.claimed",
   "call.called_back",
   "customer.updated",
+  "callback.started",
+  "callback.answered",
+  "callback.ended",
 ];
 const LOCK = "callerid-board-stream";
 const CHANNEL = "callerid-board";
