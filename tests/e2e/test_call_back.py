@@ -14,7 +14,7 @@ from ..conftest import DESK
 from ..factories import add_customer
 from ..twilio import AUTH_TOKEN
 from ..twilio_api import ACCOUNT_SID, Callee, TwilioApi
-from .browser import callback, open_board, ring, shot
+from .browser import Screen, callback, open_board, ring, shot
 from .conftest import server_env
 from .server import Server
 
@@ -42,7 +42,10 @@ def board_server(live_database_url: str, tmp_path: Path, twilio: TwilioApi) -> I
     live.stop()
 
 
-def test_an_ended_card_calls_back_and_the_board_follows(
+# One engine: the call-back's records are tested on both in tests/api/test_callbacks.py; this
+# test is about the pages, the board and real HTTP (and a browser test costs seconds).
+@pytest.mark.parametrize("live_database_url", ["sqlite"], indirect=True)
+def test_call_back_from_the_missed_page_and_an_ended_card_with_progress_on_the_board(
     board_server, twilio, screens, live_db, desk_user
 ):
     add_customer(live_db, "Anna Moors", numbers=(ANNA,))
@@ -54,21 +57,28 @@ def test_an_ended_card_calls_back_and_the_board_follows(
     count = board.page.locator("[data-missed-count]")
     expect(count).to_be_visible()
 
-    twilio.callees[DESK] = Callee(ring=1.5)  # the desk phone rings a moment: progress shows
+    # From the missed-calls page, which has no stream: Twilio refuses, and it says why.
+    missed = Screen(board.page.context.new_page())
+    missed.page.goto(board_server.url + "/missed?tz=UTC")
+    twilio.refuse(21215)
+    missed.page.get_by_role("button", name="Call back: Anna Moors").click()
+    refused = (
+        "The call-back to Anna Moors failed: This Twilio account has no permission to call "
+        "that country (Voice geographic permissions in the Twilio console)."
+    )
+    expect(missed.page.locator("[data-call-back-status]")).to_have_text(refused)
+    expect(board.page.locator("#callback-list li").first).to_have_text(refused)
+
+    # From the ended card on the board: the desk phone rings a moment, then Anna answers.
+    twilio.callees[DESK] = Callee(ring=1.5)
     twilio.callees[ANNA] = Callee(talk=30)
     card.get_by_role("button", name="Call back").click()
     progress = board.page.locator("#callback-list li").first
-    expect(progress).to_contain_text("Calling back Anna Moors, by Anna")
+    expect(progress).to_have_text("Calling back Anna Moors, by Anna: ringing Anna's phone")
     shot(board.page, "board-call-back")
     expect(progress).to_have_text("Anna called back Anna Moors (30 s)")
     expect(count).to_be_hidden()  # her missed call is closed, without a reload
     expect(card).to_have_attribute("data-state", "missed")  # no new card: nobody rang us
-
-    twilio.refuse(21215)
-    card.get_by_role("button", name="Call back").click()
-    expect(board.page.locator("#callback-list li").first).to_have_text(
-        "The call-back to Anna Moors failed: This Twilio account has no permission to call "
-        "that country (Voice geographic permissions in the Twilio console)."
-    )
     expect(board.page.locator("#live-cards article.card")).to_have_count(0)
     board.assert_clean()
+    missed.assert_clean()
