@@ -18,7 +18,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -64,6 +64,9 @@ def start(
         )
     now = utcnow()
     _end_stale(session, call.from_number, now, region)
+    if call.customer_id is not None and _running_for(session, call.customer_id):
+        # The same customer on another of their numbers: still one call-back per caller.
+        raise Refused(_busy(session, Callback.customer_id == call.customer_id, _name(call)))
     callback = Callback(
         call=call,
         customer=call.customer,
@@ -78,7 +81,7 @@ def start(
         with session.begin_nested():
             session.add(callback)
     except IntegrityError:
-        raise Refused(_busy(session, call.from_number, _name(call))) from None
+        raise Refused(_busy(session, Callback.number == call.from_number, _name(call))) from None
     _announce(session, "callback.started", callback, region)
     return callback
 
@@ -250,10 +253,15 @@ def _end_stale(session: Session, number: str, now: datetime, region: str) -> Non
         _end(session, callback, region, "lost")
 
 
-def _busy(session: Session, number: str, name: str) -> str:
-    running = session.scalar(
-        select(Callback).where(Callback.number == number, Callback.ended_at.is_(None))
+def _running_for(session: Session, customer_id: int) -> bool:
+    running = select(Callback.id).where(
+        Callback.customer_id == customer_id, Callback.ended_at.is_(None)
     )
+    return session.scalar(running.limit(1)) is not None
+
+
+def _busy(session: Session, which: ColumnElement[bool], name: str) -> str:
+    running = session.scalar(select(Callback).where(which, Callback.ended_at.is_(None)))
     by = running.by if running is not None and running.by else "Someone"
     return f"{by} is already calling back {name}."
 

@@ -216,3 +216,13 @@ def test_the_staff_phone_is_set_with_the_cli(app, session):
     assert refused.exit_code == 1 and "cannot be rung" in refused.output
     cleared = runner.invoke(args=["users", "phone", "anna", ""])
     assert f"ring none: the front desk ({DESK})" in cleared.output
+
+
+def test_a_customer_on_another_of_their_numbers_is_one_caller(client, session, twilio, desk):
+    call = missed_call(session)
+    other = add_call(session, call.customer, from_number="+13125550187", status="no-answer")
+    twilio.callees[STAFF_PHONE] = Callee(ring=0.5)
+    assert call_back(client, call, desk).status_code == 202
+    again = call_back(client, other, bearer(session, "sam", "staff"))
+    assert again.get_json()["error"]["message"] == "desk is already calling back Anna Moors."
+    finished(session)
