@@ -160,8 +160,8 @@ def payload(callback: Callback, region: str) -> dict[str, Any]:
         "status": callback.status,
         "outcome": callback.outcome or None,
         "detail": callback.detail or None,
-        "to": callback.number,
-        "display": numbers.display(callback.number, region),
+        "to": callback.number or None,
+        "display": _display(callback, region),
         "customer": {"id": customer.id, "name": customer.name} if customer else None,
         "by": callback.by,
         "line": callback.line,
@@ -176,7 +176,10 @@ def payload(callback: Callback, region: str) -> dict[str, Any]:
 
 def words(callback: Callback, region: str) -> str:
     """Where the call-back stands, in one sentence: "Calling back Anna Moors, by Anna"."""
-    name = callback.customer.name if callback.customer else numbers.display(callback.number, region)
+    if callback.customer is not None:
+        name = callback.customer.name
+    else:
+        name = _display(callback, region) if callback.number else "an erased caller"
     by = callback.by or "someone"
     if callback.status == "answered":
         return f"{name} answered {by}'s call-back"
@@ -196,6 +199,10 @@ def words(callback: Callback, region: str) -> str:
         "failed": f"The call-back to {name} failed: {callback.detail}",
         "lost": f"No news of {by}'s call-back to {name}: it is taken as over",
     }[callback.outcome]
+
+
+def _display(callback: Callback, region: str) -> str:
+    return numbers.display(callback.number, region) if callback.number else "Caller erased"
 
 
 def _answered(session: Session, callback: Callback, region: str) -> None:

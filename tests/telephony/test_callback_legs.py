@@ -120,3 +120,29 @@ def test_a_call_that_came_in_on_no_number_cannot_be_returned(session):
     session.commit()
     with pytest.raises(callbacks.Refused, match="no line to call from"):
         callbacks.start(session, call.call_sid, add_user(session), DESK, "US")
+
+
+def test_erasing_the_customer_forgets_whom_the_call_back_called(session, started, client):
+    from callerid.directory.erase import erase
+
+    erase(session, started.customer_id, actor="boss")
+    session.commit()
+    session.refresh(started)
+    assert (started.number, started.customer_id, started.outcome) == ("", None, "lost")
+    assert started.by == "desk"  # who called stays, like who answered a call
+    words = callbacks.payload(started, "US")["words"]
+    assert words == "No news of desk's call-back to an erased caller: it is taken as over"
+    session.rollback()
+    assert not [e for e in session.scalars(select(Event)) if ANNA in e.data]
+
+
+def test_retention_forgets_old_call_backs_too(session, started):
+    from datetime import timedelta
+
+    from callerid.db import utcnow
+    from callerid.history import retention
+
+    retention.anonymise_older_than(session, utcnow() + timedelta(seconds=1), actor="cli")
+    session.commit()
+    session.refresh(started)
+    assert (started.number, started.status) == ("", "ended")
