@@ -1,5 +1,5 @@
-"""The tables: customers and their numbers, lines, calls, call-backs, notes, events, users and
-their tokens."""
+"""The tables: customers and their numbers, lines, calls, call-backs, texts received and opt-outs,
+notes, events, users and their tokens."""
 
 from __future__ import annotations
 
@@ -357,3 +357,42 @@ class Callback(Base):
 
     call: Mapped[Call | None] = relationship()
     customer: Mapped[Customer | None] = relationship()
+
+
+class TextReceived(Base):
+    """A text message someone sent to one of our numbers (a reply to a missed call, often)."""
+
+    __tablename__ = "texts_received"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    message_sid: Mapped[str] = mapped_column(String(64), unique=True)
+    number: Mapped[str | None] = mapped_column(String(20), index=True)  # E.164 when it is one
+    raw_from: Mapped[str] = mapped_column(String(100), default="")
+    line: Mapped[str] = mapped_column(String(64), default="")
+    body: Mapped[str] = mapped_column(Text, default="")
+    # STOP, START or HELP when the text was one of those keywords (callerid/texts.py).
+    keyword: Mapped[str] = mapped_column(String(16), default="")
+    customer_id: Mapped[int | None] = mapped_column(
+        ForeignKey("customers.id", ondelete="SET NULL"), index=True
+    )
+    # The missed call this text answers: the sender's latest missed call before it, if recent.
+    call_id: Mapped[int | None] = mapped_column(
+        ForeignKey("calls.id", ondelete="SET NULL"), index=True
+    )
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+
+    customer: Mapped[Customer | None] = relationship()
+    call: Mapped[Call | None] = relationship()
+
+
+class OptOut(Base):
+    """A number that asked for no more texts (STOP), from any of our lines, until it texts
+    START. Kept after an erasure: it is the record that they must not be texted."""
+
+    __tablename__ = "opt_outs"
+
+    number: Mapped[str] = mapped_column(String(20), primary_key=True)
+    keyword: Mapped[str] = mapped_column(String(16), default="STOP")
+    # "reply" (they texted a keyword) or "twilio" (Twilio refused a text with error 21610).
+    source: Mapped[str] = mapped_column(String(16), default="reply")
+    opted_out_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -33,6 +33,7 @@ ACCESS = {
     ("telephony.whisper_to_desk", "POST"): TWILIO,
     ("telephony.callback_answered", "POST"): TWILIO,
     ("telephony.callback_status", "POST"): TWILIO,
+    ("telephony.text_received", "POST"): TWILIO,
     ("board.index", "GET"): STAFF,
     ("board.live", "GET"): STAFF,
     ("board.token", "GET"): STAFF,

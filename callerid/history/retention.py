@@ -30,7 +30,7 @@ from sqlalchemy.orm import Session
 from .. import numbers
 from ..db import iso, utcnow
 from ..events import store as events
-from ..models import Call, Callback, Event, Note
+from ..models import Call, Callback, Event, Note, TextReceived
 from . import audit, rollup
 
 ANONYMISED = "anonymised"
@@ -116,9 +116,9 @@ def anonymise_older_than(
     session: Session, cutoff: datetime, *, actor: str, dry_run: bool = False
 ) -> Retained:
     """Anonymise calls received before ``cutoff`` (and the call-backs started before it), delete
-    the notes on them and the events (whose cards name callers) created before it, and record
-    it in the audit trail; a ``dry_run`` only counts. Safe to repeat: calls already anonymous
-    are not counted again. The caller commits."""
+    the notes on them, the texts and the events (whose cards name callers) from before it, and
+    record it in the audit trail; a ``dry_run`` only counts. Safe to repeat: calls already
+    anonymous are not counted again. The caller commits."""
     old = Call.received_at < cutoff
     if dry_run:
         return Retained(
@@ -131,6 +131,7 @@ def anonymise_older_than(
     notes = delete_notes_on(session, old)
     calls = anonymise_calls(session, old)
     forget_callbacks(session, Callback.started_at < cutoff)
+    session.execute(delete(TextReceived).where(TextReceived.received_at < cutoff))
     pruned = events.prune(session, cutoff)
     audit.record(
         session,

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from functools import lru_cache
 from typing import Any
 
+from twilio.twiml.messaging_response import MessagingResponse
 from twilio.twiml.voice_response import Dial, VoiceResponse
 
 from ..numbers import Caller
@@ -144,3 +145,8 @@ def say_and_hang_up(words: str) -> str:
     response.say(words)
     response.hangup()
     return str(response)
+
+
+def no_reply() -> str:
+    """The answer to a text: an empty messaging document, so nothing is sent back."""
+    return str(MessagingResponse())

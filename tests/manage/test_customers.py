@@ -632,3 +632,20 @@ def test_with_call_backs_on_a_customers_page_calls_them_back_from_their_last_cal
     last = add_call(session, anna, at=utcnow() - timedelta(hours=1))
     page = as_manager.get(f"/customers/{anna.id}").get_data(as_text=True)
     assert f'data-call-back="/api/calls/{last.call_sid}/call-back"' in page
+
+
+def test_a_customers_page_shows_their_texts_and_their_opt_out(as_manager, session):
+    from callerid import texts
+
+    anna = add_customer(session, "Anna Moors", numbers=("+14155550134",))
+    add_call(session, anna, status="no-answer", is_missed=True)
+    for sid, body in (("SM" + "1" * 32, "Can I book for 8?"), ("SM" + "2" * 32, "STOP")):
+        texts.receive(
+            session, message_sid=sid, raw_from="+14155550134", raw_to="+12025550143",
+            body=body, opt_out_type="", region="US", at=utcnow(),
+        )  # fmt: skip
+    session.commit()
+    page = as_manager.get(f"/customers/{anna.id}").get_data(as_text=True)
+    assert "Texts from them" in page and "Can I book for 8?" in page
+    assert "opted out of texts on" in page and "(STOP)" in page
+    assert "a reply to their missed call of" in page

@@ -154,6 +154,10 @@ function render(entry) {
   const callBack = element.querySelector('[data-action="call-back"]');
   callBack.hidden =
     body.dataset.callBacks !== "on" || entry.test || !card.from || rankOf(card) < TERMINAL;
+  // The caller texted after this call (text.received): a badge with what they wrote.
+  const reply = element.querySelector('[data-slot="reply"]');
+  reply.hidden = !entry.reply;
+  reply.textContent = entry.reply ? `Texted back: “${entry.reply.body}”` : "";
   element.hidden = !isWatched(card.line);
   place(entry);
   if (!element.hidden) firstShown(entry);
@@ -279,6 +283,15 @@ async function callBack(entry, button) {
 
 function onEvent(kind, data) {
   if (changesMissedCount(kind, data)) refreshMissedCount();
+  if (kind === "text.received") {
+    const entry = entries.get(data.call_sid);
+    if (entry) {
+      entry.reply = data;
+      render(entry);
+      announce(`${caller(entry.card)} texted back: ${data.body}`);
+    }
+    return;
+  }
   if (kind.startsWith("callback.")) {
     showCallBack(data); // a call we place: never a card, never a caller ringing
     return;

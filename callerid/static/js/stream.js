@@ -17,6 +17,7 @@ export const KINDS = [
   "callback.started",
   "callback.answered",
   "callback.ended",
+  "text.received",
 ];
 const LOCK = "callerid-board-stream";
 const CHANNEL = "callerid-board";
