@@ -1,4 +1,5 @@
-"""The tables: customers and their numbers, lines, calls, notes, events, users and their tokens."""
+"""The tables: customers and their numbers, lines, calls, call-backs, texts received and opt-outs,
+notes, events, users and their tokens."""
 
 from __future__ import annotations
 
@@ -236,6 +237,8 @@ class User(UserMixin, Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # Set by each successful password login; None for people who never logged in.
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The phone a call-back rings first (E.164, sip: or client:); "" means CALLERID_FORWARD_TO.
+    phone: Mapped[str] = mapped_column(String(100), default="", server_default="")
 
     @property
     def is_manager(self) -> bool:
@@ -307,3 +310,89 @@ class CallerDay(Base):
     day: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     customer_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     calls: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Callback(Base):
+    """A call callerid places itself: the staff member's phone first, then the customer.
+
+    Kept apart from ``calls``, which holds the calls the business receives: a call-back is
+    never a missed call and stays out of answer rate, returning share and the call log.
+    """
+
+    __tablename__ = "callbacks"
+    __table_args__ = (
+        # One call-back in flight per number: a second click, on any screen or instance, is
+        # refused by the database itself.
+        Index(
+            "uq_callbacks_in_flight",
+            "number",
+            unique=True,
+            sqlite_where=text("ended_at IS NULL"),
+            postgresql_where=text("ended_at IS NULL"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # The missed (or last) call being returned; its caller's missed calls close on an answer.
+    call_id: Mapped[int | None] = mapped_column(ForeignKey("calls.id", ondelete="SET NULL"))
+    customer_id: Mapped[int | None] = mapped_column(
+        ForeignKey("customers.id", ondelete="SET NULL"), index=True
+    )
+    number: Mapped[str] = mapped_column(String(20))  # the customer's, E.164
+    line: Mapped[str] = mapped_column(String(64))  # our number, shown to the customer
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    by: Mapped[str] = mapped_column(String(80), default="")
+    staff_phone: Mapped[str] = mapped_column(String(100), default="")
+    # starting, calling-staff, calling-customer, answered, ended (see callerid/callbacks.py)
+    status: Mapped[str] = mapped_column(String(20), default="starting")
+    # How it ended: talked, customer-missed, staff-missed, failed, lost; detail in words.
+    outcome: Mapped[str] = mapped_column(String(20), default="")
+    detail: Mapped[str] = mapped_column(String(300), default="")
+    staff_call_sid: Mapped[str | None] = mapped_column(String(64), unique=True)
+    customer_call_sid: Mapped[str | None] = mapped_column(String(64))
+    duration: Mapped[int | None] = mapped_column(Integer)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    call: Mapped[Call | None] = relationship()
+    customer: Mapped[Customer | None] = relationship()
+
+
+class TextReceived(Base):
+    """A text message someone sent to one of our numbers (a reply to a missed call, often)."""
+
+    __tablename__ = "texts_received"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    message_sid: Mapped[str] = mapped_column(String(64), unique=True)
+    number: Mapped[str | None] = mapped_column(String(20), index=True)  # E.164 when it is one
+    raw_from: Mapped[str] = mapped_column(String(100), default="")
+    line: Mapped[str] = mapped_column(String(64), default="")
+    body: Mapped[str] = mapped_column(Text, default="")
+    # STOP, START or HELP when the text was one of those keywords (callerid/texts.py).
+    keyword: Mapped[str] = mapped_column(String(16), default="")
+    customer_id: Mapped[int | None] = mapped_column(
+        ForeignKey("customers.id", ondelete="SET NULL"), index=True
+    )
+    # The missed call this text answers: the sender's latest missed call before it, if recent.
+    call_id: Mapped[int | None] = mapped_column(
+        ForeignKey("calls.id", ondelete="SET NULL"), index=True
+    )
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+
+    customer: Mapped[Customer | None] = relationship()
+    call: Mapped[Call | None] = relationship()
+
+
+class OptOut(Base):
+    """A number that asked for no more texts (STOP), from any of our lines, until it texts
+    START. Kept after an erasure: it is the record that they must not be texted."""
+
+    __tablename__ = "opt_outs"
+
+    number: Mapped[str] = mapped_column(String(20), primary_key=True)
+    keyword: Mapped[str] = mapped_column(String(16), default="STOP")
+    # "reply" (they texted a keyword) or "twilio" (Twilio refused a text with error 21610).
+    source: Mapped[str] = mapped_column(String(16), default="reply")
+    opted_out_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -37,6 +37,14 @@ def from_env(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
         "SECRET_KEY": env.get("SECRET_KEY") or None,
         # Validates X-Twilio-Signature; without it every webhook is refused (fail closed).
         "TWILIO_AUTH_TOKEN": env.get("TWILIO_AUTH_TOKEN") or None,
+        # The Twilio account (or subaccount) that owns the numbers: its REST API places the calls
+        # callerid makes itself (call-backs). An API key (SK...) and its secret are preferred
+        # over the auth token for that, since one can be revoked alone.
+        "TWILIO_ACCOUNT_SID": env.get("TWILIO_ACCOUNT_SID") or None,
+        "TWILIO_API_KEY_SID": env.get("TWILIO_API_KEY_SID") or None,
+        "TWILIO_API_KEY_SECRET": env.get("TWILIO_API_KEY_SECRET") or None,
+        # Base URL of Twilio's REST API: a proxy, or the tests' stand-in for Twilio.
+        "CALLERID_TWILIO_API_URL": env.get("CALLERID_TWILIO_API_URL") or "https://api.twilio.com",
         # Region assumed for numbers written without a country code.
         "CALLERID_DEFAULT_REGION": (env.get("CALLERID_DEFAULT_REGION") or "US").upper(),
         # The business's IANA time zone: the manager pages count days and hours in it.
@@ -67,6 +75,17 @@ def from_env(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
         # TwiML sends the <Dial action> and the voicemail to /twilio/dial and /twilio/voicemail
         # rather than /twilio/status. Turn on once every instance runs a version that has them.
         "CALLERID_ACTION_ROUTES": _flag(env.get("CALLERID_ACTION_ROUTES"), False),
+        # Whisper the caller's name, VIP, alerts and last call to whoever answers, before the
+        # caller is put through. Off by default: it adds a URL to the TwiML (/twilio/whisper),
+        # so turn it on once every instance runs a version that has that route.
+        "CALLERID_WHISPER": _flag(env.get("CALLERID_WHISPER"), False),
+        # The whisper's <Say> voice (Twilio's default when empty; e.g. Polly.Joanna) and language.
+        "CALLERID_WHISPER_VOICE": env.get("CALLERID_WHISPER_VOICE") or "",
+        "CALLERID_WHISPER_LANGUAGE": env.get("CALLERID_WHISPER_LANGUAGE") or "en-US",
+        # A "Call back" button on missed calls, the customer page and ended cards: callerid
+        # places the call through Twilio's REST API (TWILIO_ACCOUNT_SID). Off by default: the
+        # call's TwiML and callbacks use /twilio/callback, which every instance must have first.
+        "CALLERID_CALLBACKS": _flag(env.get("CALLERID_CALLBACKS"), False),
         # Database connections each process keeps, and how many more it may open in a burst.
         # At start gunicorn trims both so that CALLERID_INSTANCES x workers x (both + 2) stays 5
         # below PostgreSQL's max_connections less its reserved ones: see docs/deployment.md.

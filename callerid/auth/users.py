@@ -11,6 +11,7 @@ from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from .. import numbers
 from ..db import utcnow
 from ..history import audit
 from ..models import ApiToken, User
@@ -213,6 +214,27 @@ def reactivate(session: Session, user: User, *, by: User) -> None:
         user.failed_logins = 0
         user.locked_until = None
         _record(session, "user.reactivate", user, by)
+
+
+class BadPhone(ValueError):
+    """A staff phone that cannot be rung; the message says why."""
+
+
+def set_phone(session: Session, user: User, raw: str, region: str, *, by: User | None) -> str:
+    """Set the phone a call-back rings first for ``user``: a number in any format (kept in
+    E.164), a ``sip:`` URI or a ``client:`` identity; empty clears it (``CALLERID_FORWARD_TO``
+    is rung instead). Returns what was stored; raises ``BadPhone``."""
+    phone = raw.strip()
+    if phone and not phone.lower().startswith(("sip:", "client:")):
+        try:
+            phone = numbers.parse(phone, region)
+        except numbers.InvalidNumber as error:
+            raise BadPhone(f"{raw.strip()!r} cannot be rung: {error.reason}.") from error
+    if phone != user.phone:
+        user.phone = phone
+        if by is not None:
+            _record(session, "user.phone", user, by, phone or "cleared")
+    return phone
 
 
 def _active_manager_ids(session: Session) -> set[int]:

@@ -30,7 +30,8 @@ calls_group = AppGroup(
 def anonymise(days: int, dry_run: bool) -> None:
     """Anonymise calls older than DAYS days: their caller's number and customer link are removed
     and the notes on them deleted, while status, times and duration stay for insights. Events
-    (cards shown on screens) older than that are deleted too. Records an audit entry; safe to run
+    (cards shown on screens) and texts received older than that are deleted too, and call-backs
+    forget whom they called. Records an audit entry; safe to run
     daily from cron, e.g. `flask --app wsgi calls anonymise --older-than 365`."""
     cutoff = utcnow() - timedelta(days=days)
     with db.new_session(current_app) as session:

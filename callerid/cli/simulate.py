@@ -177,9 +177,25 @@ class DeskLeg:
 
     def answer(self, talk: int) -> None:
         self.report("in-progress", event="answered", label="in-progress (answered)")
+        self.whisper()
         click.echo(f"  … talking for {talk} s")
         self.twilio.pause(talk)
         self.report("completed", label=f"completed after {talk} s", **durations(talk))
+
+    def whisper(self) -> None:
+        """Before the bridge, Twilio fetches the <Number url> and plays it to the desk alone."""
+        if not self.dial.whisper:
+            return
+        twiml = self.twilio.post(self.dial.whisper, self.leg("in-progress"), "whisper to the desk")
+        words = (
+            " ".join((say.text or "").strip() for say in twiml.iter("Say"))
+            if twiml is not None
+            else ""
+        )
+        if words:
+            click.echo(f'  the desk hears, before the caller is put through: "{words}"')
+        else:
+            click.echo("  the desk hears nothing before the caller is put through")
 
     def give_up(self) -> None:
         self.report("no-answer", event="completed", **durations(0))
@@ -206,22 +222,25 @@ class DeskLeg:
         """Send one status callback, if the <Dial> subscribed to its event."""
         if not self.dial.status_callback or (event or status) not in self.dial.events:
             return
-        params = {
+        params = {**self.leg(status), **progress(status, self.sent), **extra}
+        self.sent += 1
+        what = f"desk leg {self.call_sid} {label or status}"
+        self.twilio.post(self.dial.status_callback, params, what)
+
+    def leg(self, status: str) -> dict[str, str]:
+        """What every request about the desk leg carries."""
+        return {
             "AccountSid": ACCOUNT_SID,
             "ApiVersion": API_VERSION,
             "CallSid": self.call_sid,
             "ParentCallSid": self.parent["CallSid"],
+            "CallStatus": status,
             "Direction": "outbound-dial",
             "From": self.dial.caller_id or self.parent["From"],
             "To": self.dial.target,
             "Caller": self.dial.caller_id or self.parent["From"],
             "Called": self.dial.target,
-            **progress(status, self.sent),
-            **extra,
         }
-        self.sent += 1
-        what = f"desk leg {self.call_sid} {label or status}"
-        self.twilio.post(self.dial.status_callback, params, what)
 
 
 @dataclass(frozen=True)
@@ -234,6 +253,7 @@ class Dial:
     action: str | None
     status_callback: str | None
     events: frozenset[str]
+    whisper: str | None = None  # the <Number url> played to whoever answers
 
 
 def find_dial(twiml: ET.Element | None, page_url: str) -> Dial | None:
@@ -249,6 +269,7 @@ def read_dial(dial: ET.Element, page_url: str) -> Dial:
     if noun is not None and noun.tag == "Client":
         target = f"client:{target}"
     callback = source.get("statusCallback")
+    whisper = source.get("url") if noun is not None else None
     return Dial(
         target=target,
         caller_id=dial.get("callerId"),
@@ -257,6 +278,7 @@ def read_dial(dial: ET.Element, page_url: str) -> Dial:
         status_callback=urljoin(page_url, callback) if callback else None,
         # Without statusCallbackEvent, Twilio reports only the end of the leg.
         events=frozenset((source.get("statusCallbackEvent") or "completed").split()),
+        whisper=urljoin(page_url, whisper) if whisper else None,
     )
 
 

@@ -1,4 +1,5 @@
-"""flask users create | token: people who log in, and API tokens for scripts."""
+"""flask users create | token | phone: people who log in, API tokens for scripts, and the
+phone each person's call-backs ring first."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from flask import current_app
 from flask.cli import AppGroup
 
 from .. import db
-from ..auth.users import ROLES, UserExists, create_user
+from ..auth.users import ROLES, BadPhone, UserExists, create_user, find, set_phone
 from .tokens import issue_and_print
 
 users_group = AppGroup("users", help="Staff and manager accounts, and API tokens.")
@@ -42,3 +43,24 @@ def token(name: str) -> None:
     """Print a new API token for NAME (last line of output). Keep it secret: it is shown once.
     The same as 'tokens create --kind user NAME'."""
     issue_and_print(name, "user")
+
+
+@users_group.command("phone")
+@click.argument("name")
+@click.argument("phone", required=False)
+def phone(name: str, phone: str | None) -> None:
+    """Show or set the phone NAME's call-backs ring first: a number in any format, a sip: URI or
+    a client: identity; "" clears it (the front desk, CALLERID_FORWARD_TO, is rung then)."""
+    with db.new_session(current_app) as session:
+        user = find(session, name)
+        if user is None:
+            raise click.ClickException(f"no user {name!r}")
+        if phone is not None:
+            region = current_app.config["CALLERID_DEFAULT_REGION"]
+            try:
+                set_phone(session, user, phone, region, by=None)
+            except BadPhone as exc:
+                raise click.ClickException(str(exc)) from exc
+            session.commit()
+        shown = user.phone or f"none: the front desk ({current_app.config['CALLERID_FORWARD_TO']})"
+        click.echo(f"{user.name}'s call-backs ring {shown}")

@@ -3,8 +3,9 @@
 What goes: every personal field of the customer (the row stays as an empty shell with
 ``erased_at`` set, so its id is never reused and the audit trail's "customer 7" keeps meaning one
 person), their numbers, the notes about them or written on their calls, the caller on their calls
-(see ``history.retention.anonymise_calls``), and the events whose cards show them. Calls from a
-number they shared with another customer stay that customer's; so do those events.
+(see ``history.retention.anonymise_calls``) and on the call-backs to them, the texts they sent,
+and the events whose cards show them (an opt-out from texts stays). Calls from a number they
+shared with another customer stay that customer's; so do those events.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from sqlalchemy.orm import Session
 from .. import numbers
 from ..db import utcnow
 from ..history import audit, retention
-from ..models import Call, Customer, Event, Note, PhoneNumber
+from ..models import Call, Callback, Customer, Event, Note, PhoneNumber, TextReceived
 from .cards import NEUTRAL_GREETING
 from .customers import get
 
@@ -82,6 +83,16 @@ def erase(
         or 0
     )
     calls = retention.anonymise_calls(session, theirs)
+    retention.forget_callbacks(
+        session, or_(Callback.customer_id == customer.id, Callback.number.in_(exclusive))
+    )
+    # Their texts go; an opt-out stays: it is the record that they must not be texted.
+    session.execute(
+        delete(TextReceived).where(
+            or_(TextReceived.customer_id == customer.id, TextReceived.number.in_(exclusive))
+        ),
+        execution_options={"synchronize_session": False},
+    )
     rewritten, deleted = _scrub_events(session, customer, exclusive, region)
     _blank(customer)
     session.flush()

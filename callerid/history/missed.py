@@ -235,6 +235,16 @@ def undo_call_back(session: Session, call_sid: str, who: str) -> int:
     return reopened
 
 
+def latest_open(session: Session, call: Call) -> Call | None:
+    """The latest missed call of ``call``'s caller still waiting to be called back, if any."""
+    return session.scalar(
+        select(Call)
+        .where(OPEN, _same_caller(call))
+        .order_by(Call.received_at.desc(), Call.id.desc())
+        .limit(1)
+    )
+
+
 def _same_caller(call: Call) -> ColumnElement[bool]:
     if call.customer_id is not None:
         return Call.customer_id == call.customer_id

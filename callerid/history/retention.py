@@ -28,9 +28,9 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from .. import numbers
-from ..db import iso
+from ..db import iso, utcnow
 from ..events import store as events
-from ..models import Call, Event, Note
+from ..models import Call, Callback, Event, Note, TextReceived
 from . import audit, rollup
 
 ANONYMISED = "anonymised"
@@ -84,6 +84,25 @@ def _anonymise(session: Session, calls: ColumnElement[bool]) -> int:
     return result.rowcount or 0
 
 
+def forget_callbacks(session: Session, which: ColumnElement[bool]) -> int:
+    """Remove whom the call-backs matching ``which`` called: their number and customer go; who
+    called and how it went stay. One still under way is taken as over (``lost``). Returns how
+    many changed."""
+    forgotten = session.execute(
+        update(Callback)
+        .where(which, Callback.number != "")
+        .values(
+            number="",
+            customer_id=None,
+            status="ended",
+            outcome=case((Callback.ended_at.is_(None), "lost"), else_=Callback.outcome),
+            ended_at=func.coalesce(Callback.ended_at, utcnow()),
+        ),
+        execution_options={"synchronize_session": False},
+    )
+    return forgotten.rowcount or 0
+
+
 @dataclass(frozen=True, slots=True)
 class Retained:
     """What a retention run changed (or, on a dry run, would change)."""
@@ -96,9 +115,10 @@ class Retained:
 def anonymise_older_than(
     session: Session, cutoff: datetime, *, actor: str, dry_run: bool = False
 ) -> Retained:
-    """Anonymise calls received before ``cutoff``, delete the notes on them and the events (whose
-    cards name callers) created before it, and record it in the audit trail; a ``dry_run`` only
-    counts. Safe to repeat: calls already anonymous are not counted again. The caller commits."""
+    """Anonymise calls received before ``cutoff`` (and the call-backs started before it), delete
+    the notes on them, the texts and the events (whose cards name callers) from before it, and
+    record it in the audit trail; a ``dry_run`` only counts. Safe to repeat: calls already
+    anonymous are not counted again. The caller commits."""
     old = Call.received_at < cutoff
     if dry_run:
         return Retained(
@@ -110,6 +130,8 @@ def anonymise_older_than(
         )
     notes = delete_notes_on(session, old)
     calls = anonymise_calls(session, old)
+    forget_callbacks(session, Callback.started_at < cutoff)
+    session.execute(delete(TextReceived).where(TextReceived.received_at < cutoff))
     pruned = events.prune(session, cutoff)
     audit.record(
         session,

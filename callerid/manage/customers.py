@@ -14,7 +14,7 @@ from flask_login import current_user
 from phonenumbers import NumberParseException
 from werkzeug.datastructures import MultiDict
 
-from .. import clock, customer_changes, db, numbers
+from .. import clock, customer_changes, db, numbers, texts
 from ..auth import manager_required
 from ..directory import customers as records
 from ..directory import merge
@@ -305,6 +305,12 @@ def _show_page(customer: Customer, cursor: str | None, **extra: Any) -> Response
         last_call_at=last_call_at,
         notes_about=records.notes_about(session, customer.id),
         described={n.number: _about(n.number) for n in customer.numbers},
+        texts_received=texts.of_customer(session, customer.id),
+        opt_outs={
+            row.number: found
+            for row in customer.numbers
+            if (found := texts.opted_out(session, row.number)) is not None
+        },
         number_form=extra.get("number_form", {}),
         number_errors=extra.get("number_errors", {}),
         phone=_phone,

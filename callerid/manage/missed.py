@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.exceptions import BadRequest
 
-from .. import db
+from .. import db, texts
 from ..api.missed import caller_display, open_since
 from ..api.params import zone_arg
 from ..db import utcnow
@@ -41,9 +41,15 @@ def missed_page() -> ResponseReturnValue:
     _load_lines(session)
     groups = missed.open_groups(session, since=open_since(), limit=GROUPS)
     done = missed.recently_called_back(session, since=utcnow() - RECENT) if show_done else []
+    # What each waiting caller texted since their first missed call of the list.
+    replies = texts.latest_from(
+        session,
+        {g.last_call.from_number: g.first_missed_at for g in groups if g.last_call.from_number},
+    )
     return render_template(
         "manage/missed.html",
         groups=[_entry(group.last_call, group, zone) for group in groups],
+        replies=replies,
         done=[_entry(group.last_call, group, zone) for group in done],
         show_done=show_done,
         tz=args["tz"],

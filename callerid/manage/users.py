@@ -6,7 +6,7 @@ once and never cached, so the secret never rides in a cookie or a URL."""
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
@@ -79,6 +79,29 @@ def users_password(user_id: int) -> ResponseReturnValue:
         flash(f"{user.name}'s password is changed; any lock-out is lifted.", "success")
         return redirect(url_for("manage.users_show", user_id=user.id))
     return _secret(user, "password", password, f"{user.name}'s password is reset")
+
+
+@bp.post("/users/<int:user_id>/phone", endpoint="users_phone")
+@manager_required
+def users_phone(user_id: int) -> ResponseReturnValue:
+    """The phone a call-back by this user rings first."""
+    user = _user(user_id)
+    session = db.session()
+    region = current_app.config["CALLERID_DEFAULT_REGION"]
+    try:
+        phone = users.set_phone(
+            session, user, request.form.get("phone", ""), region, by=current_user
+        )
+    except users.BadPhone as error:
+        session.rollback()
+        flash(str(error), "error")
+        return redirect(url_for("manage.users_show", user_id=user.id))
+    session.commit()
+    if phone:
+        flash(f"Call-backs by {user.name} ring {phone} first.", "success")
+    else:
+        flash(f"Call-backs by {user.name} ring the front desk first.", "success")
+    return redirect(url_for("manage.users_show", user_id=user.id))
 
 
 @bp.post("/users/<int:user_id>/deactivate", endpoint="users_deactivate")

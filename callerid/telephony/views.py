@@ -1,4 +1,5 @@
-"""POST /twilio/voice, /dial, /voicemail and /status: check, store (recorder.py), answer.
+"""POST /twilio/voice, /dial, /voicemail, /whisper and /status: check, store (recorder.py),
+answer.
 
 Voice webhooks and the call's actions answer TwiML whatever happens to our records; a status
 callback is acknowledged only once it is stored (503 otherwise, and Twilio sends it again).
@@ -13,8 +14,8 @@ from flask import Blueprint, Flask, Response, abort, current_app, request
 
 from .. import metrics, numbers
 from ..db import utcnow
-from . import recorder, twiml, webhooks
-from .signature import RETRY_FRAGMENT, twilio_signed
+from . import recorder, twiml, webhooks, whisper
+from .signature import RETRY_FRAGMENT, WHISPER_FRAGMENT, twilio_signed
 
 log = logging.getLogger(__name__)
 bp = Blueprint("telephony", __name__, url_prefix="/twilio")
@@ -32,9 +33,15 @@ def voice() -> Response:
         if recorded
         else numbers.normalise(request.form["From"], settings["CALLERID_DEFAULT_REGION"])
     )
+    whisper_url = _url("whisper", WHISPER_FRAGMENT) if settings["CALLERID_WHISPER"] else None
     return _xml(
         twiml.dial(
-            settings, caller, _url("status"), _url(_action("dial")), _url(_action("voicemail"))
+            settings,
+            caller,
+            _url("status"),
+            _url(_action("dial")),
+            _url(_action("voicemail")),
+            whisper_url,
         )
     )
 
@@ -58,6 +65,19 @@ def dial_action() -> Response:
 def voicemail() -> Response:
     _required("CallSid", "RecordingUrl")
     return _voicemail_left(request.form)
+
+
+@bp.post("/whisper")
+@twilio_signed
+def whisper_to_desk() -> Response:
+    """The answering leg's document (``<Number url>``): a few words for the person who answered,
+    worked out now from the database, or an empty document whenever that fails or runs late."""
+    _required("CallSid")
+    words = whisper.words(_app(), request.form)
+    if words is None:
+        metrics.webhook_outcome("/twilio/whisper", "failed_open")
+        return _xml(twiml.empty())
+    return _xml(twiml.whisper(current_app.config, words))
 
 
 @bp.post("/status")
@@ -119,12 +139,12 @@ def _required(*names: str) -> list[str]:
     return [value or "" for value in values]
 
 
-def _url(route: str) -> str:
-    """Where Twilio should send this route's requests, with the retry fragment: Twilio retries
-    a request whose connection failed (an instance down behind the balancer)."""
+def _url(route: str, fragment: str = RETRY_FRAGMENT) -> str:
+    """Where Twilio should send this route's requests, with the connection overrides: Twilio
+    retries a request whose connection failed (an instance down behind the balancer)."""
     # scheme://host rather than request.host_url, which also rebuilds and re-decodes the path.
     base = current_app.config["CALLERID_PUBLIC_URL"] or f"{request.scheme}://{request.host}"
-    return f"{base}/twilio/{route}#{RETRY_FRAGMENT}"
+    return f"{base}/twilio/{route}#{fragment}"
 
 
 def _xml(body: str) -> Response:

@@ -50,7 +50,9 @@ def live(
         add_customer(session, "Anna Moors", ("+14155550134",))
         api_token = token_for(session, add_user(session, "desk", "staff"))
     engine.dispose()
-    server = Server(server_env(url, folder / "instance"), workers=2)
+    # With the whisper on, as a deployment that has finished its upgrade runs it.
+    env = {**server_env(url, folder / "instance"), "CALLERID_WHISPER": "on"}
+    server = Server(env, workers=2)
     try:
         server.start()
         yield Live(server, api_token)
@@ -87,12 +89,20 @@ def test_a_simulated_call_is_answered_and_logged_for_the_right_customer(live):
     assert call["duration"] == 5
 
 
+def test_the_desk_hears_the_whisper_before_the_caller_is_put_through(live):
+    result = simulate(live, "(415) 555-0134")
+    assert result.returncode == 0, result.stderr + live.server.log()[-2000:]
+    assert "→ POST /twilio/whisper  whisper to the desk" in result.stdout
+    assert 'the desk hears, before the caller is put through: "Anna Moors.' in result.stdout
+
+
 def test_a_simulated_call_nobody_answers_is_missed(live):
     sid = call_sid()
     result = simulate(live, "+1 415 555 0134", "--no-answer", "--sid", sid)
     assert result.returncode == 0, result.stderr + live.server.log()[-2000:]
     assert "DialCallStatus=no-answer" in result.stdout
     assert "Twilio would say" in result.stdout
+    assert "whisper" not in result.stdout  # nobody picked up to hear it
     call = logged(live, sid)
     assert call is not None
     assert (call["status"], call["is_missed"], call["answered_at"]) == ("no-answer", True, None)
@@ -102,6 +112,7 @@ def test_a_withheld_caller_is_logged_without_a_number(live):
     sid = call_sid()
     result = simulate(live, "anonymous", "--sid", sid)
     assert result.returncode == 0, result.stderr
+    assert 'the desk hears, before the caller is put through: "Number withheld."' in result.stdout
     call = logged(live, sid)
     assert call is not None
     assert (call["from"], call["caller_kind"], call["customer"]) == (None, "withheld", None)

@@ -621,3 +621,31 @@ def test_alerts_show_in_a_labelled_band_and_the_hint_under_the_greeting(as_manag
     too_long = post(as_manager, "/customers/new", name="Bo", numbers=ANNA, alerts="x" * 301)
     assert too_long.status_code == 400
     assert "Alerts has at most 300 characters." in too_long.get_data(as_text=True)
+
+
+def test_with_call_backs_on_a_customers_page_calls_them_back_from_their_last_call(
+    as_manager, session, app
+):
+    app.config.update(CALLERID_CALLBACKS=True)
+    anna = add_customer(session, "Anna Moors", numbers=("+14155550134",))
+    add_call(session, anna, at=utcnow() - timedelta(days=3))
+    last = add_call(session, anna, at=utcnow() - timedelta(hours=1))
+    page = as_manager.get(f"/customers/{anna.id}").get_data(as_text=True)
+    assert f'data-call-back="/api/calls/{last.call_sid}/call-back"' in page
+
+
+def test_a_customers_page_shows_their_texts_and_their_opt_out(as_manager, session):
+    from callerid import texts
+
+    anna = add_customer(session, "Anna Moors", numbers=("+14155550134",))
+    add_call(session, anna, status="no-answer", is_missed=True)
+    for sid, body in (("SM" + "1" * 32, "Can I book for 8?"), ("SM" + "2" * 32, "STOP")):
+        texts.receive(
+            session, message_sid=sid, raw_from="+14155550134", raw_to="+12025550143",
+            body=body, opt_out_type="", region="US", at=utcnow(),
+        )  # fmt: skip
+    session.commit()
+    page = as_manager.get(f"/customers/{anna.id}").get_data(as_text=True)
+    assert "Texts from them" in page and "Can I book for 8?" in page
+    assert "opted out of texts on" in page and "(STOP)" in page
+    assert "a reply to their missed call of" in page

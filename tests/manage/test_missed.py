@@ -198,3 +198,35 @@ def test_a_caller_marked_called_back_by_mistake_is_put_back_on_the_list(as_staff
     after = as_staff.get(undone.headers["Location"]).get_data(as_text=True)
     assert "Anna Moors waits to be called back again (2 calls)." in after
     assert [sid for sid, _ in items(after)][0] == call_sid
+
+
+def test_with_call_backs_on_each_caller_with_a_number_has_a_call_back_button(
+    as_staff, session, app
+):
+    app.config.update(CALLERID_CALLBACKS=True)
+    anna = add_customer(session, "Anna Moors", numbers=("+14155550134",))
+    call = missed(session, anna, minutes=5)
+    withheld = missed(session, minutes=3, from_number=None, caller_kind="withheld")
+    page = as_staff.get("/missed?tz=UTC").get_data(as_text=True)
+    assert f'data-call-back="/api/calls/{call.call_sid}/call-back"' in page
+    assert 'aria-label="Call back: Anna Moors"' in page
+    assert f"/api/calls/{withheld.call_sid}/call-back" not in page  # nobody to ring
+
+
+def test_with_call_backs_off_there_is_no_call_back_button(as_staff, session):
+    missed(session, add_customer(session, "Anna Moors"), minutes=5)
+    assert "data-call-back=" not in as_staff.get("/missed?tz=UTC").get_data(as_text=True)
+
+
+def test_a_callers_text_since_their_missed_call_shows_on_their_row(as_staff, session):
+    from callerid import texts
+
+    anna = add_customer(session, "Anna Moors", numbers=("+14155550134",))
+    missed(session, anna, minutes=30)
+    texts.receive(
+        session, message_sid="SM" + "1" * 32, raw_from="+14155550134", raw_to="+12025550143",
+        body="Can I book for 8?", opt_out_type="", region="US", at=utcnow(),
+    )  # fmt: skip
+    session.commit()
+    page = unescape(as_staff.get("/missed?tz=UTC").get_data(as_text=True))
+    assert "Texted back" in page and "“Can I book for 8?”" in page

@@ -331,3 +331,28 @@ def test_the_token_list_shows_when_each_token_was_last_used(app, as_manager, ses
     assert used is not None
     page = as_manager.get(f"/users/{desk.id}").get_data(as_text=True)
     assert f'datetime="{used.isoformat()}"' in page
+
+
+def test_a_manager_sets_the_phone_a_staff_members_call_backs_ring(as_manager, session):
+    sam = add_user(session, "Sam")
+    page = follow(as_manager, f"/users/{sam.id}/phone", phone="(202) 555-0111")
+    assert "Call-backs by Sam ring +12025550111 first." in page
+    assert 'value="+12025550111"' in page
+    assert user_named(session, "Sam").phone == "+12025550111"
+    entry = session.scalar(select(AuditEntry).where(AuditEntry.action == "user.phone"))
+    assert (entry.actor, entry.detail) == ("Maria", "+12025550111")
+
+
+def test_a_phone_that_cannot_be_rung_is_refused_in_words(as_manager, session):
+    sam = add_user(session, "Sam")
+    page = follow(as_manager, f"/users/{sam.id}/phone", phone="12")
+    assert "&#39;12&#39; cannot be rung: not a valid number for its country." in page
+    assert user_named(session, "Sam").phone == ""
+
+
+def test_an_empty_phone_rings_the_front_desk(as_manager, session):
+    sam = add_user(session, "Sam")
+    follow(as_manager, f"/users/{sam.id}/phone", phone="sip:sam@pbx.example.com")
+    page = follow(as_manager, f"/users/{sam.id}/phone", phone="")
+    assert "Call-backs by Sam ring the front desk first." in page
+    assert user_named(session, "Sam").phone == ""

@@ -14,12 +14,14 @@ import {
 import { refreshToken, request, setToken, toLogin, url } from "./http.js";
 import { addLines, isWatched, onChange } from "./lines.js";
 import { changesMissedCount, refreshMissedCount } from "./missed-count.js";
+import { startCallBack } from "./callback.js";
 import { nameTyped } from "./attach.js";
 import { sampleCard } from "./sample.js";
 import { setUpShortcuts } from "./shortcuts.js";
 import { createStream } from "./stream.js";
 
 const RECENT_MAX = 12;
+const CALL_BACKS_MAX = 5; // call-backs listed, the latest first
 // The customer's text fields the card's edit form changes (PATCH /board/customers/<id>).
 const TEXT_FIELDS = ["name", "salutation", "preferred_name", "alerts", "pronunciation", "notes", "preferences"];
 const ALERT_WITHIN = 120000; // ms: a call ringing longer than this when the page opens gets no chime
@@ -148,6 +150,14 @@ function render(entry) {
   const { element, card } = entry;
   const expanded = entry.expanded ?? isOpen(entry);
   fill(element, card, { notes: [...entry.notes.values()], test: entry.test, expanded });
+  // An ended call from a number someone can ring: one click calls them back.
+  const callBack = element.querySelector('[data-action="call-back"]');
+  callBack.hidden =
+    body.dataset.callBacks !== "on" || entry.test || !card.from || rankOf(card) < TERMINAL;
+  // The caller texted after this call (text.received): a badge with what they wrote.
+  const reply = element.querySelector('[data-slot="reply"]');
+  reply.hidden = !entry.reply;
+  reply.textContent = entry.reply ? `Texted back: “${entry.reply.body}”` : "";
   element.hidden = !isWatched(card.line);
   place(entry);
   if (!element.hidden) firstShown(entry);
@@ -242,8 +252,50 @@ function firstShown(entry) {
   }
 }
 
+/** A call-back's progress, one line each: "Calling back Anna Moors, by desk: ringing …". */
+function showCallBack(data) {
+  const list = document.getElementById("callback-list");
+  let item = list.querySelector(`[data-callback-id="${data.callback_id}"]`);
+  if (!item) {
+    item = document.createElement("li");
+    item.className = "callbacks__item";
+    item.dataset.callbackId = String(data.callback_id);
+    list.prepend(item);
+  }
+  item.dataset.status = data.status;
+  item.textContent = data.words;
+  while (list.children.length > CALL_BACKS_MAX) list.lastElementChild.remove();
+  document.getElementById("callbacks").hidden = false;
+}
+
+async function callBack(entry, button) {
+  button.disabled = true;
+  try {
+    const callback = await startCallBack(url("callBack", entry.card.call_sid));
+    status(entry, callback.words);
+    showCallBack(callback);
+  } catch (error) {
+    status(entry, error.message);
+  } finally {
+    button.disabled = false;
+  }
+}
+
 function onEvent(kind, data) {
   if (changesMissedCount(kind, data)) refreshMissedCount();
+  if (kind === "text.received") {
+    const entry = entries.get(data.call_sid);
+    if (entry) {
+      entry.reply = data;
+      render(entry);
+      announce(`${caller(entry.card)} texted back: ${data.body}`);
+    }
+    return;
+  }
+  if (kind.startsWith("callback.")) {
+    showCallBack(data); // a call we place: never a card, never a caller ringing
+    return;
+  }
   if (kind === "call.called_back") return; // no card to draw: only the count changes
   if (kind === "call.claimed") {
     const entry = entries.get(data.call_sid);
@@ -372,6 +424,7 @@ function wire() {
     if (!entry) return;
     const action = button.dataset.action;
     if (action === "claim") claim(entry, button);
+    if (action === "call-back") callBack(entry, button);
     if (action === "details") {
       entry.expanded = entry.element.classList.contains("is-collapsed");
       render(entry);

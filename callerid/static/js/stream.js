@@ -14,6 +14,10 @@ export const KINDS = [
   "call.claimed",
   "call.called_back",
   "customer.updated",
+  "callback.started",
+  "callback.answered",
+  "callback.ended",
+  "text.received",
 ];
 const LOCK = "callerid-board-stream";
 const CHANNEL = "callerid-board";
