@@ -85,6 +85,9 @@ def from_env(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
         # networks (10.0.0.0/8, ::1). Empty: tokens only. Behind a proxy the address is the one
         # CALLERID_TRUSTED_PROXIES lets us believe, never a header anyone could send.
         "CALLERID_METRICS_ALLOW": env.get("CALLERID_METRICS_ALLOW") or "",
+        # Largest request body in bytes (413 beyond it, before reading it). Twilio's webhooks are
+        # under 10 kB; CSV import runs on the command line, so nothing needs more than 64 KiB.
+        "CALLERID_MAX_BODY": _int(env.get("CALLERID_MAX_BODY"), 64 * 1024),
         # Mark session cookies Secure (https only); also on whenever CALLERID_PUBLIC_URL is https.
         "SESSION_COOKIE_SECURE": _flag(env.get("CALLERID_SECURE_COOKIES"), False),
     }

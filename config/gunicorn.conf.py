@@ -23,7 +23,8 @@ bind = "127.0.0.1:8000"
 # workers the way a fixed thread pool can (see docs/deployment.md for the measurements).
 # An open stream holds no database connection (it waits on its process's follower), so the pool
 # (CALLERID_DB_POOL_SIZE + CALLERID_DB_MAX_OVERFLOW per worker) serves webhooks and pages only.
-worker_class = "gevent"
+# gevent's worker, which also hangs up on a client once its body is refused (callerid/worker.py).
+worker_class = "callerid.worker.Worker"
 workers = 2
 worker_connections = 1000
 
