@@ -7,10 +7,11 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from flask import Flask, Request, abort, current_app, redirect, request, url_for
+from flask import Flask, Request, abort, current_app, g, redirect, request, url_for
 from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from flask_login import LoginManager, current_user, login_required
 from sqlalchemy.exc import SQLAlchemyError
+from werkzeug.datastructures import WWWAuthenticate
 
 from .. import db
 from ..models import ApiToken
@@ -48,8 +49,8 @@ def init_app(app: Flask) -> None:
     manager = LoginManager(app)
     manager.session_protection = "basic"
     manager.user_loader(_load_user)
-    manager.request_loader(_load_user_from_token)
     manager.unauthorized_handler(_unauthorized)
+    app.before_request(_bearer_or_401)
     from .views import bp
 
     app.register_blueprint(bp)
@@ -90,21 +91,45 @@ def _load_user(user_id: str) -> Any:
 
 def bearer_token(req: Request) -> ApiToken | None:
     """The live token sent as ``Authorization: Bearer``, of whatever kind, or None; notes that
-    it was used. Callers decide what its kind may open."""
-    header = req.headers.get("Authorization", "")
-    scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
+    it was used. Callers decide what its kind may open. Looked up once per request."""
+    if "callerid_bearer" not in g:
+        g.callerid_bearer = _live_bearer(req)
+    return g.callerid_bearer
+
+
+def _sends_bearer(req: Request) -> bool:
+    return req.headers.get("Authorization", "").partition(" ")[0].lower() == "bearer"
+
+
+def _live_bearer(req: Request) -> ApiToken | None:
+    if not _sends_bearer(req):
         return None
-    row = tokens.live_token(db.session(), token.strip())
+    token = req.headers["Authorization"].partition(" ")[2].strip()
+    row = tokens.live_token(db.session(), token) if token else None
     if row is not None and tokens.is_due_for_use_mark(row):
         _mark_used(row.id)
     return row
 
 
-def _load_user_from_token(req: Request) -> Any:
-    # Only a "user" token logs its user in: a metrics token opens /metrics and nothing else.
-    row = bearer_token(req)
-    return row.user if row is not None and row.kind == "user" else None
+def _bearer_or_401() -> None:
+    """A request that sends a bearer token acts as that token and nothing else: a junk,
+    revoked or deactivated user's token is a 401 even beside a valid session cookie, which
+    would otherwise act for it without the CSRF and Origin checks that bearer requests skip
+    (issue 13, finding 7). Only a ``user`` token logs its user in; a ``metrics`` token opens
+    /metrics and nothing else."""
+    if not _sends_bearer(request):
+        return
+    row = bearer_token(request)
+    if row is None:
+        abort(
+            401,
+            description="That bearer token is not valid: revoked, mistyped, or its user is "
+            "deactivated.",
+            www_authenticate=WWWAuthenticate("bearer", {"error": "invalid_token"}),
+        )
+    manager = current_app.login_manager  # type: ignore[attr-defined]
+    # Flask-Login reads the request's user from here; set, it never looks at the session.
+    g._login_user = row.user if row.kind == "user" else manager.anonymous_user()
 
 
 def _mark_used(token_id: int) -> None:
