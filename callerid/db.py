@@ -16,6 +16,8 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
+from . import database_url
+
 log = logging.getLogger(__name__)
 
 
@@ -63,6 +65,7 @@ def make_engine(
     docs/deployment.md. More connections than that do not buy throughput on a few cores; under
     gevent, what drains a pool is a burst of greenlets, which the callers queue instead."""
     if url.startswith("sqlite"):
+        database_url.make_private(url)
         engine = create_engine(
             url,
             # No busy wait inside SQLite: it blocks the whole process (under gevent, every
