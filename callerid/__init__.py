@@ -14,6 +14,8 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 import config
 
+from . import database_url
+
 csrf = CSRFProtect()
 TOP = Path(__file__).resolve().parent.parent
 
@@ -61,6 +63,7 @@ def _fill_defaults(app: Flask) -> None:
     instance.mkdir(parents=True, exist_ok=True)
     if not app.config.get("DATABASE_URL"):
         app.config["DATABASE_URL"] = f"sqlite:///{instance / 'callerid.sqlite3'}"
+    app.config["DATABASE_URL"] = database_url.normalise(app.config["DATABASE_URL"])
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _kept_secret(instance / "secret_key")
     public = app.config.get("CALLERID_PUBLIC_URL") or ""

@@ -28,6 +28,7 @@ def alembic_config(url: str) -> Config:
 def upgrade(url: str, revision: str = "head") -> None:
     """Migrate the database at ``url`` to ``revision``; a SQLite file is left in WAL mode,
     readable by its owner alone."""
+    url = database_url.normalise(url)
     database_url.make_private(url)
     command.upgrade(alembic_config(url), revision)
     if url.startswith("sqlite"):
