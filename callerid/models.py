@@ -260,6 +260,19 @@ class ApiToken(Base):
     user: Mapped[User] = relationship()
 
 
+class LoginSession(Base):
+    """One browser's login. Its cookie carries a secret, kept here only as a SHA-256; ending the
+    row logs that browser out, and every copy of its cookie with it (auth.login_sessions)."""
+
+    __tablename__ = "login_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    secret_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
 class AuditEntry(Base):
     __tablename__ = "audit_entries"
 

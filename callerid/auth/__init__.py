@@ -8,6 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 from flask import Flask, Request, abort, current_app, g, redirect, request, url_for
+from flask import session as cookie
 from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from flask_login import LoginManager, current_user, login_required
 from sqlalchemy.exc import SQLAlchemyError
@@ -15,13 +16,15 @@ from werkzeug.datastructures import WWWAuthenticate
 
 from .. import db
 from ..models import ApiToken
-from . import tokens
+from . import login_sessions, tokens
 from .users import DEFAULT_HASH_METHOD, authenticate, create_user, set_password, use_hash_method
 
 __all__ = [
     "authenticate",
     "bearer_token",
     "create_user",
+    "credential",
+    "login_sessions",
     "init_app",
     "login_required_api",
     "manager_required",
@@ -51,6 +54,7 @@ def init_app(app: Flask) -> None:
     manager.user_loader(_load_user)
     manager.unauthorized_handler(_unauthorized)
     app.before_request(_bearer_or_401)
+    from . import account  # noqa: F401  (its routes join the auth blueprint)
     from .views import bp
 
     app.register_blueprint(bp)
@@ -83,10 +87,27 @@ def manager_required(view: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def _load_user(user_id: str) -> Any:
-    from ..models import User
+    # The cookie names a login as well as a user: an ended login (logout, password reset,
+    # deactivation) logs nobody in, whoever holds a copy of the cookie.
+    secret = cookie.get(login_sessions.COOKIE_KEY)
+    if not user_id.isdigit() or not isinstance(secret, str):
+        return None
+    found = login_sessions.find(db.session(), int(user_id), secret)
+    if found is None:
+        return None
+    user, g.callerid_login = found
+    return user
 
-    user = db.session().get(User, int(user_id)) if user_id.isdigit() else None
-    return user if user is not None and user.is_active else None
+
+def credential() -> tuple[str, int] | None:
+    """What the current request was let in with, for an open stream to check again later
+    (``login_sessions.is_live``): ("token", id), ("login", id), or None when anonymous."""
+    token = g.get("callerid_bearer")
+    if token is not None:
+        return ("token", token.id)
+    if current_user.is_authenticated and g.get("callerid_login") is not None:
+        return ("login", g.callerid_login)
+    return None
 
 
 def bearer_token(req: Request) -> ApiToken | None:

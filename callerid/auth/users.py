@@ -14,6 +14,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from ..db import utcnow
 from ..history import audit
 from ..models import ApiToken, User
+from . import login_sessions
 
 ROLES = ("staff", "manager")
 # werkzeug's scrypt costs about 70 ms a hash here: slow on purpose, against guessing. Only the
@@ -54,6 +55,10 @@ class UserExists(ValueError):
 
 class WeakPassword(ValueError):
     """A password the login rules refuse; the message says which rule."""
+
+
+class WrongPassword(ValueError):
+    """The current password given to change it was not the current password."""
 
 
 class UnknownUser(LookupError):
@@ -188,14 +193,29 @@ def add(session: Session, name: str, role: str, password: str, *, by: User) -> U
 
 
 def reset_password(session: Session, user: User, password: str, *, by: User) -> None:
-    """Give ``user`` a new password and lift any lock-out; raises ``WeakPassword``."""
+    """Give ``user`` a new password, lift any lock-out and end every login of theirs (their
+    open screens close within a heartbeat); raises ``WeakPassword``."""
     check_strength(password)
     set_password(user, password)
+    login_sessions.end_all(session, user)
     _record(session, "user.password_reset", user, by)
 
 
+def change_own_password(session: Session, user: User, current: str, new: str) -> None:
+    """``user`` changes their own password, knowing the current one: every login of theirs
+    ends (the caller starts a new one for the browser that asked). Raises ``WrongPassword``
+    or ``WeakPassword``."""
+    if not check_password_hash(user.password_hash, current):
+        raise WrongPassword("That is not your current password.")
+    check_strength(new)
+    set_password(user, new)
+    login_sessions.end_all(session, user)
+    _record(session, "user.password_change", user, user)
+
+
 def deactivate(session: Session, user: User, *, by: User) -> None:
-    """Stop ``user`` logging in; their sessions and tokens stop working at their next request.
+    """Stop ``user`` logging in; their logins end and their tokens stop working at their next
+    request, their open screens within a heartbeat.
     Raises ``Refused`` for oneself and for the last active manager."""
     if user.id == by.id:
         raise Refused("You cannot deactivate yourself: ask another manager.")
@@ -203,6 +223,7 @@ def deactivate(session: Session, user: User, *, by: User) -> None:
         raise Refused(f"{user.name} is the last active manager: make another manager first.")
     if user.is_active:
         user.is_active = False
+        login_sessions.end_all(session, user)
         _record(session, "user.deactivate", user, by)
 
 

@@ -6,12 +6,15 @@ import re
 from urllib.parse import urlsplit
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import session as cookie
 from flask_login import current_user, login_user, logout_user
 from flask_wtf.csrf import validate_csrf
 from werkzeug.wrappers import Response
 from wtforms import ValidationError
 
 from .. import csrf, db
+from ..models import User
+from . import login_sessions
 from .users import Locked, authenticate
 
 bp = Blueprint("auth", __name__)
@@ -38,17 +41,34 @@ def login() -> Response | tuple[str, int] | str:
         session.commit()
         flash("Too many failed attempts. Wait five minutes, then try again.", "error")
         return _form(next_url, 429, name)
-    session.commit()
     if user is None:
+        session.commit()
         flash("That name and password do not match.", "error")
         return _form(next_url, 401, name)
-    login_user(user, remember=False)
+    secret = login_sessions.begin(session, user)
+    session.commit()
+    start_login(user, secret)
     return redirect(next_url)
+
+
+def start_login(user: User, secret: str) -> None:
+    """Log this browser in as ``user`` under the login ``secret``, in a new cookie session: what
+    the old one held (its CSRF token above all) is not carried over."""
+    cookie.clear()
+    login_user(user, remember=False)
+    cookie[login_sessions.COOKIE_KEY] = secret
 
 
 @bp.post("/logout")
 def logout() -> Response:
+    """End this browser's login: its cookie, and every copy of it, logs nobody in any more."""
+    secret = cookie.get(login_sessions.COOKIE_KEY)
+    if isinstance(secret, str):
+        session = db.session()
+        login_sessions.end(session, secret)
+        session.commit()
     logout_user()
+    cookie.clear()
     return redirect(url_for("auth.login"))
 
 

@@ -1,0 +1,38 @@
+"""sessions that can end: one row per browser login, ended by logout or a password reset
+
+Revision ID: 3ef8c237c9d5
+Revises: 9d2b7c4e1a60
+Create Date: 2026-12-05 16:20:00
+"""
+
+from alembic import op
+import sqlalchemy as sa
+import callerid.db
+
+
+revision = '3ef8c237c9d5'
+down_revision = '9d2b7c4e1a60'
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    # Cookies signed before this revision carry no session id: those browsers log in once more.
+    op.create_table('login_sessions',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('secret_hash', sa.String(length=64), nullable=False),
+    sa.Column('created_at', callerid.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('ended_at', callerid.db.UTCDateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['user_id'], ['users.id'], ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('secret_hash')
+    )
+    with op.batch_alter_table('login_sessions', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_login_sessions_user_id'), ['user_id'], unique=False)
+
+
+def downgrade() -> None:
+    with op.batch_alter_table('login_sessions', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_login_sessions_user_id'))
+    op.drop_table('login_sessions')
