@@ -88,6 +88,13 @@ def from_env(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
         # Largest request body in bytes (413 beyond it, before reading it). Twilio's webhooks are
         # under 10 kB; CSV import runs on the command line, so nothing needs more than 64 KiB.
         "CALLERID_MAX_BODY": _int(env.get("CALLERID_MAX_BODY"), 64 * 1024),
+        # Failed logins allowed per window from one client address for one name, and for all
+        # names; past either, 429 with Retry-After until the window closes. Never per name alone:
+        # that would let anyone lock anyone out. Behind a proxy, set CALLERID_TRUSTED_PROXIES, or
+        # every client shares the proxy's address and its limit.
+        "CALLERID_LOGIN_TRIES_PER_NAME": _int(env.get("CALLERID_LOGIN_TRIES_PER_NAME"), 5),
+        "CALLERID_LOGIN_TRIES_PER_ADDRESS": _int(env.get("CALLERID_LOGIN_TRIES_PER_ADDRESS"), 50),
+        "CALLERID_LOGIN_WINDOW": _int(env.get("CALLERID_LOGIN_WINDOW"), 300),  # seconds
         # Mark session cookies Secure (https only); also on whenever CALLERID_PUBLIC_URL is https.
         "SESSION_COOKIE_SECURE": _flag(env.get("CALLERID_SECURE_COOKIES"), False),
     }

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 from urllib.parse import urlsplit
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask import session as cookie
+from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_user, logout_user
 from flask_wtf.csrf import validate_csrf
 from werkzeug.wrappers import Response
@@ -14,8 +16,8 @@ from wtforms import ValidationError
 
 from .. import csrf, db
 from ..models import User
-from . import login_sessions
-from .users import Locked, authenticate
+from . import login_sessions, throttle
+from .users import authenticate
 
 bp = Blueprint("auth", __name__)
 _UNSAFE = re.compile(r"^//|[\\\x00-\x1f]")
@@ -23,7 +25,7 @@ _UNSAFE = re.compile(r"^//|[\\\x00-\x1f]")
 
 @bp.route("/login", methods=["GET", "POST"])
 @csrf.exempt  # checked below, so an expired form gets the login page again, not an error page
-def login() -> Response | tuple[str, int] | str:
+def login() -> ResponseReturnValue:
     next_url = _safe_next(request.values.get("next"))
     if current_user.is_authenticated and request.method == "GET":
         return redirect(next_url)
@@ -34,17 +36,24 @@ def login() -> Response | tuple[str, int] | str:
         flash("This page had been open a long time. Please log in again.", "error")
         return _form(next_url, 400)
     name = request.form.get("name", "")
+    # The address CALLERID_TRUSTED_PROXIES lets us believe (ProxyFix), never a header as sent.
+    address = request.remote_addr or ""
     session = db.session()
+    limits = _limits()
     try:
-        user = authenticate(session, name, request.form.get("password", ""))
-    except Locked:
-        session.commit()
-        flash("Too many failed attempts. Wait five minutes, then try again.", "error")
-        return _form(next_url, 429, name)
+        throttle.check(session, name, address, limits)
+    except throttle.Throttled as wait:
+        minutes = max(1, round(wait.retry_after / 60))
+        flash(f"Too many failed attempts. Wait {minutes} minutes, then try again.", "error")
+        page, status = _form(next_url, 429, name)
+        return page, status, {"Retry-After": str(wait.retry_after)}
+    user = authenticate(session, name, request.form.get("password", ""))
     if user is None:
+        throttle.failed(session, name, address, limits)
         session.commit()
         flash("That name and password do not match.", "error")
         return _form(next_url, 401, name)
+    throttle.succeeded(session, name, address)
     secret = login_sessions.begin(session, user)
     session.commit()
     start_login(user, secret)
@@ -70,6 +79,15 @@ def logout() -> Response:
     logout_user()
     cookie.clear()
     return redirect(url_for("auth.login"))
+
+
+def _limits() -> throttle.Limits:
+    config = current_app.config
+    return throttle.Limits(
+        per_name=config["CALLERID_LOGIN_TRIES_PER_NAME"],
+        per_address=config["CALLERID_LOGIN_TRIES_PER_ADDRESS"],
+        window=timedelta(seconds=config["CALLERID_LOGIN_WINDOW"]),
+    )
 
 
 def _form(next_url: str, status: int, name: str = "") -> tuple[str, int]:

@@ -15,6 +15,7 @@ from bench import (
     growth,
     history,
     importer,
+    logins,
     reconnect,
     screenpop,
     soak,
@@ -200,3 +201,9 @@ def test_burst_records_every_call_and_callback_on_two_instances(
     (run,) = found["runs"]
     assert run["instances"] == 2
     _assert_burst_lost_nothing(run, 20)
+
+
+def test_logins_times_known_and_unknown_names() -> None:
+    (run,) = logins.main(["--rounds", "2"])["runs"]
+    assert run["known"]["count"] == run["unknown"]["count"] == 2
+    assert _is_number(run["known"]["p50"]) and _is_number(run["unknown"]["p50"])

@@ -1,4 +1,5 @@
-"""sessions that can end: one row per browser login, ended by logout or a password reset
+"""sessions that can end, login throttling: a row per browser login; failed logins counted per
+name and address
 
 Revision ID: 3ef8c237c9d5
 Revises: 9d2b7c4e1a60
@@ -31,8 +32,26 @@ def upgrade() -> None:
     with op.batch_alter_table('login_sessions', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_login_sessions_user_id'), ['user_id'], unique=False)
 
+    # Failed logins per (name, address) and per address, shared by every worker and instance.
+    op.create_table('login_throttle',
+    sa.Column('key', sa.String(length=200), nullable=False),
+    sa.Column('name_key', sa.String(length=64), nullable=True),
+    sa.Column('failures', sa.Integer(), nullable=False),
+    sa.Column('window_started_at', callerid.db.UTCDateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('key')
+    )
+    with op.batch_alter_table('login_throttle', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_login_throttle_name_key'), ['name_key'], unique=False)
+        batch_op.create_index(
+            batch_op.f('ix_login_throttle_window_started_at'), ['window_started_at'], unique=False
+        )
+
 
 def downgrade() -> None:
+    with op.batch_alter_table('login_throttle', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_login_throttle_window_started_at'))
+        batch_op.drop_index(batch_op.f('ix_login_throttle_name_key'))
+    op.drop_table('login_throttle')
     with op.batch_alter_table('login_sessions', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_login_sessions_user_id'))
     op.drop_table('login_sessions')
