@@ -88,6 +88,15 @@ def from_env(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
         # Largest request body in bytes (413 beyond it, before reading it). Twilio's webhooks are
         # under 10 kB; CSV import runs on the command line, so nothing needs more than 64 KiB.
         "CALLERID_MAX_BODY": _int(env.get("CALLERID_MAX_BODY"), 64 * 1024),
+        # Slow clients (callerid/worker.py): seconds to send a request's line and headers (also
+        # the longest wait for the next request on a kept-alive connection), and to send its
+        # body; then the connection is closed (the body: after a 408).
+        "CALLERID_HEADER_TIMEOUT": _float(env.get("CALLERID_HEADER_TIMEOUT"), 10.0),
+        "CALLERID_BODY_TIMEOUT": _float(env.get("CALLERID_BODY_TIMEOUT"), 30.0),
+        # Connections one client address may hold open in each gunicorn worker (0: no cap);
+        # the proxies gunicorn trusts (FORWARDED_ALLOW_IPS, loopback by default) are exempt.
+        # 250 fits 50 screens behind one NAT with room; the instance allows workers x this.
+        "CALLERID_CONNECTIONS_PER_ADDRESS": _int(env.get("CALLERID_CONNECTIONS_PER_ADDRESS"), 250),
         # Failed logins allowed per window from one client address for one name, and for all
         # names; past either, 429 with Retry-After until the window closes. Never per name alone:
         # that would let anyone lock anyone out. Behind a proxy, set CALLERID_TRUSTED_PROXIES, or

@@ -18,6 +18,7 @@ from bench import (
     logins,
     reconnect,
     screenpop,
+    slowclients,
     soak,
     webhook,
 )
@@ -207,3 +208,9 @@ def test_logins_times_known_and_unknown_names() -> None:
     (run,) = logins.main(["--rounds", "2"])["runs"]
     assert run["known"]["count"] == run["unknown"]["count"] == 2
     assert _is_number(run["known"]["p50"]) and _is_number(run["unknown"]["p50"])
+
+
+def test_slowclients_probes_while_a_flood_holds_connections() -> None:
+    (run,) = slowclients.main(["--clients", "20", "--addresses", "2", "--seconds", "1"])["runs"]
+    assert run["connected"] == 20 and sum(run["flood_endings"].values()) == 20
+    assert set(run["healthz"]["statuses"]) == set(run["webhook"]["statuses"]) == {200}
