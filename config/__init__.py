@@ -97,6 +97,12 @@ def from_env(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
         # the proxies gunicorn trusts (FORWARDED_ALLOW_IPS, loopback by default) are exempt.
         # 250 fits 50 screens behind one NAT with room; the instance allows workers x this.
         "CALLERID_CONNECTIONS_PER_ADDRESS": _int(env.get("CALLERID_CONNECTIONS_PER_ADDRESS"), 250),
+        # /events streams each worker process holds per user (all their logins and tokens) and
+        # per token, and in all: beyond either, 429 with Retry-After. Per process, so an
+        # instance allows workers x these; 50 fits a site whose screens share one login, and
+        # 3000 of a worker's 4000 connections leaves the rest to webhooks and pages.
+        "CALLERID_STREAMS_PER_USER": _int(env.get("CALLERID_STREAMS_PER_USER"), 50),
+        "CALLERID_STREAMS_TOTAL": _int(env.get("CALLERID_STREAMS_TOTAL"), 3000),
         # Failed logins allowed per window from one client address for one name, and for all
         # names; past either, 429 with Retry-After until the window closes. Never per name alone:
         # that would let anyone lock anyone out. Behind a proxy, set CALLERID_TRUSTED_PROXIES, or
