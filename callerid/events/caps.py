@@ -61,6 +61,3 @@ class StreamCaps:
                         del self._open[key]
 
         return release
-
-    def open_streams(self) -> int:
-        return self._all

@@ -11,8 +11,10 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
+from callerid.auth import tokens
+
 from ..api.conftest import log_in
-from ..factories import add_user
+from ..factories import add_user, token_for
 
 PASSWORD = "correct horse"
 STAFF_ONLY = "/api/missed/count"  # any route that needs a login and answers JSON
@@ -145,3 +147,20 @@ def test_an_open_stream_ends_within_a_heartbeat_of_logging_out_everywhere(app, c
     finally:
         stream.close()
     assert screen.get("/events").status_code == 401
+
+
+def test_a_token_stream_ends_within_a_heartbeat_of_its_token_being_revoked(app, session, desk):
+    app.config["CALLERID_HEARTBEAT"] = 0.2
+    secret = token_for(session, desk)
+    row = tokens.live_token(session, secret)
+    stream = app.test_client().get("/events", headers={"Authorization": f"Bearer {secret}"})
+    try:
+        lines = iter(stream.response)
+        assert next(lines).startswith(b"retry:")
+        tokens.revoke(session, desk, row.id, by=desk)
+        session.commit()
+        started = time.monotonic()
+        list(lines)  # ends when the server closes the stream
+        assert time.monotonic() - started < 0.2 + 1.0 + 0.5
+    finally:
+        stream.close()
