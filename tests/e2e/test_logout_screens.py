@@ -3,23 +3,48 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 
 import pytest
 import requests
 from playwright.sync_api import expect
+from sqlalchemy import create_engine
+from sqlalchemy.orm import Session
 
-from .browser import log_in, open_board, ring
+from callerid.cli.database import upgrade
 
-# Sessions behave alike on both engines (tests/security/test_sessions.py runs both); one server
-# here keeps the suite's time.
-pytestmark = pytest.mark.parametrize("live_database_url", ["sqlite"], indirect=True)
+from ..factories import add_user
+from .browser import PASSWORD, log_in, open_board, ring
+from .conftest import server_env
+from .server import Server
 
 
-def test_one_screen_logs_out_and_the_other_screen_of_that_login_stays_live(
-    board_server, screens, desk_user
-):
-    leaving = open_board(screens(), board_server, "Anna")
-    staying = open_board(screens(), board_server, "Anna")
+@pytest.fixture(scope="module")
+def board_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """One server (two workers) for the module, on SQLite: logins behave alike on both engines
+    (tests/security/test_sessions.py runs both), and each test logs in its own user."""
+    folder = tmp_path_factory.mktemp("logouts")
+    url = f"sqlite:///{folder / 'live.sqlite3'}"
+    upgrade(url)
+    # A 1 s heartbeat: an open board learns sooner that its login ended.
+    live = Server(server_env(url, folder / "instance", CALLERID_HEARTBEAT="1")).start()
+    live.database_url = url  # type: ignore[attr-defined]
+    yield live
+    live.stop()
+
+
+def new_user(server: Server, name: str) -> str:
+    engine = create_engine(server.database_url)  # type: ignore[attr-defined]
+    with Session(engine) as session:
+        add_user(session, name, role="staff", password=PASSWORD)
+    engine.dispose()
+    return name
+
+
+def test_one_screen_logs_out_and_the_other_screen_of_that_login_stays_live(board_server, screens):
+    name = new_user(board_server, "Anna")
+    leaving = open_board(screens(), board_server, name)
+    staying = open_board(screens(), board_server, name)
     copied = {c["name"]: c["value"] for c in leaving.page.context.cookies()}
     assert requests.get(board_server.url + "/api/missed/count", cookies=copied).status_code == 200
 
@@ -35,11 +60,12 @@ def test_one_screen_logs_out_and_the_other_screen_of_that_login_stays_live(
 
 
 def test_logging_out_everywhere_sends_every_open_board_of_that_user_to_log_in(
-    board_server, screens, desk_user
+    board_server, screens
 ):
-    board = open_board(screens(), board_server, "Anna")
+    name = new_user(board_server, "Ben")
+    board = open_board(screens(), board_server, name)
     account = screens().new_page()
-    log_in(account, board_server, "Anna")
+    log_in(account, board_server, name)
     account.goto(board_server.url + "/account")
     expect(account.locator("[data-live-logins]")).to_have_text("2")
     account.get_by_role("button", name="Log out everywhere").click()

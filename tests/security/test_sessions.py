@@ -149,6 +149,7 @@ def test_an_open_stream_ends_within_a_heartbeat_of_logging_out_everywhere(app, c
     assert screen.get("/events").status_code == 401
 
 
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)  # as the login's, above
 def test_a_token_stream_ends_within_a_heartbeat_of_its_token_being_revoked(app, session, desk):
     app.config["CALLERID_HEARTBEAT"] = 0.2
     secret = token_for(session, desk)
