@@ -16,8 +16,7 @@ from wtforms import ValidationError
 
 from .. import csrf, db
 from ..models import User
-from . import login_sessions, throttle
-from .users import authenticate
+from . import login_sessions, signin, throttle
 
 bp = Blueprint("auth", __name__)
 _UNSAFE = re.compile(r"^//|[\\\x00-\x1f]")
@@ -39,24 +38,20 @@ def login() -> ResponseReturnValue:
     # The address CALLERID_TRUSTED_PROXIES lets us believe (ProxyFix), never a header as sent.
     address = request.remote_addr or ""
     session = db.session()
-    limits = _limits()
     try:
-        throttle.check(session, name, address, limits)
+        signed_in = signin.attempt(
+            session, name, request.form.get("password", ""), address, _limits()
+        )
     except throttle.Throttled as wait:
         minutes = max(1, round(wait.retry_after / 60))
         flash(f"Too many failed attempts. Wait {minutes} minutes, then try again.", "error")
         page, status = _form(next_url, 429, name)
         return page, status, {"Retry-After": str(wait.retry_after)}
-    user = authenticate(session, name, request.form.get("password", ""))
-    if user is None:
-        throttle.failed(session, name, address, limits)
-        session.commit()
+    session.commit()
+    if signed_in is None:
         flash("That name and password do not match.", "error")
         return _form(next_url, 401, name)
-    throttle.succeeded(session, name, address)
-    secret = login_sessions.begin(session, user)
-    session.commit()
-    start_login(user, secret)
+    start_login(*signed_in)
     return redirect(next_url)
 
 

@@ -20,29 +20,39 @@ from .server import Server
 
 
 @pytest.fixture(scope="module")
-def board_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    """One server (two workers) for the module, on SQLite: logins behave alike on both engines
-    (tests/security/test_sessions.py runs both), and each test logs in its own user."""
-    folder = tmp_path_factory.mktemp("logouts")
-    url = f"sqlite:///{folder / 'live.sqlite3'}"
+def database(tmp_path_factory: pytest.TempPathFactory) -> str:
+    # SQLite alone: logins behave alike on both engines (tests/security/test_sessions.py).
+    url = f"sqlite:///{tmp_path_factory.mktemp('logouts') / 'live.sqlite3'}"
     upgrade(url)
-    # A 1 s heartbeat: an open board learns sooner that its login ended.
-    live = Server(server_env(url, folder / "instance", CALLERID_HEARTBEAT="1")).start()
-    live.database_url = url  # type: ignore[attr-defined]
+    return url
+
+
+@pytest.fixture(scope="module")
+def board_server(database: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """One server (two workers) for the module; each test logs in a user of its own. A 1 s
+    heartbeat: an open board learns sooner that its login ended."""
+    instance = tmp_path_factory.mktemp("logouts-server") / "instance"
+    live = Server(server_env(database, instance, CALLERID_HEARTBEAT="1")).start()
     yield live
     live.stop()
 
 
-def new_user(server: Server, name: str) -> str:
-    engine = create_engine(server.database_url)  # type: ignore[attr-defined]
-    with Session(engine) as session:
-        add_user(session, name, role="staff", password=PASSWORD)
-    engine.dispose()
-    return name
+@pytest.fixture
+def new_user(database: str):
+    def add(name: str) -> str:
+        engine = create_engine(database)
+        with Session(engine) as session:
+            add_user(session, name, role="staff", password=PASSWORD)
+        engine.dispose()
+        return name
+
+    return add
 
 
-def test_one_screen_logs_out_and_the_other_screen_of_that_login_stays_live(board_server, screens):
-    name = new_user(board_server, "Anna")
+def test_one_screen_logs_out_and_the_other_screen_of_that_login_stays_live(
+    board_server, screens, new_user
+):
+    name = new_user("Anna")
     leaving = open_board(screens(), board_server, name)
     staying = open_board(screens(), board_server, name)
     copied = {c["name"]: c["value"] for c in leaving.page.context.cookies()}
@@ -60,9 +70,9 @@ def test_one_screen_logs_out_and_the_other_screen_of_that_login_stays_live(board
 
 
 def test_logging_out_everywhere_sends_every_open_board_of_that_user_to_log_in(
-    board_server, screens
+    board_server, screens, new_user
 ):
-    name = new_user(board_server, "Ben")
+    name = new_user("Ben")
     board = open_board(screens(), board_server, name)
     account = screens().new_page()
     log_in(account, board_server, name)
