@@ -14,6 +14,8 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 import config
 
+from . import database_url
+
 csrf = CSRFProtect()
 TOP = Path(__file__).resolve().parent.parent
 
@@ -34,11 +36,12 @@ def create_app(settings: Mapping[str, Any] | None = None) -> Flask:
         hops = app.config["CALLERID_TRUSTED_PROXIES"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops)  # type: ignore[method-assign]
 
-    from . import auth, board, db, errors, health, manage, metrics, telephony
+    from . import auth, board, body_size, db, errors, health, manage, metrics, telephony
     from .api import bp as api_bp
     from .cli import register as register_cli
     from .events.stream import bp as events_bp
 
+    body_size.init_app(app)  # first: later hooks read bodies
     db.init_app(app)
     csrf.init_app(app)
     auth.init_app(app)
@@ -60,6 +63,7 @@ def _fill_defaults(app: Flask) -> None:
     instance.mkdir(parents=True, exist_ok=True)
     if not app.config.get("DATABASE_URL"):
         app.config["DATABASE_URL"] = f"sqlite:///{instance / 'callerid.sqlite3'}"
+    app.config["DATABASE_URL"] = database_url.normalise(app.config["DATABASE_URL"])
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _kept_secret(instance / "secret_key")
     public = app.config.get("CALLERID_PUBLIC_URL") or ""

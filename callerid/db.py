@@ -16,6 +16,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
+from . import database_url
 from .pool import CountedPool, Fit, fit_engine
 
 log = logging.getLogger(__name__)
@@ -70,6 +71,7 @@ def make_engine(
     a few cores; under gevent, what drains a pool is a burst of greenlets, which queue for it,
     at most ``max_waiting`` at a time (``pool.CountedPool``)."""
     if url.startswith("sqlite"):
+        database_url.make_private(url)
         engine = create_engine(
             url,
             # No busy wait inside SQLite: it blocks the whole process (under gevent, every

@@ -232,6 +232,8 @@ class User(UserMixin, Base):
     role: Mapped[str] = mapped_column(String(16), default="staff")
     password_hash: Mapped[str] = mapped_column(String(256), default="")
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Unused since failed logins are counted per name and address (LoginThrottle): kept while an
+    # older instance may still run beside this one during a rolling upgrade; drop them later.
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -261,6 +263,32 @@ class ApiToken(Base):
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     user: Mapped[User] = relationship()
+
+
+class LoginSession(Base):
+    """One browser's login. Its cookie carries a secret, kept here only as a SHA-256; ending the
+    row logs that browser out, and every copy of its cookie with it (auth.login_sessions)."""
+
+    __tablename__ = "login_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    secret_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class LoginThrottle(Base):
+    """Failed logins in the current window, per (name, address) or per address (auth.throttle)."""
+
+    __tablename__ = "login_throttle"
+
+    # "n:<sha256 of the name>:<address>" or "a:<address>"
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    # The name's SHA-256 on per-name rows, so that a new password can clear them all.
+    name_key: Mapped[str | None] = mapped_column(String(64), index=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    window_started_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
 
 
 class AuditEntry(Base):

@@ -110,6 +110,31 @@ def from_env(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
         # networks (10.0.0.0/8, ::1). Empty: tokens only. Behind a proxy the address is the one
         # CALLERID_TRUSTED_PROXIES lets us believe, never a header anyone could send.
         "CALLERID_METRICS_ALLOW": env.get("CALLERID_METRICS_ALLOW") or "",
+        # Largest request body in bytes (413 beyond it, before reading it). Twilio's webhooks are
+        # under 10 kB; CSV import runs on the command line, so nothing needs more than 64 KiB.
+        "CALLERID_MAX_BODY": _int(env.get("CALLERID_MAX_BODY"), 64 * 1024),
+        # Slow clients (callerid/worker.py): seconds to send a request's line and headers (also
+        # the longest wait for the next request on a kept-alive connection), and to send its
+        # body; then the connection is closed (the body: after a 408).
+        "CALLERID_HEADER_TIMEOUT": _float(env.get("CALLERID_HEADER_TIMEOUT"), 10.0),
+        "CALLERID_BODY_TIMEOUT": _float(env.get("CALLERID_BODY_TIMEOUT"), 30.0),
+        # Connections one client address may hold open in each gunicorn worker (0: no cap);
+        # the proxies gunicorn trusts (FORWARDED_ALLOW_IPS, loopback by default) are exempt.
+        # 250 fits 50 screens behind one NAT with room; the instance allows workers x this.
+        "CALLERID_CONNECTIONS_PER_ADDRESS": _int(env.get("CALLERID_CONNECTIONS_PER_ADDRESS"), 250),
+        # /events streams each worker process holds per user (all their logins and tokens) and
+        # per token, and in all: beyond either, 429 with Retry-After. Per process, so an
+        # instance allows workers x these; 50 fits a site whose screens share one login, and
+        # 3000 of a worker's 4000 connections leaves the rest to webhooks and pages.
+        "CALLERID_STREAMS_PER_USER": _int(env.get("CALLERID_STREAMS_PER_USER"), 50),
+        "CALLERID_STREAMS_TOTAL": _int(env.get("CALLERID_STREAMS_TOTAL"), 3000),
+        # Failed logins allowed per window from one client address for one name, and for all
+        # names; past either, 429 with Retry-After until the window closes. Never per name alone:
+        # that would let anyone lock anyone out. Behind a proxy, set CALLERID_TRUSTED_PROXIES, or
+        # every client shares the proxy's address and its limit.
+        "CALLERID_LOGIN_TRIES_PER_NAME": _int(env.get("CALLERID_LOGIN_TRIES_PER_NAME"), 5),
+        "CALLERID_LOGIN_TRIES_PER_ADDRESS": _int(env.get("CALLERID_LOGIN_TRIES_PER_ADDRESS"), 50),
+        "CALLERID_LOGIN_WINDOW": _int(env.get("CALLERID_LOGIN_WINDOW"), 300),  # seconds
         # Mark session cookies Secure (https only); also on whenever CALLERID_PUBLIC_URL is https.
         "SESSION_COOKIE_SECURE": _flag(env.get("CALLERID_SECURE_COOKIES"), False),
     }

@@ -19,13 +19,18 @@ if METRICS_DIR:
 bind = "127.0.0.1:8000"
 
 # Every open /events stream holds a connection for as long as a screen is open. gevent keeps each
-# as a cheap greenlet (1000 per worker below), so screens can never starve Twilio's webhooks of
+# as a cheap greenlet (4000 per worker below), so screens can never starve Twilio's webhooks of
 # workers the way a fixed thread pool can (see docs/deployment.md for the measurements).
 # An open stream holds no database connection (it waits on its process's follower), so the pool
 # (CALLERID_DB_POOL_SIZE + CALLERID_DB_MAX_OVERFLOW per worker) serves webhooks and pages only.
-worker_class = "gevent"
+# gevent's worker with deadlines for slow clients and a cap per client address
+# (callerid/worker.py; CALLERID_HEADER_TIMEOUT, _BODY_TIMEOUT, _CONNECTIONS_PER_ADDRESS).
+worker_class = "callerid.worker.Worker"
 workers = 2
-worker_connections = 1000
+# Idle and slow sockets are cut by those deadlines, so slots come back; room for 4000 per worker
+# means a flood of slow clients cannot fill them. Each is a file descriptor: the systemd unit
+# sets LimitNOFILE=16384 and scripts/run raises its soft limit (docs/security.md).
+worker_connections = 4000
 
 # Load the app once in the master: workers share its memory, including phonenumbers' geocoder
 # data (~100 MB per process otherwise), loaded in when_ready below.
@@ -36,6 +41,8 @@ preload_app = True
 timeout = 30
 # On restart, open streams are cut after this many seconds; browsers reconnect and replay.
 graceful_timeout = 5
+# Keep-alive must stay on: the header deadline (CALLERID_HEADER_TIMEOUT) is applied in
+# gunicorn's keep-alive loop, and it also bounds the idle wait between requests.
 keepalive = 5
 
 # The default control socket is one path per user, shared by every gunicorn on the machine:

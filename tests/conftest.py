@@ -140,6 +140,7 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if request.param == "sqlite":
         path = tmp_path / "callerid.sqlite3"
         shutil.copyfile(request.getfixturevalue("sqlite_schema"), path)
+        path.chmod(0o600)  # as callerid creates it: no warning about a readable database
         return f"sqlite:///{path}"
     cluster: pg.Cluster = request.getfixturevalue("postgres")
     _empty_postgres(cluster.url)

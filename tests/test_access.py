@@ -26,6 +26,10 @@ ACCESS = {
     ("auth.login", "GET"): PUBLIC,
     ("auth.login", "POST"): PUBLIC,
     ("auth.logout", "POST"): PUBLIC,
+    ("auth.account", "GET"): STAFF,
+    ("auth.change_password", "POST"): STAFF,
+    ("auth.log_out_everywhere", "POST"): STAFF,
+    ("auth.set_own_phone", "POST"): STAFF,
     ("telephony.voice", "POST"): TWILIO,
     ("telephony.status", "POST"): TWILIO,
     ("telephony.dial_action", "POST"): TWILIO,
@@ -166,7 +170,9 @@ def _log_in(client: FlaskClient, name: str) -> str:
     token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
     response = client.post("/login", data={"name": name, "password": PASSWORD, "csrf_token": token})
     assert response.status_code == 302
-    return token
+    # The login renewed the session and its CSRF token: read the new one, as the next page would.
+    page = client.get("/account").get_data(as_text=True)
+    return re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
 
 
 @pytest.mark.parametrize("route", GATED, ids=lambda r: f"{r[1]} {r[0]}")

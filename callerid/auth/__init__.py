@@ -7,20 +7,24 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from flask import Flask, Request, abort, current_app, redirect, request, url_for
+from flask import Flask, Request, abort, current_app, g, redirect, request, url_for
+from flask import session as cookie
 from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from flask_login import LoginManager, current_user, login_required
 from sqlalchemy.exc import SQLAlchemyError
+from werkzeug.datastructures import WWWAuthenticate
 
 from .. import db
 from ..models import ApiToken
-from . import tokens
+from . import login_sessions, tokens
 from .users import DEFAULT_HASH_METHOD, authenticate, create_user, set_password, use_hash_method
 
 __all__ = [
     "authenticate",
     "bearer_token",
     "create_user",
+    "credential",
+    "login_sessions",
     "init_app",
     "login_required_api",
     "manager_required",
@@ -48,8 +52,9 @@ def init_app(app: Flask) -> None:
     manager = LoginManager(app)
     manager.session_protection = "basic"
     manager.user_loader(_load_user)
-    manager.request_loader(_load_user_from_token)
     manager.unauthorized_handler(_unauthorized)
+    app.before_request(_bearer_or_401)
+    from . import account  # noqa: F401  (its routes join the auth blueprint)
     from .views import bp
 
     app.register_blueprint(bp)
@@ -82,29 +87,70 @@ def manager_required(view: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def _load_user(user_id: str) -> Any:
-    from ..models import User
+    # The cookie names a login as well as a user: an ended login (logout, password reset,
+    # deactivation) logs nobody in, whoever holds a copy of the cookie.
+    secret = cookie.get(login_sessions.COOKIE_KEY)
+    if not user_id.isdigit() or not isinstance(secret, str):
+        return None
+    found = login_sessions.find(db.session(), int(user_id), secret)
+    if found is None:
+        return None
+    user, g.callerid_login = found
+    return user
 
-    user = db.session().get(User, int(user_id)) if user_id.isdigit() else None
-    return user if user is not None and user.is_active else None
+
+def credential() -> tuple[str, int] | None:
+    """What the current request was let in with, for an open stream to check again later
+    (``login_sessions.is_live``): ("token", id), ("login", id), or None when anonymous."""
+    token = g.get("callerid_bearer")
+    if token is not None:
+        return ("token", token.id)
+    if current_user.is_authenticated and g.get("callerid_login") is not None:
+        return ("login", g.callerid_login)
+    return None
 
 
 def bearer_token(req: Request) -> ApiToken | None:
     """The live token sent as ``Authorization: Bearer``, of whatever kind, or None; notes that
-    it was used. Callers decide what its kind may open."""
-    header = req.headers.get("Authorization", "")
-    scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
+    it was used. Callers decide what its kind may open. Looked up once per request."""
+    if "callerid_bearer" not in g:
+        g.callerid_bearer = _live_bearer(req)
+    return g.callerid_bearer
+
+
+def _sends_bearer(req: Request) -> bool:
+    return req.headers.get("Authorization", "").partition(" ")[0].lower() == "bearer"
+
+
+def _live_bearer(req: Request) -> ApiToken | None:
+    if not _sends_bearer(req):
         return None
-    row = tokens.live_token(db.session(), token.strip())
+    token = req.headers["Authorization"].partition(" ")[2].strip()
+    row = tokens.live_token(db.session(), token) if token else None
     if row is not None and tokens.is_due_for_use_mark(row):
         _mark_used(row.id)
     return row
 
 
-def _load_user_from_token(req: Request) -> Any:
-    # Only a "user" token logs its user in: a metrics token opens /metrics and nothing else.
-    row = bearer_token(req)
-    return row.user if row is not None and row.kind == "user" else None
+def _bearer_or_401() -> None:
+    """A request that sends a bearer token acts as that token and nothing else: a junk,
+    revoked or deactivated user's token is a 401 even beside a valid session cookie, which
+    would otherwise act for it without the CSRF and Origin checks that bearer requests skip
+    (issue 13, finding 7). Only a ``user`` token logs its user in; a ``metrics`` token opens
+    /metrics and nothing else."""
+    if not _sends_bearer(request):
+        return
+    row = bearer_token(request)
+    if row is None:
+        abort(
+            401,
+            description="That bearer token is not valid: revoked, mistyped, or its user is "
+            "deactivated.",
+            www_authenticate=WWWAuthenticate("bearer", {"error": "invalid_token"}),
+        )
+    manager = current_app.login_manager  # type: ignore[attr-defined]
+    # Flask-Login reads the request's user from here; set, it never looks at the session.
+    g._login_user = row.user if row.kind == "user" else manager.anonymous_user()
 
 
 def _mark_used(token_id: int) -> None:

@@ -1,11 +1,10 @@
-"""People who log in: staff and managers, with hashed passwords and a lock after failed tries."""
+"""People who log in: staff and managers, with hashed passwords (failed tries: auth.throttle)."""
 
 from __future__ import annotations
 
 import functools
 import secrets
 from dataclasses import dataclass
-from datetime import timedelta
 
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
@@ -15,6 +14,7 @@ from .. import numbers
 from ..db import utcnow
 from ..history import audit
 from ..models import ApiToken, User
+from . import login_sessions, throttle
 
 ROLES = ("staff", "manager")
 # werkzeug's scrypt costs about 70 ms a hash here: slow on purpose, against guessing. Only the
@@ -25,8 +25,6 @@ _hash_method = DEFAULT_HASH_METHOD
 # run (create_app runs it): a stored hash that does not is re-made at the next login, so changing
 # the method upgrades every password in time.
 _hash_prefix = ""
-MAX_FAILURES = 5
-LOCK_FOR = timedelta(minutes=5)
 MIN_PASSWORD = 8
 # Generated passwords avoid letters and digits that look alike (0/o, 1/l/i) when read aloud.
 _ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"
@@ -57,20 +55,16 @@ class WeakPassword(ValueError):
     """A password the login rules refuse; the message says which rule."""
 
 
+class WrongPassword(ValueError):
+    """The current password given to change it was not the current password."""
+
+
 class UnknownUser(LookupError):
     pass
 
 
 class Refused(ValueError):
     """A change that would lock people out: deactivating yourself or the last active manager."""
-
-
-class Locked(Exception):
-    """Too many failed logins; try again after ``until``."""
-
-    def __init__(self, until: object) -> None:
-        super().__init__(f"locked until {until}")
-        self.until = until
 
 
 def create_user(session: Session, name: str, role: str, password: str) -> User:
@@ -109,8 +103,6 @@ def generate_password() -> str:
 
 def set_password(user: User, password: str) -> None:
     user.password_hash = generate_password_hash(password, _hash_method)
-    user.failed_logins = 0
-    user.locked_until = None
 
 
 def find(session: Session, name: str) -> User | None:
@@ -118,28 +110,21 @@ def find(session: Session, name: str) -> User | None:
 
 
 def authenticate(session: Session, name: str, password: str) -> User | None:
-    """The active user with this name and password, or None. Raises ``Locked`` after
-    ``MAX_FAILURES`` wrong passwords in a row, for ``LOCK_FOR``. The caller commits."""
+    """The active user with this name and password, or None. Exactly one password hash check
+    runs whatever the name: an unknown or deactivated name is checked against a dummy hash of
+    the configured method, so neither the answer nor its time tells which names exist. Failed
+    tries are counted by the caller (``throttle``), never here. The caller commits."""
     user = find(session, name)
     if user is None or not user.is_active:
         check_password_hash(_dummy_hash(_hash_method), password)
         return None
-    now = utcnow()
-    if user.locked_until is not None and user.locked_until > now:
-        raise Locked(user.locked_until)
     if not check_password_hash(user.password_hash, password):
-        user.failed_logins += 1
-        if user.failed_logins >= MAX_FAILURES:
-            user.locked_until = now + LOCK_FOR
-            user.failed_logins = 0
         return None
     if _hash_prefix and not user.password_hash.startswith(_hash_prefix):
         # Made with another method (an older default, or a test setting left in place): the
         # password is known right now, so re-hash it the way every other login is checked.
         user.password_hash = generate_password_hash(password, _hash_method)
-    user.failed_logins = 0
-    user.locked_until = None
-    user.last_login_at = now
+    user.last_login_at = utcnow()
     return user
 
 
@@ -150,11 +135,6 @@ def authenticate(session: Session, name: str, password: str) -> User | None:
 class Listed:
     user: User
     live_tokens: int
-
-    @property
-    def is_locked(self) -> bool:
-        until = self.user.locked_until
-        return until is not None and until > utcnow()
 
 
 def listing(session: Session) -> list[Listed]:
@@ -189,14 +169,31 @@ def add(session: Session, name: str, role: str, password: str, *, by: User) -> U
 
 
 def reset_password(session: Session, user: User, password: str, *, by: User) -> None:
-    """Give ``user`` a new password and lift any lock-out; raises ``WeakPassword``."""
+    """Give ``user`` a new password, forget the failed tries at their name (from any address)
+    and end every login of theirs (their open screens close within a heartbeat); raises
+    ``WeakPassword``."""
     check_strength(password)
     set_password(user, password)
+    throttle.forget_name(session, user.name)
+    login_sessions.end_all(session, user)
     _record(session, "user.password_reset", user, by)
 
 
+def change_own_password(session: Session, user: User, current: str, new: str) -> None:
+    """``user`` changes their own password, knowing the current one: every login of theirs
+    ends (the caller starts a new one for the browser that asked). Raises ``WrongPassword``
+    or ``WeakPassword``."""
+    if not check_password_hash(user.password_hash, current):
+        raise WrongPassword("That is not your current password.")
+    check_strength(new)
+    set_password(user, new)
+    login_sessions.end_all(session, user)
+    _record(session, "user.password_change", user, user)
+
+
 def deactivate(session: Session, user: User, *, by: User) -> None:
-    """Stop ``user`` logging in; their sessions and tokens stop working at their next request.
+    """Stop ``user`` logging in; their logins end and their tokens stop working at their next
+    request, their open screens within a heartbeat.
     Raises ``Refused`` for oneself and for the last active manager."""
     if user.id == by.id:
         raise Refused("You cannot deactivate yourself: ask another manager.")
@@ -204,6 +201,7 @@ def deactivate(session: Session, user: User, *, by: User) -> None:
         raise Refused(f"{user.name} is the last active manager: make another manager first.")
     if user.is_active:
         user.is_active = False
+        login_sessions.end_all(session, user)
         _record(session, "user.deactivate", user, by)
 
 
@@ -211,8 +209,6 @@ def reactivate(session: Session, user: User, *, by: User) -> None:
     """Let ``user`` log in again (their unrevoked tokens work again too)."""
     if not user.is_active:
         user.is_active = True
-        user.failed_logins = 0
-        user.locked_until = None
         _record(session, "user.reactivate", user, by)
 
 

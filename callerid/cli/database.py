@@ -10,6 +10,8 @@ from alembic.config import Config
 from flask import current_app
 from flask.cli import AppGroup
 
+from .. import database_url
+
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 
 db_group = AppGroup("db", help="Create or migrate the database schema.")
@@ -24,7 +26,10 @@ def alembic_config(url: str) -> Config:
 
 
 def upgrade(url: str, revision: str = "head") -> None:
-    """Migrate the database at ``url`` to ``revision``; a SQLite file is left in WAL mode."""
+    """Migrate the database at ``url`` to ``revision``; a SQLite file is left in WAL mode,
+    readable by its owner alone."""
+    url = database_url.normalise(url)
+    database_url.make_private(url)
     command.upgrade(alembic_config(url), revision)
     if url.startswith("sqlite"):
         _switch_to_wal(url)

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import timedelta
 
 from flask import Blueprint, Flask, Response, abort, current_app, request
 from flask_login import current_user
 
-from .. import db, metrics
-from . import sequencer, sse, wakeup
+from .. import auth, db, metrics
+from ..auth.login_sessions import LiveChecks
+from . import caps, sequencer, sse, wakeup
 from .follower import Follower
 
 bp = Blueprint("events", __name__)
@@ -30,20 +31,50 @@ _admission = threading.BoundedSemaphore(ADMIT_AT_ONCE)
 @bp.get("/events")
 def events() -> Response:
     app = current_app._get_current_object()  # type: ignore[attr-defined]
-    _authenticate(app)
+    admitted_with, user_id = _authenticate(app)
     follower = follower_for(app)
     position = _start_position(follower)
     heartbeat = app.config["CALLERID_HEARTBEAT"]
-    response = Response(_lines(follower, position, heartbeat), mimetype="text/event-stream")
+
+    checks = app.extensions.setdefault("callerid.live_checks", LiveChecks())
+
+    def still_allowed() -> bool:
+        return checks.is_live(lambda: db.new_session(app), *admitted_with)
+
+    lines = _lines(follower, position, heartbeat, still_allowed)
+    release = _admit(app, user_id, admitted_with)
+    response = Response(lines, mimetype="text/event-stream")
+    # Called when the server closes the response, even one whose stream never started.
+    response.call_on_close(release)
     response.headers["Cache-Control"] = "no-cache"
     # nginx buffers responses by default, which would hold events back.
     response.headers["X-Accel-Buffering"] = "no"
     return response
 
 
-def _authenticate(app: Flask) -> None:
+def _admit(app: Flask, user_id: int, admitted_with: tuple[str, int]) -> Callable[[], None]:
+    """Count the stream against its user's, its token's and this process's caps; 429 with
+    Retry-After when one is full. Returns what uncounts it."""
+    stream_caps = app.extensions.get("callerid.stream_caps")
+    if stream_caps is None:
+        stream_caps = app.extensions.setdefault(
+            "callerid.stream_caps",
+            caps.StreamCaps(
+                app.config["CALLERID_STREAMS_PER_USER"], app.config["CALLERID_STREAMS_TOTAL"]
+            ),
+        )
+    kind, ident = admitted_with
+    try:
+        return stream_caps.admit(user_id, ident if kind == "token" else None)
+    except caps.Full as full:
+        abort(429, description=full.reason, retry_after=caps.RETRY_AFTER)
+
+
+def _authenticate(app: Flask) -> tuple[tuple[str, int], int]:
     """Staff or managers only (session or bearer token), checked a few at a time; the pooled
-    connection goes back before the stream starts, so an open screen holds none."""
+    connection goes back before the stream starts, so an open screen holds none. Returns the
+    credential the stream was let in with, which it checks again at every heartbeat, and its
+    user's id."""
     if not _admission.acquire(timeout=ADMIT_PATIENCE):
         abort(
             503,
@@ -51,12 +82,14 @@ def _authenticate(app: Flask) -> None:
             retry_after=RETRY_AFTER,
         )
     try:
-        allowed = current_user.is_authenticated
+        admitted_with = auth.credential() if current_user.is_authenticated else None
+        user_id = current_user.id if admitted_with is not None else 0
     finally:
         db.release_session()
         _admission.release()
-    if not allowed:
+    if admitted_with is None:
         abort(app.login_manager.unauthorized())  # type: ignore[attr-defined]
+    return admitted_with, user_id
 
 
 def _start_position(follower: Follower) -> int:
@@ -66,7 +99,9 @@ def _start_position(follower: Follower) -> int:
     return follower.position
 
 
-def _lines(follower: Follower, position: int, heartbeat: float) -> Iterator[bytes]:
+def _lines(
+    follower: Follower, position: int, heartbeat: float, still_allowed: Callable[[], bool]
+) -> Iterator[bytes]:
     # The server closes this generator when the screen goes away (or the worker stops): the
     # finally is where an open stream stops being counted.
     metrics.stream_opened()
@@ -75,6 +110,10 @@ def _lines(follower: Follower, position: int, heartbeat: float) -> Iterator[byte
         yield sse.opening(position)
         while True:
             position, frames = follower.frames_after(position, timeout=heartbeat)
+            if not still_allowed():
+                # Logged out, reset, deactivated or revoked: the stream ends within a heartbeat
+                # and the browser's reconnection meets the login page's 401.
+                return
             if frames:
                 metrics.events_delivered(sse.count(frames))
             yield frames or sse.HEARTBEAT

@@ -12,7 +12,6 @@ from flask_login import current_user
 
 from .. import db
 from ..auth import manager_required, tokens, users
-from ..db import utcnow
 from ..models import User
 from . import bp
 
@@ -54,7 +53,6 @@ def users_show(user_id: int) -> ResponseReturnValue:
         user=user,
         user_tokens=tokens.of_user(session, user),
         is_self=user.id == current_user.id,
-        now=utcnow(),
     )
 
 
@@ -76,7 +74,9 @@ def users_password(user_id: int) -> ResponseReturnValue:
         return redirect(url_for("manage.users_show", user_id=user.id))
     session.commit()
     if typed:
-        flash(f"{user.name}'s password is changed; any lock-out is lifted.", "success")
+        flash(
+            f"{user.name}'s password is changed; any wait after failed tries is lifted.", "success"
+        )
         return redirect(url_for("manage.users_show", user_id=user.id))
     return _secret(user, "password", password, f"{user.name}'s password is reset")
 

@@ -15,8 +15,10 @@ from bench import (
     growth,
     history,
     importer,
+    logins,
     reconnect,
     screenpop,
+    slowclients,
     soak,
     webhook,
 )
@@ -200,3 +202,15 @@ def test_burst_records_every_call_and_callback_on_two_instances(
     (run,) = found["runs"]
     assert run["instances"] == 2
     _assert_burst_lost_nothing(run, 20)
+
+
+def test_logins_times_known_and_unknown_names() -> None:
+    (run,) = logins.main(["--rounds", "2"])["runs"]
+    assert run["known"]["count"] == run["unknown"]["count"] == 2
+    assert _is_number(run["known"]["p50"]) and _is_number(run["unknown"]["p50"])
+
+
+def test_slowclients_probes_while_a_flood_holds_connections() -> None:
+    (run,) = slowclients.main(["--clients", "10", "--addresses", "2", "--seconds", "0.2"])["runs"]
+    assert run["connected"] == 10 and sum(run["flood_endings"].values()) == 10
+    assert set(run["healthz"]["statuses"]) == set(run["webhook"]["statuses"]) == {200}

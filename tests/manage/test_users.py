@@ -182,11 +182,11 @@ def test_a_bad_new_user_is_refused_with_a_clear_message(as_manager, session, for
 # Passwords ------------------------------------------------------------------------------------
 
 
-def test_a_generated_password_replaces_the_old_one_and_lifts_a_lock_out(app, as_manager, session):
+def test_a_generated_password_replaces_the_old_one_and_lifts_the_wait(app, as_manager, session):
     desk = add_user(session, "desk")
     for _ in range(5):
         assert not can_log_in(app, "desk", "wrong guess")
-    assert user_named(session, "desk").locked_until is not None
+    assert not can_log_in(app, "desk", PASSWORD)  # right, but this address must wait
     response = post(as_manager, f"/users/{desk.id}/password")
     password = shown_secret(response.get_data(as_text=True))
     assert response.headers["Cache-Control"] == "no-store"
@@ -356,3 +356,13 @@ def test_an_empty_phone_rings_the_front_desk(as_manager, session):
     page = follow(as_manager, f"/users/{sam.id}/phone", phone="")
     assert "Call-backs by Sam ring the front desk first." in page
     assert user_named(session, "Sam").phone == ""
+
+
+def test_staff_set_the_phone_their_own_call_backs_ring_on_their_account(as_staff, session):
+    page = follow(as_staff, "/account/phone", phone="(202) 555-0123")
+    assert "Your call-backs ring +12025550123 first." in page
+    assert 'value="+12025550123"' in page
+    assert user_named(session, "Sam").phone == "+12025550123"
+    page = follow(as_staff, "/account/phone", phone="12")
+    assert "cannot be rung: not a valid number for its country." in page
+    assert user_named(session, "Sam").phone == "+12025550123"  # a refusal changes nothing
