@@ -38,6 +38,10 @@ T = TypeVar("T")
 # (Twilio waits 15 s for our answer).
 PATIENCE = {"voice": (1.5, 1.5), "action": (0.8, 0.8), "callback": (5.0, 12.0)}
 RETRYABLE = batches.RETRYABLE
+# Seconds a webhook waits for its turn to be spooled: a caller on the line waits for the voice
+# webhook and the actions; nobody waits on a status callback, and Twilio waits 15 s.
+CALLER_WAITING = 0.5
+SPOOL_PATIENCE = {"status": 5.0}
 
 
 class Outcome(enum.Enum):
@@ -210,8 +214,10 @@ def _commit(app: Flask, work: Callable[[Session], T], seconds: float | None) -> 
 
 def _spool(app: Flask, entry: Entry) -> Outcome:
     try:
-        spool_of(app).append(entry)
-    except OSError as error:
+        refused = _appends(app).submit(entry, SPOOL_PATIENCE.get(entry.route, CALLER_WAITING))
+        if refused is not None:
+            raise refused
+    except OSError as error:  # GroupCommitTimeout is one too
         call_sid = entry.form.get("CallSid", "?")
         errors.log_failure(log, f"could not spool /twilio/{entry.route} ({call_sid})", error)
         return Outcome.LOST
@@ -219,6 +225,17 @@ def _spool(app: Flask, entry: Entry) -> Outcome:
 
     ensure_running(app)
     return Outcome.SPOOLED
+
+
+def _appends(app: Flask) -> GroupCommit[Entry, OSError | None]:
+    # The webhooks a process spools at once share one hold of the spool's lock and one fsync:
+    # one at a time, a burst's appends queued behind each other's fsync for seconds.
+    group = app.extensions.get("callerid.appends")
+    if group is None:
+        group = app.extensions["callerid.appends"] = GroupCommit(
+            lambda entries, _deadline: spool_of(app).append_many(entries)
+        )
+    return group
 
 
 def _rings(app: Flask) -> GroupCommit[ringing.Ring, ringing.Ringing | None]:

@@ -47,8 +47,9 @@ log = logging.getLogger(__name__)
 DEFAULT_BUDGET = 64 * 1024 * 1024
 # Waits for another process's hold of the spool's lock: short first, as holds last an fsync.
 _LOCK_SLEEPS = (0.0005, 0.001, 0.002, 0.005, 0.01, 0.02)
-# Longer than any append's hold; short enough that a voice webhook still answers in time.
-LOCK_WAIT = 0.5
+# Far longer than any hold by an append (a process's appends share one hold and one fsync,
+# so only a few processes ever queue for it); past it, something is stuck.
+LOCK_WAIT = 2.0
 
 
 class SpoolFull(OSError):
@@ -94,17 +95,35 @@ class Spool:
     def append(self, entry: Entry) -> None:
         """Write ``entry`` and fsync it; raise ``OSError`` (``SpoolFull`` past the budget) when
         it could not be kept."""
-        line = entry.to_line()
+        (refused,) = self.append_many([entry])
+        if refused is not None:
+            raise refused
+
+    def append_many(self, entries: list[Entry]) -> list[OSError | None]:
+        """Write ``entries`` under one hold of the lock and one fsync: for each, None once it is
+        kept, or ``SpoolFull`` when it would pass the budget. Raises ``OSError`` (none kept)
+        when the file cannot be written or its lock is held too long."""
+        lines = [entry.to_line() for entry in entries]
         with self._locked_file() as fd:
             size = os.fstat(fd).st_size
-            if size + self._taken_size() + len(line) > self.budget:
-                raise SpoolFull(f"the spool in {self.folder} is full ({self.budget} bytes)")
-            try:
-                _write_all(fd, line)
-                off_the_loop(os.fsync, fd)
-            except OSError:
-                os.ftruncate(fd, size)  # no half line for the next entry to be glued to
-                raise
+            room = self.budget - size - self._taken_size()
+            kept: list[bytes] = []
+            outcomes: list[OSError | None] = []
+            for line in lines:
+                if len(line) > room:
+                    outcomes.append(SpoolFull(f"the spool in {self.folder} is full"))
+                    continue
+                room -= len(line)
+                kept.append(line)
+                outcomes.append(None)
+            if kept:
+                try:
+                    _write_all(fd, b"".join(kept))
+                    off_the_loop(os.fsync, fd)
+                except OSError:
+                    os.ftruncate(fd, size)  # no half line for the next entry to be glued to
+                    raise
+        return outcomes
 
     def set_aside(self, entries: list[Entry]) -> None:
         """Keep entries that can never be applied in ``failed.jsonl``, out of the way."""

@@ -217,12 +217,12 @@ print(waited, len([t for t in ticks if t >= started]), spool.depth())
 
 def test_a_lock_held_too_long_fails_the_append_instead_of_hanging_the_webhook(tmp_path):
     spool = Spool(tmp_path / "spool")
-    holder = _hold_the_lock(spool, 3)
+    holder = _hold_the_lock(spool, 6)
     try:
         started = time.monotonic()
         with pytest.raises(SpoolLocked):
             spool.append(entry(1))
-        assert time.monotonic() - started < 2  # a voice webhook can still answer in time
+        assert time.monotonic() - started < 4  # failed (503, or the call connects), not hung
     finally:
         holder.kill()
         holder.wait()
@@ -254,6 +254,17 @@ def test_one_replayer_at_a_time(tmp_path):
 
     assert spool.replay(apply) == 1
     assert inner == [0]
+
+
+def test_appends_made_together_share_one_write_and_keep_to_the_budget(tmp_path):
+    one = len(entry(0).to_line())
+    spool = Spool(tmp_path / "spool", budget=3 * one)
+    spool.append(entry(0))
+    refused = spool.append_many([entry(1), entry(2), entry(3)])
+    assert [type(r) for r in refused] == [type(None), type(None), SpoolFull]
+    seen: list[Entry] = []
+    spool.replay(applying_all(seen))
+    assert sids(seen) == sids([entry(0), entry(1), entry(2)])
 
 
 def test_past_its_budget_the_spool_refuses_and_keeps_what_it_has(tmp_path):
