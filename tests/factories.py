@@ -72,7 +72,7 @@ def add_user(
     return user
 
 
-def token_for(session: Session, user: User, kind: str = "user") -> str:
-    token = tokens.issue(session, user, kind=kind)
+def token_for(session: Session, user: User, kind: str = "user", source: str = "pbx") -> str:
+    token = tokens.issue(session, user, kind=kind, source=source)
     session.commit()
     return token

@@ -17,6 +17,7 @@ from .factories import add_call, add_customer, add_user, token_for
 
 PUBLIC, TWILIO, STAFF, MANAGER = "public", "twilio", "staff", "manager"
 METRICS = "metrics"  # an allow-listed address or a metrics token (tests/metrics/test_access.py)
+PHONE = "phone"  # a phone system's token only (below, and tests/api/test_phone_*.py)
 
 # (endpoint, method) -> who may use it
 ACCESS = {
@@ -91,6 +92,7 @@ ACCESS = {
     ("manage.users_token_revoke", "POST"): MANAGER,
     ("manage.audit", "GET"): MANAGER,
     ("metrics.scrape", "GET"): METRICS,
+    ("api.phone_lookup", "GET"): PHONE,
 }
 GATED = sorted((key for key, who in ACCESS.items() if who in (STAFF, MANAGER)), key=str)
 PASSWORD = "correct horse"
@@ -198,11 +200,13 @@ def test_managers_pass_every_gate(app, client, session, world, route):
     assert status not in (401, 403) and status < 500
 
 
-def test_a_metrics_token_opens_no_gate(app, client, session, world):
-    """A monitoring server's token reads /metrics and nothing else: to every other route it is
-    as good as no credentials at all."""
+@pytest.mark.parametrize("kind", ["metrics", "phone"])
+def test_a_metrics_or_phone_token_opens_no_gate(app, client, session, world, kind):
+    """A monitoring server's token reads /metrics and nothing else; a phone system's posts
+    call events and looks callers up. To every other route either is as good as no
+    credentials at all, though their owner is a manager."""
     owner = add_user(session, "ops", "manager", PASSWORD)
-    headers = {"Authorization": f"Bearer {token_for(session, owner, kind='metrics')}"}
+    headers = {"Authorization": f"Bearer {token_for(session, owner, kind=kind)}"}
     let_in = []
     for endpoint, method in GATED:
         path = _url(app, endpoint, world)
@@ -211,3 +215,21 @@ def test_a_metrics_token_opens_no_gate(app, client, session, world):
         if not refused:
             let_in.append((method, path, status))
     assert let_in == []
+
+
+PHONE_ROUTES = sorted((key for key, who in ACCESS.items() if who == PHONE), key=str)
+
+
+@pytest.mark.parametrize("route", PHONE_ROUTES, ids=lambda r: f"{r[1]} {r[0]}")
+def test_phone_routes_refuse_everyone_but_a_phone_token(app, client, session, world, route):
+    endpoint, method = route
+    path = _url(app, endpoint, world) + "?number=%2B14155550134"
+    maria = add_user(session, "maria", "manager", PASSWORD)
+    as_user = {"Authorization": f"Bearer {token_for(session, maria)}"}
+    as_phone = {"Authorization": f"Bearer {token_for(session, maria, kind='phone')}"}
+    assert _call(client, method, path, {}, "")[0] == 401
+    assert _call(client, method, path, as_user, "")[0] == 403
+    token = _log_in(client, "maria")
+    assert _call(client, method, path, {"X-CSRFToken": token}, token)[0] == 403
+    # Past the gate: the lookup answers, the empty event is refused for what it lacks.
+    assert _call(app.test_client(), method, path, as_phone, "")[0] in (200, 400)

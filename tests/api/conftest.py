@@ -33,3 +33,10 @@ def log_in(client: FlaskClient, name: str, password: str = "correct horse") -> s
     response = client.post("/login", data={"name": name, "password": password, "csrf_token": token})
     assert response.status_code == 302, response.get_data(as_text=True)
     return token
+
+
+@pytest.fixture
+def phone(session) -> dict[str, str]:
+    """Headers of a phone system's client: a ``phone`` token of the system "3CX"."""
+    owner = add_user(session, "switchboard", "staff")
+    return {"Authorization": f"Bearer {token_for(session, owner, kind='phone', source='3CX')}"}

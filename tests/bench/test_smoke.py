@@ -15,6 +15,7 @@ from bench import (
     growth,
     history,
     importer,
+    lookup,
     reconnect,
     screenpop,
     soak,
@@ -145,6 +146,14 @@ def test_history_answers_every_request(workdir: Path) -> None:
     for name, endpoint in run["endpoints"].items():
         assert endpoint["statuses"] == [200], name
         assert _is_number(endpoint["p50"]), name
+
+
+def test_lookup_answers_every_case(workdir: Path) -> None:
+    found = lookup.main([*_common(workdir), "--requests", "5"])
+    (run,) = found["runs"]
+    for name, case in run["cases"].items():
+        assert case["statuses"] == [200], name
+        assert case["count"] == 5 and _is_number(case["p99"]), name
 
 
 def test_soak_loses_nothing(workdir: Path) -> None:
