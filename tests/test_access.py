@@ -92,6 +92,7 @@ ACCESS = {
     ("manage.users_token_revoke", "POST"): MANAGER,
     ("manage.audit", "GET"): MANAGER,
     ("metrics.scrape", "GET"): METRICS,
+    ("api.phone_events", "POST"): PHONE,
     ("api.phone_lookup", "GET"): PHONE,
 }
 GATED = sorted((key for key, who in ACCESS.items() if who in (STAFF, MANAGER)), key=str)

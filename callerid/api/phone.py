@@ -1,5 +1,5 @@
 """/api/phone/*: what a phone system other than Twilio (3CX, FreePBX, a hosted PBX) may do with
-a ``phone`` token: look a caller up for its display. Nothing else."""
+a ``phone`` token: post its call events, and look a caller up for its display. Nothing else."""
 
 from __future__ import annotations
 
@@ -15,11 +15,50 @@ from .. import db, numbers, phones
 from ..auth import bearer_token
 from ..auth.throttle import Throttle
 from ..errors import BadField
+from ..events import stream
 from ..models import ApiToken
 from . import bp
 
 log = logging.getLogger(__name__)
 FORMATS = ("json", "text")
+
+
+@bp.post("/phone/events")
+def phone_events() -> ResponseReturnValue:
+    """A phone system's call event: the same records, cards and log as Twilio's webhooks."""
+    token = _phone_token()
+    try:
+        event = phones.read_event(request.get_json(force=True, silent=True), _source(token))
+    except phones.BadPhoneEvent as error:
+        raise BadField(error.field, str(error)) from error
+    app = _app()
+    db.release_session()  # the token's read; the write below has a session of its own
+    with db.new_session(app) as session:
+        db.bound(session, app.config["CALLERID_DB_TIMEOUT"])
+        applied = phones.apply(session, event, app.config["CALLERID_DEFAULT_REGION"])
+        answer = _event_answer(event, applied)
+        session.commit()
+    stream.wake(app)
+    return jsonify(answer)
+
+
+def _event_answer(event: phones.PhoneEvent, applied: phones.Applied) -> dict[str, Any]:
+    answer: dict[str, Any] = {
+        "recorded": applied.is_recorded,
+        "source": event.source,
+        "call_id": event.call_id,
+    }
+    call = applied.call
+    if call is None:
+        answer["reason"] = "a call from an internal extension: not recorded, no card"
+        return answer
+    answer.update(
+        call_sid=call.call_sid,
+        status=call.status,
+        answered_by=call.answered_by,
+        is_missed=call.is_missed,
+    )
+    return answer
 
 
 @bp.get("/phone/lookup")
@@ -51,6 +90,9 @@ def _lookup() -> dict[str, Any]:
     raw_number = request.args.get("number")
     if raw_number is None:
         raise BadField("number", "number is required: the caller's number in any format")
+    if raw_number.startswith(" ") and raw_number.strip()[:1].isdigit():
+        # A PBX that puts "+44..." in the query string unencoded: the "+" arrives as a space.
+        raw_number = "+" + raw_number.strip()
     region = current_app.config["CALLERID_DEFAULT_REGION"]
     try:
         answer = phones.lookup(db.session(), raw_number, region)
@@ -81,6 +123,12 @@ def _phone_token() -> ApiToken:
     if token is not None or current_user.is_authenticated:
         abort(403, description="This route takes a token of kind phone.")
     abort(401, description="Send Authorization: Bearer <a phone token>.")
+
+
+def _source(token: ApiToken) -> str:
+    from ..auth.tokens import DEFAULT_SOURCE
+
+    return token.source or DEFAULT_SOURCE
 
 
 def _throttle(app: Flask) -> Throttle:

@@ -90,11 +90,15 @@ def business_time(moment: datetime) -> datetime:
 
 
 _PHONE = re.compile(r"^[+\d][\d\s()-]*$")
+_EXTENSION = re.compile(r"^\d{1,6}$")
 
 
 def answerer(answered_by: str) -> str:
-    """Who answered, in the board's words: a desk leg dialled to a phone number is "the desk
-    phone" (static/js/format.js says the same), a named desk or person keeps their name."""
+    """Who answered, in the board's words: a phone system's extension is "extension 101", a
+    desk leg dialled to a phone number "the desk phone" (static/js/format.js says the same),
+    a named desk or person keeps their name."""
+    if _EXTENSION.match(answered_by or ""):
+        return f"extension {answered_by}"
     return "the desk phone" if _PHONE.match(answered_by or "") else answered_by
 
 

@@ -117,3 +117,9 @@ def test_lookups_are_limited_per_token(app, client, session, phone):
 
     other = token_for(session, add_user(session, "standby"), kind="phone", source="3CX")
     assert lookup(client, {"Authorization": f"Bearer {other}"}, WHITFIELD).status_code == 200
+
+
+def test_a_plus_left_unencoded_in_the_query_string_still_reads_as_a_plus(client, session, phone):
+    add_customer(session, "Oliver Bennett", numbers=("+442079460958",))
+    response = client.get("/api/phone/lookup?number=+442079460958&format=text", headers=phone)
+    assert response.get_data(as_text=True) == "Oliver Bennett"
