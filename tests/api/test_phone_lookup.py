@@ -123,3 +123,27 @@ def test_a_plus_left_unencoded_in_the_query_string_still_reads_as_a_plus(client,
     add_customer(session, "Oliver Bennett", numbers=("+442079460958",))
     response = client.get("/api/phone/lookup?number=+442079460958&format=text", headers=phone)
     assert response.get_data(as_text=True) == "Oliver Bennett"
+
+
+def test_the_link_uses_the_public_address_behind_a_proxy(app, client, session, phone):
+    app.config["CALLERID_PUBLIC_URL"] = "https://desk.example.com"
+    anna = add_customer(session, "Anna Moors", numbers=(WHITFIELD,))
+    answer = lookup(client, phone, WHITFIELD).get_json()
+    assert answer["url"] == f"https://desk.example.com/customers/{anna.id}"
+
+
+def test_a_failure_behind_the_text_format_still_shows_an_empty_name(
+    client, phone, monkeypatch, caplog
+):
+    def broken(*args, **kwargs):
+        raise RuntimeError("the directory is away")
+
+    monkeypatch.setattr(phones, "lookup", broken)
+    response = lookup(client, phone, WHITFIELD, format="text")
+    assert (response.status_code, response.get_data(as_text=True)) == (200, "")
+    assert "caller look-up failed" in caplog.text
+
+
+def test_a_customer_without_a_name_has_an_empty_display_name():
+    assert phones.display_name(Customer(name="  ", is_vip=False)) == ""
+    assert phones.display_name(Customer(name="", is_vip=True)) == "VIP"

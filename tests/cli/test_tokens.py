@@ -66,3 +66,12 @@ def test_a_phone_token_without_a_source_speaks_for_the_default_system(runner, se
     assert result.exit_code == 0, result.output
     token = result.output.strip().splitlines()[-1]
     assert tokens.live_token(session, token).source == tokens.DEFAULT_SOURCE
+
+
+def test_a_phone_systems_name_too_long_makes_no_token(runner, session):
+    add_user(session, "frontdesk")
+    result = runner.invoke(
+        args=["tokens", "create", "--kind", "phone", "--source", "x" * 81, "frontdesk"]
+    )
+    assert result.exit_code == 1
+    assert "at most 80 characters" in result.output
