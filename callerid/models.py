@@ -317,3 +317,8 @@ class CallerDay(Base):
     day: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     customer_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     calls: Mapped[int] = mapped_column(Integer, default=0)
+
+
+# The webhooks' tables live with their subject; imported here so every table is known wherever
+# the models are (migrations, create_all).
+from .webhooks import tables as _webhook_tables  # noqa: E402,F401

@@ -86,6 +86,9 @@ def from_env(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
         "CALLERID_PHONE_LOOKUPS_PER_MINUTE": _int(
             env.get("CALLERID_PHONE_LOOKUPS_PER_MINUTE"), 600
         ),
+        # Networks outbound webhooks may reach besides public addresses (a POS on the shop's
+        # network: 192.168.1.0/24), comma-separated; plain http:// goes only to these.
+        "CALLERID_WEBHOOK_ALLOW_NETS": env.get("CALLERID_WEBHOOK_ALLOW_NETS") or "",
         # Who may scrape GET /metrics without a metrics token: comma-separated addresses or
         # networks (10.0.0.0/8, ::1). Empty: tokens only. Behind a proxy the address is the one
         # CALLERID_TRUSTED_PROXIES lets us believe, never a header anyone could send.

@@ -13,7 +13,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from .factories import add_call, add_customer, add_user, token_for
+from .factories import add_call, add_customer, add_user, add_webhook, token_for
 
 PUBLIC, TWILIO, STAFF, MANAGER = "public", "twilio", "staff", "manager"
 METRICS = "metrics"  # an allow-listed address or a metrics token (tests/metrics/test_access.py)
@@ -91,6 +91,23 @@ ACCESS = {
     ("manage.users_token_create", "POST"): MANAGER,
     ("manage.users_token_revoke", "POST"): MANAGER,
     ("manage.audit", "GET"): MANAGER,
+    ("manage.webhooks", "GET"): MANAGER,
+    ("manage.webhooks_create", "POST"): MANAGER,
+    ("manage.webhooks_show", "GET"): MANAGER,
+    ("manage.webhooks_update", "POST"): MANAGER,
+    ("manage.webhooks_action", "POST"): MANAGER,
+    ("manage.webhooks_resend", "POST"): MANAGER,
+    ("api.webhook_list", "GET"): MANAGER,
+    ("api.webhook_create", "POST"): MANAGER,
+    ("api.webhook_detail", "GET"): MANAGER,
+    ("api.webhook_update", "PATCH"): MANAGER,
+    ("api.webhook_delete", "DELETE"): MANAGER,
+    ("api.webhook_rotate", "POST"): MANAGER,
+    ("api.webhook_enable", "POST"): MANAGER,
+    ("api.webhook_disable", "POST"): MANAGER,
+    ("api.webhook_test", "POST"): MANAGER,
+    ("api.webhook_deliveries", "GET"): MANAGER,
+    ("api.webhook_resend", "POST"): MANAGER,
     ("metrics.scrape", "GET"): METRICS,
     ("api.phone_events", "POST"): PHONE,
     ("api.phone_lookup", "GET"): PHONE,
@@ -121,6 +138,7 @@ def world(session) -> dict[str, object]:
     missed = add_call(session, anna, status="no-answer", is_missed=True)
     clerk = add_user(session, "clerk", "staff", PASSWORD)
     token_for(session, clerk)
+    hook = add_webhook(session)
     session.commit()
     return {
         "customer_id": anna.id,
@@ -129,6 +147,8 @@ def world(session) -> dict[str, object]:
         "raw_number": "+14155550134",
         "user_id": clerk.id,
         "token_id": 1,
+        "endpoint_id": hook.endpoint_id,
+        "delivery_id": hook.id,
         "filename": "css/app.css",
     }
 

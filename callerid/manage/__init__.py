@@ -31,6 +31,7 @@ NAV = [
     NavLink("manage.insights", "Insights", True),
     NavLink("manage.quality", "Data quality", True),
     NavLink("manage.users", "Users", True),
+    NavLink("manage.webhooks", "Webhooks", True),
     NavLink("manage.audit", "Audit log", True),
 ]
 
@@ -103,7 +104,7 @@ def answerer(answered_by: str) -> str:
 
 
 def init_app(app: Flask) -> None:
-    from . import audit, calllog, customers, insights, missed, quality, users  # noqa: F401
+    from . import audit, calllog, customers, insights, missed, quality, users, webhooks  # noqa: F401
 
     app.register_blueprint(bp)
     app.jinja_env.globals["nav_links"] = nav_links

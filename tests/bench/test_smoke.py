@@ -14,6 +14,7 @@ from bench import (
     dataset,
     growth,
     history,
+    hooks,
     importer,
     lookup,
     reconnect,
@@ -146,6 +147,12 @@ def test_history_answers_every_request(workdir: Path) -> None:
     for name, endpoint in run["endpoints"].items():
         assert endpoint["statuses"] == [200], name
         assert _is_number(endpoint["p50"]), name
+
+
+def test_hooks_backlog_waits_in_the_database(workdir: Path) -> None:
+    found = hooks.main([*_common(workdir), "--backlog", "200", "--backlog-seconds", "2"])
+    (run,) = found["runs"]
+    assert run["rss_kib_first"] > 0 and sum(run["deliveries"].values()) > 0
 
 
 def test_lookup_answers_every_case(workdir: Path) -> None:
