@@ -92,3 +92,13 @@ def test_a_paused_endpoint_says_why(as_manager, session):
     sent = add_webhook(session, "http://127.0.0.1:9/pos", in_order=True, paused_at=utcnow())
     page = as_manager.get(f"/webhooks/{sent.endpoint_id}").get_data(as_text=True)
     assert "Paused since" in page and ">paused<" in page
+
+
+def test_a_bad_change_unknown_actions_and_missing_rows_are_refused(as_manager, session):
+    sent = add_webhook(session, "http://127.0.0.1:9/pos", name="POS")
+    path = f"/webhooks/{sent.endpoint_id}"
+    page = follow(as_manager, path, url="ftp://127.0.0.1/pos", event_types="call.ringing")
+    assert "the URL must start with https://" in page
+    assert post(as_manager, f"{path}/action", action="explode").status_code == 400
+    assert post(as_manager, f"{path}/deliveries/999/resend").status_code == 404
+    assert as_manager.get("/webhooks/999").status_code == 404
