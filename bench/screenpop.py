@@ -21,7 +21,7 @@ import argparse
 import asyncio
 import os
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from . import load, report, sse, twilio
@@ -99,16 +99,29 @@ async def _measure(
     }
 
 
-def run_backend(args: argparse.Namespace, workspace: Workspace, backend: str) -> dict[str, Any]:
+def run_backend(
+    args: argparse.Namespace,
+    workspace: Workspace,
+    backend: str,
+    *,
+    url: str | None = None,
+    extra_env: dict[str, str] | None = None,
+    before: Callable[[list[Server]], None] | None = None,
+) -> dict[str, Any]:
+    """One run; ``url`` (a copy of the dataset), ``extra_env`` and ``before`` (called once the
+    servers are up) let bench.hooks run the same measure with webhook endpoints."""
     size = Size(args.customers, args.calls)
-    url = workspace.copy(backend, size, f"screenpop-{backend}")
+    url = url or workspace.copy(backend, size, f"screenpop-{backend}")
     callers = callers_for(url, 1000)
     token = sse.token(url, "staff")
     servers = []
     try:
         for number in range(args.instances):
             instance = workspace.instance(f"screenpop-{backend}-{number}")
-            servers.append(Server(app_env(url, instance), instance / "gunicorn.log").start())
+            env = app_env(url, instance, **(extra_env or {}))
+            servers.append(Server(env, instance / "gunicorn.log").start())
+        if before is not None:
+            before(servers)
         for server in servers:
             warm = twilio.voice_calls(f"{server.host}:{server.port}", callers, 300)
             load.warm_up(server.host, server.port, warm, 1.0)

@@ -225,21 +225,22 @@ def deliveries(screens: list[Screen], sent: dict[str, float], kind: str) -> Deli
     return found
 
 
-def token(url: str, role: str = "staff") -> str:
-    """A bearer token for a ``role`` user (created if missing), issued with our own functions."""
+def token(url: str, role: str = "staff", kind: str = "user", name: str = "") -> str:
+    """A bearer token of ``kind`` for a ``role`` user (created if missing), issued with our own
+    functions; a ``phone`` token speaks for the phone system ``name``."""
     from sqlalchemy import create_engine, select
 
     from callerid.auth import create_user, tokens
     from callerid.models import User
 
-    name = f"bench-{role}"
+    name = name or f"bench-{role}"
     engine = create_engine(url)
     try:
         with Session(engine) as session:
             user = session.scalar(select(User).where(User.name == name))
             if user is None:
                 user = create_user(session, name, role, "bench-password")
-            issued = tokens.issue(session, user)
+            issued = tokens.issue(session, user, kind=kind, source=name)
             session.commit()
     finally:
         engine.dispose()

@@ -13,6 +13,7 @@ import os
 import shutil
 import sqlite3
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -229,6 +230,19 @@ def evict(paths: list[Path]) -> None:
             os.posix_fadvise(descriptor, 0, 0, os.POSIX_FADV_DONTNEED)
         finally:
             os.close(descriptor)
+
+
+def run_each_backend(
+    args: argparse.Namespace,
+    run_backend: Callable[[argparse.Namespace, Workspace, str], dict[str, Any]],
+) -> dict[str, Any]:
+    """``{"size": ..., "runs": [...]}``: ``run_backend`` once per chosen backend, in one
+    workspace."""
+    results: dict[str, Any] = {"size": describe(args), "runs": []}
+    with Workspace(args.workdir) as workspace:
+        for backend in chosen_backends(args):
+            results["runs"].append(run_backend(args, workspace, backend))
+    return results
 
 
 def describe(args: argparse.Namespace) -> dict[str, Any]:

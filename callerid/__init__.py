@@ -36,7 +36,7 @@ def create_app(settings: Mapping[str, Any] | None = None) -> Flask:
         hops = app.config["CALLERID_TRUSTED_PROXIES"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops)  # type: ignore[method-assign]
 
-    from . import auth, board, body_size, db, errors, health, manage, metrics, telephony
+    from . import auth, board, body_size, db, errors, health, manage, metrics, telephony, webhooks
     from .api import bp as api_bp
     from .cli import register as register_cli
     from .events.stream import bp as events_bp
@@ -48,6 +48,7 @@ def create_app(settings: Mapping[str, Any] | None = None) -> Flask:
     errors.init_app(app)
     manage.init_app(app)
     telephony.init_app(app)
+    webhooks.init_app(app)
     csrf.exempt(telephony.bp)  # Twilio proves itself by signature, not by a form token.
     csrf.exempt(api_bp)  # the API checks its own: tokens need none, sessions send a header.
     for blueprint in (telephony.bp, health.bp, events_bp, api_bp, board.bp):

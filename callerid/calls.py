@@ -98,6 +98,14 @@ def claim(session: Session, call: Call, who: str, region: str) -> int | None:
     return announce(session, call, "call.answered", region)
 
 
+def hand_over(session: Session, call: Call, who: str, region: str) -> int:
+    """A transfer: the answered call is ``who``'s now. Screens hear it as ``call.answered``
+    again (``call.ended``, redrawn, when the end was reported first)."""
+    call.answered_by = who
+    over = RANK.get(call.status, 0) >= TERMINAL
+    return announce(session, call, "call.ended" if over else "call.answered", region)
+
+
 def find(session: Session, call_sid: str, *, to_change: bool = False) -> Call | None:
     """The call with this CallSid, or the inbound call whose desk leg it is. ``to_change``
     locks it until commit: two callbacks of one call applied at once would otherwise both

@@ -16,11 +16,20 @@ from flask.typing import ResponseReturnValue
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
-from werkzeug.exceptions import Forbidden, HTTPException, ServiceUnavailable
+from werkzeug.exceptions import BadRequest, Forbidden, HTTPException, ServiceUnavailable
 
 log = logging.getLogger(__name__)
 RETRY_AFTER = 2  # seconds; SSE clients retry after 2 s too
 QUIET_SECONDS = 1.0  # one overload line per kind and logger per second
+
+
+class BadField(BadRequest):
+    """A 400 naming the field of the request it refuses; the JSON error carries it as
+    ``field``, so that a program can tell which of its values to fix."""
+
+    def __init__(self, field: str, description: str) -> None:
+        super().__init__(description=description)
+        self.field = field
 
 
 def init_app(app: Flask) -> None:
@@ -156,6 +165,8 @@ def _http_error(error: HTTPException) -> ResponseReturnValue:
         or request.accept_mimetypes.best == "application/json"
     ):
         body = {"error": {"code": code, "name": error.name, "message": error.description}}
+        if isinstance(error, BadField):
+            body["error"]["field"] = error.field
         return jsonify(body), code, _extra_headers(error)
     return render_template("errors/error.html", error=error), code, _extra_headers(error)
 

@@ -120,6 +120,8 @@ class Call(Base):
         # a rare value would otherwise scan the whole log. Also lists the names who answered.
         Index("ix_calls_answered_by_received", "answered_by", "received_at", "id"),
         Index("ix_calls_outcome_received", "outcome", "received_at", "id"),
+        # A phone system's call is known by its own id there (phones.py); Twilio's have neither.
+        UniqueConstraint("source", "source_call_id", name="uq_calls_source_call"),
         # Missed calls nobody has called back: a small part of the calls, read newest first by
         # the missed-calls list and counted by insights, from the index alone (it holds every
         # column they test). The predicate is written as the queries write it
@@ -165,6 +167,10 @@ class Call(Base):
     called_back_by: Mapped[str] = mapped_column(String(100), default="")
     # The caller's voicemail, where Twilio keeps the recording.
     voicemail_url: Mapped[str | None] = mapped_column(String(500))
+    # The phone system (a token's ``source``) that reported the call, and its own id for it;
+    # both None for Twilio's calls, which are known by their CallSid.
+    source: Mapped[str | None] = mapped_column(String(80))
+    source_call_id: Mapped[str | None] = mapped_column(String(120))
 
     line: Mapped[Line | None] = relationship()
     customer: Mapped[Customer | None] = relationship()
@@ -255,9 +261,13 @@ class ApiToken(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
-    # What the token opens (auth.tokens.KINDS): "user" acts as its user, "metrics" reads
-    # /metrics and nothing else. Tokens made before kinds existed are "user" tokens.
+    # What the token opens (auth.tokens.KINDS): "user" acts as its user, "phone" posts call
+    # events and looks up callers, "metrics" reads /metrics and nothing else. Tokens made
+    # before kinds existed are "user" tokens.
     kind: Mapped[str] = mapped_column(String(16), default="user", server_default="user")
+    # The named phone system a "phone" token speaks for ("3CX downtown"); several tokens may
+    # share one (a PBX and its standby). None for other kinds.
+    source: Mapped[str | None] = mapped_column(String(80))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -424,3 +434,8 @@ class OptOut(Base):
     # "reply" (they texted a keyword) or "twilio" (Twilio refused a text with error 21610).
     source: Mapped[str] = mapped_column(String(16), default="reply")
     opted_out_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+# The webhooks' tables live with their subject; imported here so every table is known wherever
+# the models are (migrations, create_all).
+from .webhooks import tables as _webhook_tables  # noqa: E402,F401

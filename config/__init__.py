@@ -106,6 +106,14 @@ def from_env(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
         # How new passwords are hashed (a werkzeug method). Keep scrypt: the test suite alone
         # sets a cheap method, so that its thousand logins do not take minutes.
         "CALLERID_PASSWORD_HASH": env.get("CALLERID_PASSWORD_HASH") or "scrypt",
+        # Caller look-ups (GET /api/phone/lookup) each phone token may make per minute, in
+        # each process; a PBX asks once per incoming call, so this only stops a runaway one.
+        "CALLERID_PHONE_LOOKUPS_PER_MINUTE": _int(
+            env.get("CALLERID_PHONE_LOOKUPS_PER_MINUTE"), 600
+        ),
+        # Networks outbound webhooks may reach besides public addresses (a POS on the shop's
+        # network: 192.168.1.0/24), comma-separated; plain http:// goes only to these.
+        "CALLERID_WEBHOOK_ALLOW_NETS": env.get("CALLERID_WEBHOOK_ALLOW_NETS") or "",
         # Who may scrape GET /metrics without a metrics token: comma-separated addresses or
         # networks (10.0.0.0/8, ::1). Empty: tokens only. Behind a proxy the address is the one
         # CALLERID_TRUSTED_PROXIES lets us believe, never a header anyone could send.

@@ -12,6 +12,8 @@ from callerid.auth import tokens
 from callerid.auth.users import create_user
 from callerid.db import utcnow
 from callerid.models import Call, Customer, Line, PhoneNumber, User
+from callerid.webhooks import delivery
+from callerid.webhooks.tables import WebhookDelivery, WebhookEndpoint
 
 _sids = count(1)
 
@@ -72,7 +74,22 @@ def add_user(
     return user
 
 
-def token_for(session: Session, user: User, kind: str = "user") -> str:
-    token = tokens.issue(session, user, kind=kind)
+def token_for(session: Session, user: User, kind: str = "user", source: str = "pbx") -> str:
+    token = tokens.issue(session, user, kind=kind, source=source)
     session.commit()
     return token
+
+
+def add_webhook(
+    session: Session, url: str = "https://hooks.example.com/callerid", **fields: Any
+) -> WebhookDelivery:
+    """An endpoint (fields as the model's) with one delivered test event; returns the delivery
+    (its ``endpoint_id`` names the endpoint)."""
+    endpoint = WebhookEndpoint(
+        url=url, secret=delivery.new_secret(), event_types="call.ringing", **fields
+    )
+    session.add(endpoint)
+    session.flush()
+    sent = delivery.send_test(session, endpoint)
+    session.commit()
+    return sent

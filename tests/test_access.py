@@ -13,10 +13,11 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from .factories import add_call, add_customer, add_user, token_for
+from .factories import add_call, add_customer, add_user, add_webhook, token_for
 
 PUBLIC, TWILIO, STAFF, MANAGER = "public", "twilio", "staff", "manager"
 METRICS = "metrics"  # an allow-listed address or a metrics token (tests/metrics/test_access.py)
+PHONE = "phone"  # a phone system's token only (below, and tests/api/test_phone_*.py)
 
 # (endpoint, method) -> who may use it
 ACCESS = {
@@ -101,7 +102,26 @@ ACCESS = {
     ("manage.users_token_create", "POST"): MANAGER,
     ("manage.users_token_revoke", "POST"): MANAGER,
     ("manage.audit", "GET"): MANAGER,
+    ("manage.webhooks", "GET"): MANAGER,
+    ("manage.webhooks_create", "POST"): MANAGER,
+    ("manage.webhooks_show", "GET"): MANAGER,
+    ("manage.webhooks_update", "POST"): MANAGER,
+    ("manage.webhooks_action", "POST"): MANAGER,
+    ("manage.webhooks_resend", "POST"): MANAGER,
+    ("api.webhook_list", "GET"): MANAGER,
+    ("api.webhook_create", "POST"): MANAGER,
+    ("api.webhook_detail", "GET"): MANAGER,
+    ("api.webhook_update", "PATCH"): MANAGER,
+    ("api.webhook_delete", "DELETE"): MANAGER,
+    ("api.webhook_rotate", "POST"): MANAGER,
+    ("api.webhook_enable", "POST"): MANAGER,
+    ("api.webhook_disable", "POST"): MANAGER,
+    ("api.webhook_test", "POST"): MANAGER,
+    ("api.webhook_deliveries", "GET"): MANAGER,
+    ("api.webhook_resend", "POST"): MANAGER,
     ("metrics.scrape", "GET"): METRICS,
+    ("api.phone_events", "POST"): PHONE,
+    ("api.phone_lookup", "GET"): PHONE,
 }
 GATED = sorted((key for key, who in ACCESS.items() if who in (STAFF, MANAGER)), key=str)
 PASSWORD = "correct horse"
@@ -129,6 +149,7 @@ def world(session) -> dict[str, object]:
     missed = add_call(session, anna, status="no-answer", is_missed=True)
     clerk = add_user(session, "clerk", "staff", PASSWORD)
     token_for(session, clerk)
+    hook = add_webhook(session)
     session.commit()
     return {
         "customer_id": anna.id,
@@ -138,6 +159,8 @@ def world(session) -> dict[str, object]:
         "user_id": clerk.id,
         "token_id": 1,
         "callback_id": 1,
+        "endpoint_id": hook.endpoint_id,
+        "delivery_id": hook.id,
         "filename": "css/app.css",
     }
 
@@ -212,11 +235,13 @@ def test_managers_pass_every_gate(app, client, session, world, route):
     assert status not in (401, 403) and status < 500
 
 
-def test_a_metrics_token_opens_no_gate(app, client, session, world):
-    """A monitoring server's token reads /metrics and nothing else: to every other route it is
-    as good as no credentials at all."""
+@pytest.mark.parametrize("kind", ["metrics", "phone"])
+def test_a_metrics_or_phone_token_opens_no_gate(app, client, session, world, kind):
+    """A monitoring server's token reads /metrics and nothing else; a phone system's posts
+    call events and looks callers up. To every other route either is as good as no
+    credentials at all, though their owner is a manager."""
     owner = add_user(session, "ops", "manager", PASSWORD)
-    headers = {"Authorization": f"Bearer {token_for(session, owner, kind='metrics')}"}
+    headers = {"Authorization": f"Bearer {token_for(session, owner, kind=kind)}"}
     let_in = []
     for endpoint, method in GATED:
         path = _url(app, endpoint, world)
@@ -225,3 +250,21 @@ def test_a_metrics_token_opens_no_gate(app, client, session, world):
         if not refused:
             let_in.append((method, path, status))
     assert let_in == []
+
+
+PHONE_ROUTES = sorted((key for key, who in ACCESS.items() if who == PHONE), key=str)
+
+
+@pytest.mark.parametrize("route", PHONE_ROUTES, ids=lambda r: f"{r[1]} {r[0]}")
+def test_phone_routes_refuse_everyone_but_a_phone_token(app, client, session, world, route):
+    endpoint, method = route
+    path = _url(app, endpoint, world) + "?number=%2B14155550134"
+    maria = add_user(session, "maria", "manager", PASSWORD)
+    as_user = {"Authorization": f"Bearer {token_for(session, maria)}"}
+    as_phone = {"Authorization": f"Bearer {token_for(session, maria, kind='phone')}"}
+    assert _call(client, method, path, {}, "")[0] == 401
+    assert _call(client, method, path, as_user, "")[0] == 403
+    token = _log_in(client, "maria")
+    assert _call(client, method, path, {"X-CSRFToken": token}, token)[0] == 403
+    # Past the gate: the lookup answers, the empty event is refused for what it lacks.
+    assert _call(app.test_client(), method, path, as_phone, "")[0] in (200, 400)

@@ -30,4 +30,16 @@ def _same_origin_writes() -> None:
     csrf.protect()
 
 
-from . import audit, callbacks, callers, calls, customers, export, insights, missed, notes  # noqa: E402,F401  (routes register on bp)
+from . import (  # noqa: E402,F401  (routes register on bp)
+    audit,
+    callbacks,
+    callers,
+    calls,
+    customers,
+    export,
+    insights,
+    missed,
+    notes,
+    phone,
+    webhooks,
+)

@@ -14,9 +14,13 @@ from ..history import audit
 from ..models import ApiToken, User
 
 PREFIX = "cid_"
-# What a token opens. "user": everything its user may (the API, /events); "metrics": GET /metrics
+# What a token opens. "user": everything its user may (the API, /events); "phone": a phone system
+# posts its call events and looks callers up (/api/phone/*), nothing else; "metrics": GET /metrics
 # only, so that a monitoring server never holds a secret that reads customers.
-KINDS = ("user", "metrics")
+KINDS = ("user", "phone", "metrics")
+# The phone system a "phone" token speaks for when none is named.
+DEFAULT_SOURCE = "pbx"
+SOURCE_MAX = 80
 # How stale "last used" may get: at most one write per token per interval, so a busy script's
 # requests do not each take SQLite's write lock.
 USE_GRANULARITY = timedelta(minutes=1)
@@ -30,19 +34,41 @@ class UnknownKind(ValueError):
     pass
 
 
-def issue(session: Session, user: User, *, kind: str = "user", by: User | None = None) -> str:
+class BadSource(ValueError):
+    """A phone system's name that is too long."""
+
+
+def issue(
+    session: Session,
+    user: User,
+    *,
+    kind: str = "user",
+    by: User | None = None,
+    source: str = DEFAULT_SOURCE,
+) -> str:
     """Create a token of ``kind`` for ``user`` and return it in clear; only its digest is kept.
-    When ``by`` is given (the users page) the audit trail records who made it. Raises
-    ``UnknownKind`` for a kind not in ``KINDS``."""
+    A ``phone`` token speaks for the phone system named ``source`` (tokens with the same name
+    are the same system: its calls are theirs). When ``by`` is given (the users page) the
+    audit trail records who made it. Raises ``UnknownKind`` for a kind not in ``KINDS`` and
+    ``BadSource`` for a name longer than ``SOURCE_MAX``."""
     if kind not in KINDS:
         raise UnknownKind(f"a token's kind is one of {', '.join(KINDS)}, not {kind!r}")
     token = PREFIX + secrets.token_urlsafe(32)
-    row = ApiToken(user=user, token_hash=digest(token), kind=kind)
+    row = ApiToken(user=user, token_hash=digest(token), kind=kind, source=_source(kind, source))
     session.add(row)
     session.flush()
     if by is not None:
         _record(session, "token.create", row, by)
     return token
+
+
+def _source(kind: str, source: str) -> str | None:
+    if kind != "phone":
+        return None
+    name = " ".join(source.split()) or DEFAULT_SOURCE
+    if len(name) > SOURCE_MAX:
+        raise BadSource(f"a phone system's name has at most {SOURCE_MAX} characters")
+    return name
 
 
 def live_token(session: Session, token: str) -> ApiToken | None:
@@ -117,5 +143,5 @@ def _record(session: Session, action: str, row: ApiToken, by: User) -> None:
         f"user {row.user.id} ({row.user.name})",
         actor=by.name,
         user_id=by.id,
-        detail=f"{row.kind} token {row.id}",
+        detail=f"{row.kind} token {row.id}" + (f" for {row.source}" if row.source else ""),
     )

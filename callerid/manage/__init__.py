@@ -31,6 +31,7 @@ NAV = [
     NavLink("manage.insights", "Insights", True),
     NavLink("manage.quality", "Data quality", True),
     NavLink("manage.users", "Users", True),
+    NavLink("manage.webhooks", "Webhooks", True),
     NavLink("manage.audit", "Audit log", True),
 ]
 
@@ -90,16 +91,20 @@ def business_time(moment: datetime) -> datetime:
 
 
 _PHONE = re.compile(r"^[+\d][\d\s()-]*$")
+_EXTENSION = re.compile(r"^\d{1,6}$")
 
 
 def answerer(answered_by: str) -> str:
-    """Who answered, in the board's words: a desk leg dialled to a phone number is "the desk
-    phone" (static/js/format.js says the same), a named desk or person keeps their name."""
+    """Who answered, in the board's words: a phone system's extension is "extension 101", a
+    desk leg dialled to a phone number "the desk phone" (static/js/format.js says the same),
+    a named desk or person keeps their name."""
+    if _EXTENSION.match(answered_by or ""):
+        return f"extension {answered_by}"
     return "the desk phone" if _PHONE.match(answered_by or "") else answered_by
 
 
 def init_app(app: Flask) -> None:
-    from . import audit, calllog, customers, insights, missed, quality, users  # noqa: F401
+    from . import audit, calllog, customers, insights, missed, quality, users, webhooks  # noqa: F401
 
     app.register_blueprint(bp)
     app.jinja_env.globals["nav_links"] = nav_links

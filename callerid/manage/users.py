@@ -138,8 +138,9 @@ def users_token_create(user_id: int) -> ResponseReturnValue:
     kind = request.form.get("kind", "user")
     session = db.session()
     try:
-        token = tokens.issue(session, user, kind=kind, by=current_user)
-    except tokens.UnknownKind as error:
+        source = request.form.get("source", "")
+        token = tokens.issue(session, user, kind=kind, by=current_user, source=source)
+    except (tokens.UnknownKind, tokens.BadSource) as error:
         session.rollback()
         flash(_sentence(str(error)), "error")
         return redirect(url_for("manage.users_show", user_id=user.id))

@@ -6,41 +6,25 @@ else, and its configuration ends up in more places than a manager's password.
 
 from __future__ import annotations
 
-import ipaddress
 from collections.abc import Sequence
 
-Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+from .. import networks
 
-
-class BadAllowList(ValueError):
-    """``CALLERID_METRICS_ALLOW`` holds something that is not an address or a network."""
+Network = networks.Network
+BadAllowList = networks.BadNetworks
 
 
 def parse_allow_list(text: str) -> tuple[Network, ...]:
     """``"10.0.0.0/8, 127.0.0.1"`` as networks (a bare address is a network of one). Raises
     ``BadAllowList`` naming the entry it cannot read."""
-    networks = []
-    for entry in (part.strip() for part in text.split(",")):
-        if not entry:
-            continue
-        try:
-            networks.append(ipaddress.ip_network(entry, strict=False))
-        except ValueError as error:
-            raise BadAllowList(
-                f"CALLERID_METRICS_ALLOW: {entry!r} is not an address or network"
-            ) from error
-    return tuple(networks)
+    return networks.parse(text, "CALLERID_METRICS_ALLOW")
 
 
-def is_allowed(address: str | None, networks: Sequence[Network]) -> bool:
+def is_allowed(address: str | None, allowed: Sequence[Network]) -> bool:
     """Whether the client ``address`` (as the app sees it, after ProxyFix) is on the list."""
-    if not address or not networks:
+    if not address or not allowed:
         return False
     try:
-        ip = ipaddress.ip_address(address)
+        return networks.contains(allowed, address)
     except ValueError:
         return False
-    # A dual-stack socket reports IPv4 clients as ::ffff:a.b.c.d; the list names them as IPv4.
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
-    return any(ip in network for network in networks)

@@ -36,3 +36,10 @@ def log_in(client: FlaskClient, name: str, password: str = "correct horse") -> s
     # The login renewed the session and its CSRF token: read the new one, as the next page would.
     page = client.get("/account").get_data(as_text=True)
     return re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+
+
+@pytest.fixture
+def phone(session) -> dict[str, str]:
+    """Headers of a phone system's client: a ``phone`` token of the system "3CX"."""
+    owner = add_user(session, "switchboard", "staff")
+    return {"Authorization": f"Bearer {token_for(session, owner, kind='phone', source='3CX')}"}

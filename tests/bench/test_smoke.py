@@ -14,8 +14,10 @@ from bench import (
     dataset,
     growth,
     history,
+    hooks,
     importer,
     logins,
+    lookup,
     reconnect,
     screenpop,
     slowclients,
@@ -147,6 +149,20 @@ def test_history_answers_every_request(workdir: Path) -> None:
     for name, endpoint in run["endpoints"].items():
         assert endpoint["statuses"] == [200], name
         assert _is_number(endpoint["p50"]), name
+
+
+def test_hooks_backlog_waits_in_the_database(workdir: Path) -> None:
+    found = hooks.main([*_common(workdir), "--backlog", "200", "--backlog-seconds", "2"])
+    (run,) = found["runs"]
+    assert run["rss_kib_first"] > 0 and sum(run["deliveries"].values()) > 0
+
+
+def test_lookup_answers_every_case(workdir: Path) -> None:
+    found = lookup.main([*_common(workdir), "--requests", "5"])
+    (run,) = found["runs"]
+    for name, case in run["cases"].items():
+        assert case["statuses"] == [200], name
+        assert case["count"] == 5 and _is_number(case["p99"]), name
 
 
 def test_soak_loses_nothing(workdir: Path) -> None:

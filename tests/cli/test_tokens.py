@@ -43,3 +43,35 @@ def test_a_token_for_nobody_is_refused(runner):
     result = runner.invoke(args=["tokens", "create", "--kind", "metrics", "ghost"])
     assert result.exit_code == 1
     assert "no user named 'ghost'" in result.output
+
+
+def test_a_phone_token_speaks_for_its_phone_system_and_reads_no_api(runner, session, client):
+    add_user(session, "frontdesk", role="manager")
+    result = runner.invoke(
+        args=["tokens", "create", "--kind", "phone", "--source", "FreePBX", "frontdesk"]
+    )
+    assert result.exit_code == 0, result.output
+    assert "phone token of the phone system 'FreePBX' for frontdesk" in result.output
+    token = result.output.strip().splitlines()[-1]
+    assert tokens.live_token(session, token).source == "FreePBX"
+    assert client.get("/api/customers", headers=bearer(token)).status_code == 401
+    assert client.get("/events", headers=bearer(token)).status_code == 401
+    lookup = client.get("/api/phone/lookup?number=%2B14155550134", headers=bearer(token))
+    assert lookup.status_code == 200
+
+
+def test_a_phone_token_without_a_source_speaks_for_the_default_system(runner, session):
+    add_user(session, "frontdesk")
+    result = runner.invoke(args=["tokens", "create", "--kind", "phone", "frontdesk"])
+    assert result.exit_code == 0, result.output
+    token = result.output.strip().splitlines()[-1]
+    assert tokens.live_token(session, token).source == tokens.DEFAULT_SOURCE
+
+
+def test_a_phone_systems_name_too_long_makes_no_token(runner, session):
+    add_user(session, "frontdesk")
+    result = runner.invoke(
+        args=["tokens", "create", "--kind", "phone", "--source", "x" * 81, "frontdesk"]
+    )
+    assert result.exit_code == 1
+    assert "at most 80 characters" in result.output

@@ -349,3 +349,13 @@ def test_the_page_downloads_a_spreadsheet_in_its_own_time_zone_with_notes(as_man
     plain = as_manager.get("/api/calls.csv?since=2026-11-20&until=2026-11-22")
     assert plain.get_data(as_text=True).startswith("call_sid,")
     assert plain.headers["Content-Disposition"] == 'attachment; filename="calls.csv"'
+
+
+@pytest.mark.parametrize(
+    ("answered_by", "shown"),
+    [("101", "extension 101"), ("+12025550199", "the desk phone"), ("Marco", "Marco")],
+)
+def test_who_answered_reads_as_the_board_says_it(answered_by, shown):
+    from callerid.manage import answerer
+
+    assert answerer(answered_by) == shown

@@ -292,10 +292,36 @@ def test_a_metrics_token_is_listed_with_its_kind_and_reads_no_api(app, as_manage
     assert entry.detail.startswith("metrics token ")
 
 
+def test_a_phone_token_is_made_for_a_named_phone_system_and_listed_with_it(
+    app, as_manager, session
+):
+    desk = add_user(session, "desk")
+    response = post(as_manager, f"/users/{desk.id}/tokens", kind="phone", source=" 3CX  Downtown ")
+    assert "A new phone token for desk" in response.get_data(as_text=True)
+    token = shown_secret(response.get_data(as_text=True))
+    stranger = app.test_client()
+    assert stranger.get("/api/calls", headers=bearer(token)).status_code == 401
+    lookup = stranger.get("/api/phone/lookup?number=%2B14155550134", headers=bearer(token))
+    assert lookup.status_code == 200
+    page = as_manager.get(f"/users/{desk.id}").get_data(as_text=True)
+    assert re.search(r"<td>#\d+</td>\s*<td>phone \(3CX Downtown\)</td>", page)
+    session.expire_all()
+    (entry,) = session.scalars(select(AuditEntry).where(AuditEntry.action == "token.create"))
+    assert entry.detail.endswith(" for 3CX Downtown")
+
+
+def test_a_phone_systems_name_too_long_makes_no_token(as_manager, session):
+    desk = add_user(session, "desk")
+    page = follow(as_manager, f"/users/{desk.id}/tokens", kind="phone", source="x" * 81)
+    assert "A phone system&#39;s name has at most 80 characters." in page
+    session.expire_all()
+    assert session.scalars(select(ApiToken)).all() == []
+
+
 def test_a_token_of_an_unknown_kind_is_not_made(as_manager, session):
     desk = add_user(session, "desk")
     page = follow(as_manager, f"/users/{desk.id}/tokens", kind="admin")
-    assert "A token&#39;s kind is one of user, metrics, not &#39;admin&#39;." in page
+    assert "A token&#39;s kind is one of user, phone, metrics, not &#39;admin&#39;." in page
     session.expire_all()
     assert session.scalars(select(ApiToken)).all() == []
 

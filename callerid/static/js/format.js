@@ -77,5 +77,7 @@ export function outcome(value) {
 /** Desks answered by a phone number show as "the desk phone"; named desks and people by name. */
 export function answerer(answeredBy) {
   if (!answeredBy) return "";
+  // A phone system's extension ("101", api/phone/events), not a number the desk dialled.
+  if (/^\d{1,6}$/.test(answeredBy)) return `extension ${answeredBy}`;
   return /^[+\d][\d\s()-]*$/.test(answeredBy) ? "the desk phone" : answeredBy;
 }
