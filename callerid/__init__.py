@@ -34,11 +34,12 @@ def create_app(settings: Mapping[str, Any] | None = None) -> Flask:
         hops = app.config["CALLERID_TRUSTED_PROXIES"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops)  # type: ignore[method-assign]
 
-    from . import auth, board, db, errors, health, manage, metrics, telephony
+    from . import auth, board, db, errors, gate, health, manage, metrics, telephony
     from .api import bp as api_bp
     from .cli import register as register_cli
     from .events.stream import bp as events_bp
 
+    gate.init_app(app)  # first: the blueprints' routes need its bounded <int:...>
     db.init_app(app)
     csrf.init_app(app)
     auth.init_app(app)

@@ -9,7 +9,7 @@ from datetime import timedelta
 from flask import Blueprint, Flask, Response, abort, current_app, request
 from flask_login import current_user
 
-from .. import db, metrics
+from .. import db, inputs, metrics
 from . import sequencer, sse, wakeup
 from .follower import Follower
 
@@ -61,8 +61,9 @@ def _authenticate(app: Flask) -> None:
 
 def _start_position(follower: Follower) -> int:
     for raw in (request.headers.get("Last-Event-ID"), request.args.get("after")):
-        if raw and raw.strip().isdigit():
-            return int(raw)
+        position = inputs.whole_number(raw.strip() if raw else None, inputs.MAX_BIG_ID)
+        if position is not None:
+            return position
     return follower.position
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from functools import lru_cache
 from typing import Any
@@ -90,3 +91,12 @@ def hang_up() -> str:
     response = VoiceResponse()
     response.hangup()
     return str(response)
+
+
+def refusal(reason: str) -> str:
+    """A TwiML document for a refused request: Twilio reads the status (4xx, so its debugger
+    logs the request), and a person reading the body sees why, in a comment."""
+    comment = re.sub(r"-{2,}", "-", " ".join(reason.split())).rstrip("-")  # no "--" in comments
+    return (
+        f'<?xml version="1.0" encoding="UTF-8"?><!-- {comment} --><Response><Hangup /></Response>'
+    )

@@ -10,8 +10,10 @@ import logging
 from collections.abc import Mapping
 
 from flask import Blueprint, Flask, Response, abort, current_app, request
+from flask.typing import ResponseReturnValue
+from werkzeug.exceptions import HTTPException
 
-from .. import metrics, numbers
+from .. import errors, metrics, numbers
 from ..db import utcnow
 from . import recorder, twiml, webhooks
 from .signature import RETRY_FRAGMENT, twilio_signed
@@ -125,6 +127,17 @@ def _url(route: str) -> str:
     # scheme://host rather than request.host_url, which also rebuilds and re-decodes the path.
     base = current_app.config["CALLERID_PUBLIC_URL"] or f"{request.scheme}://{request.host}"
     return f"{base}/twilio/{route}#{RETRY_FRAGMENT}"
+
+
+@bp.errorhandler(HTTPException)
+def _refused(error: HTTPException) -> ResponseReturnValue:
+    """TwiML where Twilio expects TwiML (the call's own webhooks); a status callback's answer
+    body is never read, so it gets the JSON shape of every other program."""
+    if request.endpoint == "telephony.status":
+        return errors.http_error(error)
+    refused = _xml(twiml.refusal(f"{error.code} {error.name}: {error.description}"))
+    refused.status_code = error.code or 400
+    return refused
 
 
 def _xml(body: str) -> Response:
