@@ -37,6 +37,8 @@ def from_env(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
         "SECRET_KEY": env.get("SECRET_KEY") or None,
         # Validates X-Twilio-Signature; without it every webhook is refused (fail closed).
         "TWILIO_AUTH_TOKEN": env.get("TWILIO_AUTH_TOKEN") or None,
+        # The account (or subaccount) that owns the number; webhooks naming another are refused.
+        "TWILIO_ACCOUNT_SID": env.get("TWILIO_ACCOUNT_SID") or None,
         # Region assumed for numbers written without a country code.
         "CALLERID_DEFAULT_REGION": (env.get("CALLERID_DEFAULT_REGION") or "US").upper(),
         # The business's IANA time zone: the manager pages count days and hours in it.

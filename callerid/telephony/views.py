@@ -15,7 +15,7 @@ from werkzeug.exceptions import HTTPException
 
 from .. import errors, metrics, numbers
 from ..db import utcnow
-from . import recorder, twiml, webhooks
+from . import params, recorder, twiml, webhooks
 from .signature import RETRY_FRAGMENT, twilio_signed
 
 log = logging.getLogger(__name__)
@@ -25,7 +25,7 @@ bp = Blueprint("telephony", __name__, url_prefix="/twilio")
 @bp.post("/voice")
 @twilio_signed
 def voice() -> Response:
-    _required("CallSid", "From")
+    _check("voice")
     settings = current_app.config
     recorded, outcome = recorder.store_ring(_app(), request.form, utcnow())
     _count(outcome, lost="failed_open")
@@ -51,14 +51,14 @@ def _action(route: str) -> str:
 def dial_action() -> Response:
     """The ``<Dial action>``: the desk leg is over. The caller hears what comes next at once,
     decided from the request alone; the record follows within the same second or is spooled."""
-    _required("CallSid", "DialCallStatus")
+    _check("dial")
     return _dial_finished(request.form)
 
 
 @bp.post("/voicemail")
 @twilio_signed
 def voicemail() -> Response:
-    _required("CallSid", "RecordingUrl")
+    _check("voicemail")
     return _voicemail_left(request.form)
 
 
@@ -67,9 +67,9 @@ def voicemail() -> Response:
 def status() -> Response:
     """Status callbacks; also the ``<Dial action>`` and the recording action of TwiML issued
     before those had routes of their own (older instances still issue it)."""
-    _required("CallSid")
     form = request.form
     route = webhooks.route_of("status", form)
+    _check(route)
     if route == "dial":
         return _dial_finished(form)
     if route == "voicemail":
@@ -108,17 +108,19 @@ def _app() -> Flask:
     return current_app._get_current_object()  # type: ignore[attr-defined]
 
 
-def _required(*names: str) -> list[str]:
-    values = [request.form.get(name) for name in names]
-    # An empty From is a withheld caller, not a bad request; an absent one is.
-    missing = [
-        name
-        for name, value in zip(names, values, strict=True)
-        if value is None or (value == "" and name != "From")
-    ]
-    if missing:
-        abort(400, description=f"Missing {', '.join(missing)} in the webhook's parameters.")
-    return [value or "" for value in values]
+def _check(route: str) -> None:
+    """Refuse (400) a signed request whose parameters are not as Twilio sends them on
+    ``route`` (``params``), before anything is recorded or spooled; counted and logged with the
+    CallSid it claims."""
+    found = params.problems(route, request.form, current_app.config.get("TWILIO_ACCOUNT_SID"))
+    if not found:
+        return
+    call_sid = request.form.get("CallSid", "")[:80]
+    log.warning("refused %s, CallSid %r: %s", request.path, call_sid, "; ".join(found))
+    metrics.webhook_outcome(
+        request.url_rule.rule if request.url_rule else request.path, "malformed"
+    )
+    abort(400, description=f"{'; '.join(found)}.")
 
 
 def _url(route: str) -> str:
