@@ -26,6 +26,7 @@ ACCESS = {
     ("auth.login", "GET"): PUBLIC,
     ("auth.login", "POST"): PUBLIC,
     ("auth.logout", "POST"): PUBLIC,
+    ("api.openapi", "GET"): PUBLIC,  # the API's description: no data in it
     ("telephony.voice", "POST"): TWILIO,
     ("telephony.status", "POST"): TWILIO,
     ("telephony.dial_action", "POST"): TWILIO,

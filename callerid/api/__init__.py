@@ -26,4 +26,4 @@ def _same_origin_writes() -> None:
     csrf.protect()
 
 
-from . import audit, callers, calls, customers, export, insights, missed, notes  # noqa: E402,F401  (routes register on bp)
+from . import audit, callers, calls, customers, export, insights, missed, notes, openapi  # noqa: E402,F401  (routes register on bp)
