@@ -81,6 +81,17 @@ def test_numbers_in_other_digits_or_out_of_range_are_bad_requests(client, manage
     assert name in json_error(client.get(query, headers=manager), 400)
 
 
+@pytest.mark.parametrize("after", ["²", str(10**30)])
+def test_a_position_no_stream_can_have_starts_the_stream_from_now(client, session, after):
+    staff = bearer(session, "desk", "staff")
+    response = client.get(f"/events?after={after}", headers=staff)
+    try:
+        assert response.status_code == 200
+        assert next(response.response).startswith(b"retry: 2000\nevent: stream.open\n")
+    finally:
+        response.close()
+
+
 @pytest.mark.parametrize("cursor", ["²", "1.²", f"1.{2**31}", f"1.{10**20}", f"{10**30}.1"])
 def test_a_pagination_cursor_we_never_gave_is_a_bad_request(client, manager, cursor):
     json_error(client.get(f"/api/calls?cursor={cursor}", headers=manager), 400)
