@@ -73,3 +73,10 @@ def test_a_note_quoted_across_lines_is_still_one_row(session, import_file):
     assert session.scalar(select(Customer.notes).where(Customer.name == "Anna Moors")) == (
         "Window table,\nnot the bar"
     )
+
+
+def test_a_stray_quote_in_the_header_says_so(session, import_file):
+    result = import_file('"name,phone\nAnna,+14155550134\n')
+    assert result.exit_code == 1
+    assert "header row (line 1) cannot be read: a stray quote" in result.stderr
+    assert count(session) == 0
