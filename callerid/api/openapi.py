@@ -125,6 +125,7 @@ SCHEMAS: dict[str, Any] = {
     ),
     "CustomerChanges": {
         "type": "object",
+        "example": {"name": "Anna Moors", "numbers": ["+1 415 555 0134"], "vip": True},
         "description": "Any of the customer's fields (README, 'A customer'); unknown ones are 400.",
         "properties": {
             "name": {"type": "string", "maxLength": 200},
@@ -167,8 +168,8 @@ def _query(name: str, schema: dict[str, Any], description: str = "") -> dict[str
     }
 
 
-def _path(name: str, schema: dict[str, Any]) -> dict[str, Any]:
-    return {"name": name, "in": "path", "required": True, "schema": schema}
+def _path(name: str, schema: dict[str, Any], example: Any) -> dict[str, Any]:
+    return {"name": name, "in": "path", "required": True, "schema": schema, "example": example}
 
 
 def _operation(
@@ -238,11 +239,14 @@ CALLED_BACK = _object(
         "marked": {"type": "integer"},
     }
 )
-CUSTOMER_ID, SID = _path("customer_id", ID), _path("call_sid", CALL_SID)
-NOTE = _object(
-    {"body": {"type": "string", "maxLength": 2000}, "outcome": {"type": "string"}},
-    required=False,
-)
+CUSTOMER_ID, SID = _path("customer_id", ID, 1), _path("call_sid", CALL_SID, "CA" + "0" * 32)
+NOTE = {
+    **_object(
+        {"body": {"type": "string", "maxLength": 2000}, "outcome": {"type": "string"}},
+        required=False,
+    ),
+    "example": {"body": "Booked a table for four", "outcome": "booking"},
+}
 
 
 def _api_paths() -> dict[str, Any]:
@@ -262,7 +266,10 @@ def _api_paths() -> dict[str, Any]:
                 "The card for a number written in any format.",
                 STAFF,
                 {200: _ref("Card")},
-                parameters=(_path("raw_number", TEXT),),
+                # 404: a "number" the route cannot hold (slashes alone, a line break inside:
+                # Werkzeug's path converter stops at one) matches no route.
+                errors=(404,),
+                parameters=(_path("raw_number", TEXT, "+1 415 555 0134"),),
             )
         },
         "/api/calls": {

@@ -7,6 +7,8 @@ import re
 
 from flask import Flask
 
+from ..factories import add_user, token_for
+
 
 def described(client) -> dict:
     response = client.get("/api/openapi.json")
@@ -45,3 +47,13 @@ def test_every_operation_says_its_errors_and_anonymous_gets_401(client):
             assert {"400", "503"} <= statuses or path == "/api/openapi.json", (path, method)
             if operation.get("security") != []:
                 assert "401" in statuses, (path, method)
+
+
+def test_a_number_no_route_can_hold_is_a_described_404(client, session):
+    # Found by bench.fuzz: Werkzeug's path converter stops at a line break.
+    headers = {"Authorization": f"Bearer {token_for(session, add_user(session, 'desk'))}"}
+    response = client.get("/api/callers/41%0A55", headers=headers)
+    assert response.status_code == 404
+    assert response.get_json()["error"]["code"] == 404
+    described_statuses = described(client)["paths"]["/api/callers/{raw_number}"]["get"]["responses"]
+    assert "404" in described_statuses
