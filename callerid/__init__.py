@@ -36,12 +36,25 @@ def create_app(settings: Mapping[str, Any] | None = None) -> Flask:
         hops = app.config["CALLERID_TRUSTED_PROXIES"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops)  # type: ignore[method-assign]
 
-    from . import auth, board, body_size, db, errors, health, manage, metrics, telephony, webhooks
+    from . import (
+        auth,
+        board,
+        body_size,
+        db,
+        errors,
+        gate,
+        health,
+        manage,
+        metrics,
+        telephony,
+        webhooks,
+    )
     from .api import bp as api_bp
     from .cli import register as register_cli
     from .events.stream import bp as events_bp
 
     body_size.init_app(app)  # first: later hooks read bodies
+    gate.init_app(app)  # before the blueprints: their routes need its bounded <int:...>
     db.init_app(app)
     csrf.init_app(app)
     auth.init_app(app)

@@ -188,6 +188,19 @@ def save_caller(session: Session, call: Call, name: str, region: str) -> tuple[C
     return customer, customer_changed(session, customer, region)
 
 
+def cards_showing(session: Session, customer: Customer, also: Sequence[Call] = ()) -> list[Call]:
+    """The calls on the board (live and recent) whose card shows ``customer``: theirs, and those
+    from one of their numbers (a shared number's card names them too); plus any of ``also``
+    still on the board."""
+    shown = board(session)
+    own = {number.number for number in customer.numbers}
+    return [
+        call
+        for call in (*shown.live, *shown.recent)
+        if call.customer_id == customer.id or (call.from_number or "") in own or call in also
+    ]
+
+
 def customer_changed(
     session: Session, customer: Customer, region: str, also: Sequence[Call] = ()
 ) -> int:
@@ -195,13 +208,7 @@ def customer_changed(
     the board that shows them (and for the calls ``also``, which stopped showing them), so open
     screens redraw those cards."""
     session.flush()
-    shown = board(session)
-    own = {number.number for number in customer.numbers}
-    calls = [
-        call
-        for call in (*shown.live, *shown.recent)
-        if call.customer_id == customer.id or (call.from_number or "") in own or call in also
-    ]
+    calls = cards_showing(session, customer, also)
     cards = [card(session, call, region) for call in calls]
     details = directory.customer_details(session, customer, today=clock.today())
     return events.append(

@@ -34,7 +34,7 @@ class BadField(BadRequest):
 
 def init_app(app: Flask) -> None:
     app.register_error_handler(CSRFError, _csrf_error)
-    app.register_error_handler(HTTPException, _http_error)
+    app.register_error_handler(HTTPException, http_error)
     app.register_error_handler(PoolTimeout, _overload_error)
     app.register_error_handler(OperationalError, _overload_error)
 
@@ -145,7 +145,7 @@ def _overload_error(error: Exception) -> ResponseReturnValue:
     if not is_overload(error):
         raise error  # a bug, not a busy database: the usual 500 and traceback
     log_failure(log, f"database overloaded on {request.method} {request.path}", error)
-    return _http_error(
+    return http_error(
         ServiceUnavailable(
             description="The database is busy; retry in a moment.", retry_after=RETRY_AFTER
         )
@@ -155,10 +155,12 @@ def _overload_error(error: Exception) -> ResponseReturnValue:
 def _csrf_error(error: CSRFError) -> ResponseReturnValue:
     # Flask-WTF says 400; the request is well formed, its sender is just not allowed: 403, like a
     # cross-origin write.
-    return _http_error(Forbidden(description=f"CSRF check failed: {error.description}"))
+    return http_error(Forbidden(description=f"CSRF check failed: {error.description}"))
 
 
-def _http_error(error: HTTPException) -> ResponseReturnValue:
+def http_error(error: HTTPException) -> ResponseReturnValue:
+    """The error as JSON (``{"error": {"code", "name", "message"}}``) where a program asks, as a
+    page where a person does."""
     code = error.code or 500
     if (
         request.path.startswith(("/api", "/events", "/twilio", "/board/", "/metrics"))

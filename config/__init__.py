@@ -37,9 +37,10 @@ def from_env(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
         "SECRET_KEY": env.get("SECRET_KEY") or None,
         # Validates X-Twilio-Signature; without it every webhook is refused (fail closed).
         "TWILIO_AUTH_TOKEN": env.get("TWILIO_AUTH_TOKEN") or None,
-        # The Twilio account (or subaccount) that owns the numbers: its REST API places the calls
-        # callerid makes itself (call-backs). An API key (SK...) and its secret are preferred
-        # over the auth token for that, since one can be revoked alone.
+        # The Twilio account (or subaccount) that owns the numbers: webhooks naming another
+        # account are refused, and its REST API places the calls callerid makes itself
+        # (call-backs). An API key (SK...) and its secret are preferred over the auth token for
+        # that, since one can be revoked alone.
         "TWILIO_ACCOUNT_SID": env.get("TWILIO_ACCOUNT_SID") or None,
         "TWILIO_API_KEY_SID": env.get("TWILIO_API_KEY_SID") or None,
         "TWILIO_API_KEY_SECRET": env.get("TWILIO_API_KEY_SECRET") or None,

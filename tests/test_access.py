@@ -31,6 +31,7 @@ ACCESS = {
     ("auth.change_password", "POST"): STAFF,
     ("auth.log_out_everywhere", "POST"): STAFF,
     ("auth.set_own_phone", "POST"): STAFF,
+    ("api.openapi", "GET"): PUBLIC,  # the API's description: no data in it
     ("telephony.voice", "POST"): TWILIO,
     ("telephony.status", "POST"): TWILIO,
     ("telephony.dial_action", "POST"): TWILIO,

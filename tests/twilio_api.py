@@ -39,7 +39,8 @@ from werkzeug.wrappers import Request, Response
 from callerid.cli.simulate import durations, new_call_sid, progress, read_dial
 
 SPEC = Path(__file__).parent / "samples" / "twilio" / "openapi" / "twilio_api_v2010_subset.json"
-ACCOUNT_SID = "AC" + "5e" * 16
+# The account the samples in tests/samples/twilio/ belong to: one account for both sides.
+ACCOUNT_SID = "AC" + "3f" * 16
 API_VERSION = "2010-04-01"
 
 # The errors a test can ask for: HTTP status and Twilio's message (twilio.com/docs/api/errors).

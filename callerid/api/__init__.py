@@ -40,6 +40,7 @@ from . import (  # noqa: E402,F401  (routes register on bp)
     insights,
     missed,
     notes,
+    openapi,
     phone,
     webhooks,
 )

@@ -9,7 +9,7 @@ from typing import Any
 from flask import abort, current_app, jsonify, request, url_for
 from flask.typing import ResponseReturnValue
 
-from .. import clock, customer_changes, db, numbers
+from .. import clock, customer_changes, db, inputs, numbers
 from ..auth import manager_required
 from ..db import iso
 from ..directory import customers, merge
@@ -111,8 +111,8 @@ def customer_erase(customer_id: int) -> ResponseReturnValue:
 @bp.post("/customers/<int:customer_id>/merge")
 @manager_required
 def customer_merge(customer_id: int) -> ResponseReturnValue:
-    into = json_object().get("into")
-    if not isinstance(into, int) or isinstance(into, bool):
+    into = inputs.json_id(json_object().get("into"))
+    if into is None:
         bad('Send {"into": <id of the customer who stays>}.')
     session = db.session()
     name, user_id = actor()

@@ -10,6 +10,7 @@ from flask import abort, request
 from flask_login import current_user
 from werkzeug.datastructures import MultiDict
 
+from .. import inputs
 from ..history import calllog
 
 
@@ -25,11 +26,13 @@ def time_arg(raw: str | None, name: str, zone: tzinfo = UTC) -> datetime | None:
 
 
 def int_arg(raw: str | None, name: str) -> int | None:
+    """A whole number from 0 to ``inputs.MAX_ID`` written in digits; None when not given."""
     if not raw:
         return None
-    if not raw.isdigit():
-        bad(f"{name} must be a whole number.")
-    return int(raw)
+    value = inputs.whole_number(raw)
+    if value is None:
+        bad(f"{name} must be a whole number from 0 to {inputs.MAX_ID}.")
+    return value
 
 
 def limit_arg(raw: str | None, default: int, maximum: int) -> int:

@@ -11,6 +11,7 @@ from typing import Any
 from flask import abort, current_app, jsonify, request
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
+from sqlalchemy.orm import Session
 
 from .. import calls, clock, customer_changes, db, desk, directory
 from ..events import stream
@@ -64,11 +65,13 @@ def save_caller(call_sid: str) -> ResponseReturnValue:
 @login_required_json
 def edit_customer(customer_id: int) -> ResponseReturnValue:
     """Correct a customer's name, salutation, preferred name, notes, preferences, VIP or
-    do-not-greet; open cards of that customer redraw on every screen (``customer.updated``)."""
+    do-not-greet; open cards of that customer redraw on every screen (``customer.updated``).
+    Staff reach only a customer a card on the board shows (a current or recent call): the
+    board is not a way to read or change the rest of the directory (managers have /api)."""
     session = db.session()
     customer = session.get(Customer, customer_id)
-    if customer is None or customer.erased_at is not None:
-        abort(404, description=f"No customer {customer_id}.")
+    if customer is None or customer.erased_at is not None or not _may_edit(session, customer):
+        abort(404, description=f"No customer {customer_id} on the board.")
     try:
         with customer_changes.audited(session, customer.id, (current_user.name, current_user.id)):
             directory.update_customer(session, customer, _json())
@@ -77,6 +80,10 @@ def edit_customer(customer_id: int) -> ResponseReturnValue:
     desk.customer_changed(session, customer, _region())
     _commit()
     return jsonify(customer=directory.customer_details(session, customer, today=_today()))
+
+
+def _may_edit(session: Session, customer: Customer) -> bool:
+    return current_user.is_manager or bool(desk.cards_showing(session, customer))
 
 
 def _json() -> dict[str, Any]:

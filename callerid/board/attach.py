@@ -7,7 +7,7 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
 from .. import attach as attaching
-from .. import db
+from .. import db, inputs
 from ..db import iso
 from ..directory import suggest
 from .actions import _call, _commit, _json, _region
@@ -68,8 +68,8 @@ def undo_attach(call_sid: str) -> ResponseReturnValue:
 
 
 def _customer_id() -> int:
-    customer_id = _json().get("customer_id")
-    if not isinstance(customer_id, int) or isinstance(customer_id, bool):
+    customer_id = inputs.json_id(_json().get("customer_id"))
+    if customer_id is None:
         abort(400, description='Send JSON: {"customer_id": <id>}.')
     return customer_id
 

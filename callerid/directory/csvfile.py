@@ -8,6 +8,8 @@ Import rules, in short (``import_customers`` has the details):
   names are compatible; a different person on the same number becomes a second customer sharing
   it, as a household does.
 - Bad rows are reported by line; unless asked to skip them, nothing is written at all.
+- A stray quote that opens a field and never closes where a field ends is a bad row of its own
+  line; reading goes on at the next line, so it never takes the rows after it along.
 """
 
 from __future__ import annotations
@@ -175,7 +177,9 @@ def import_customers(
     round. Other columns are ignored, with one warning.
 
     A row is bad when a number, date or yes/no cell cannot be read, a value is too long, it has
-    neither name nor number, or it has no name and its number belongs to several customers.
+    neither name nor number, or it has no name and its number belongs to several customers; a
+    line whose stray quote opens a field that never closes where a field ends is bad on its own,
+    and reading goes on at the next line.
 
     Merging, by number: a row whose number belongs to a customer (in the database, or created by
     an earlier row) with a compatible name (see ``same_person``) updates that customer: empty
@@ -193,9 +197,11 @@ def import_customers(
     report = progress or (lambda _fraction: None)
     result = ImportResult()
     records = _records(source, result)
-    _, header = next(records, (1, None))
+    header_line, header = next(records, (1, None))
     if header is None:
         raise BadCsv(f"the file is empty; it needs a header row such as: {EXAMPLE_HEADER}")
+    if isinstance(header, _Unreadable):
+        raise BadCsv(f"the header row (line {header_line}) cannot be read: {header.reason}")
     columns = _columns(header, result)
     rows = list(records)
     parsed = _parse_rows(rows, _RowReader(columns, region), result, report)
@@ -288,12 +294,77 @@ def _records(source: str | bytes | Iterable[str], result: ImportResult) -> Itera
         first = next(lines, "")
     else:
         delimiter = _sniff(first)
-    reader = csv.reader(chain([first], lines), delimiter=delimiter)
-    start = 1 + skipped
-    for cells in reader:
+    feed = _Lines(chain([first], lines))
+    line = 1 + skipped
+    width = 0  # the header's cells, once read
+    while True:
+        feed.taken = []
+        try:
+            cells: list[str] | _Unreadable = next(csv.reader(feed, delimiter=delimiter))
+        except StopIteration:
+            return
+        except csv.Error:  # the file ended inside a quoted field, or one grew past the limit
+            cells = _Unreadable()
+        if len(feed.taken) > 1 and not isinstance(cells, _Unreadable):
+            cells = _quoted_across_lines(feed.taken, delimiter, cells, width)
+        if isinstance(cells, _Unreadable):
+            # Report this line alone and read on from the next: one stray quote must not take
+            # every later row with it.
+            yield line, cells
+            feed.give_back(feed.taken[1:])
+            line += 1
+            continue
         if any(cell.strip() for cell in cells):
-            yield start, cells
-        start = reader.line_num + 1 + skipped
+            width = width or len(cells)
+            yield line, cells
+        line += len(feed.taken)
+
+
+class _Unreadable:
+    """A record that starts with a quote which never closes where a field ends."""
+
+    reason = (
+        'a stray quote (") opens a field that does not close on this line or on a later one; '
+        "remove it, or double it to keep it as text"
+    )
+
+
+class _Lines:
+    """The file's physical lines, counting those the current record ``taken``, and taking back
+    those a rejected record read too far."""
+
+    def __init__(self, lines: Iterable[str]) -> None:
+        self._source = iter(lines)
+        self._back: list[str] = []
+        self.taken: list[str] = []
+
+    def __iter__(self) -> _Lines:
+        return self
+
+    def __next__(self) -> str:
+        text = self._back.pop() if self._back else next(self._source)
+        self.taken.append(text)
+        return text
+
+    def give_back(self, lines: list[str]) -> None:
+        self._back.extend(reversed(lines))
+
+
+def _quoted_across_lines(
+    taken: list[str], delimiter: str, cells: list[str], width: int
+) -> list[str] | _Unreadable:
+    """``cells`` of a record a quoted field carried over several lines, when that is what it
+    is: a note written on three lines. A stray quote reads like one too, but then either the
+    quote closes in the middle of a field (strict reading fails) or the lines in between are
+    whole rows of their own (as many cells as the header has, or more)."""
+    try:
+        next(csv.reader(["".join(taken)], delimiter=delimiter, strict=True))
+    except csv.Error:
+        return _Unreadable()
+    for inner in taken[1:-1]:
+        if width > 1 and len(next(csv.reader([inner], delimiter=delimiter))) >= width:
+            return _Unreadable()
+    return cells
 
 
 def _decode(data: bytes, result: ImportResult) -> str:
@@ -371,7 +442,7 @@ _LIMITS = {
 
 
 def _parse_rows(
-    rows: list[tuple[int, list[str]]],
+    rows: list[tuple[int, list[str] | _Unreadable]],
     reader: _RowReader,
     result: ImportResult,
     report: Callable[[float], None],
@@ -397,7 +468,9 @@ class _RowReader:
         self.today = date.today()
         self.known: dict[str, str] = {}  # raw text -> E.164: repeated numbers parse once
 
-    def read(self, line: int, cells: list[str]) -> _Row:
+    def read(self, line: int, cells: list[str] | _Unreadable) -> _Row:
+        if isinstance(cells, _Unreadable):
+            raise _BadValue(cells.reason)
         cell = dict.fromkeys(_COLUMNS.values(), "")
         for field_name, index in self.columns.fields.items():
             if index < len(cells):

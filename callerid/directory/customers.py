@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import Select, and_, event, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
-from .. import numbers
+from .. import inputs, numbers
 from ..models import Call, Customer, Note, PhoneNumber
 from .lookup import add_number
 
@@ -393,12 +393,20 @@ def _text(key: str, value: Any) -> str:
         return ""
     if not isinstance(value, str):
         raise InvalidCustomer(f"{key} must be text")
+    _storable(key, value)
     value = value.strip()
     if len(value) > TEXT_FIELDS[key]:
         raise InvalidCustomer(f"{key} has at most {TEXT_FIELDS[key]} characters")
     if key == "email" and value and ("@" not in value or any(c.isspace() for c in value)):
         raise InvalidCustomer(f"{value!r} is not an email address")
     return value
+
+
+def _storable(key: str, value: str) -> None:
+    # The request gate refuses such text on the web; the CSV import and the CLI come here only.
+    problem = inputs.text_problem(value)
+    if problem:
+        raise InvalidCustomer(f"{key} {problem}")
 
 
 def _date(key: str, value: Any) -> date | None:
@@ -423,6 +431,8 @@ def tags_of(value: Any) -> list[str]:
         raise InvalidCustomer("tags must be a list of texts or one comma-separated text")
     if any("," in tag for tag in value):
         raise InvalidCustomer("a tag cannot contain a comma")
+    for tag in value:
+        _storable("tags", tag)
     tags: list[str] = []
     for tag in (t.strip() for t in value):
         if tag and tag.lower() not in {t.lower() for t in tags}:

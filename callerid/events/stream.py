@@ -9,7 +9,7 @@ from datetime import timedelta
 from flask import Blueprint, Flask, Response, abort, current_app, request
 from flask_login import current_user
 
-from .. import auth, db, metrics
+from .. import auth, db, inputs, metrics
 from ..auth.login_sessions import LiveChecks
 from . import caps, sequencer, sse, wakeup
 from .follower import Follower
@@ -94,8 +94,9 @@ def _authenticate(app: Flask) -> tuple[tuple[str, int], int]:
 
 def _start_position(follower: Follower) -> int:
     for raw in (request.headers.get("Last-Event-ID"), request.args.get("after")):
-        if raw and raw.strip().isdigit():
-            return int(raw)
+        position = inputs.whole_number(raw.strip() if raw else None, inputs.MAX_BIG_ID)
+        if position is not None:
+            return position
     return follower.position
 
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from .. import inputs
 from ..models import AuditEntry
 
 # The actions this package writes; the trail is free text, so others may add their own.
@@ -63,10 +64,10 @@ def entries(
     if actor:
         query = query.where(AuditEntry.actor == actor)
     if cursor:
-        # Longer than any id: PostgreSQL would refuse to compare it with an integer column.
-        if not cursor.isdigit() or len(cursor) > 18:
+        last_id = inputs.whole_number(cursor)
+        if last_id is None:
             raise BadCursor(cursor)
-        query = query.where(AuditEntry.id < int(cursor))
+        query = query.where(AuditEntry.id < last_id)
     rows = list(session.scalars(query))
     more = len(rows) > limit
     rows = rows[:limit]

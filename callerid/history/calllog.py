@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, case, func, not_, or_, select, text
 from sqlalchemy.orm import Session, selectinload
 
-from .. import numbers
+from .. import inputs, numbers
 from ..calls import RANK
 from ..desk import OUTCOMES
 from ..models import Call, Note
@@ -192,7 +192,10 @@ def _encode_cursor(call: Call) -> str:
 
 def _decode_cursor(cursor: str) -> tuple[datetime, int]:
     try:
-        micros, call_id = cursor.split(".")
-        return _EPOCH + timedelta(microseconds=int(micros)), int(call_id)
+        micros, raw_id = cursor.split(".")
+        call_id = inputs.whole_number(raw_id)
+        if call_id is None:
+            raise ValueError(raw_id)
+        return _EPOCH + timedelta(microseconds=int(micros)), call_id
     except (ValueError, OverflowError) as exc:
         raise BadCursor(cursor) from exc

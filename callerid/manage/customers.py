@@ -14,7 +14,7 @@ from flask_login import current_user
 from phonenumbers import NumberParseException
 from werkzeug.datastructures import MultiDict
 
-from .. import clock, customer_changes, db, numbers, texts
+from .. import clock, customer_changes, db, inputs, numbers, texts
 from ..auth import manager_required
 from ..directory import customers as records
 from ..directory import merge
@@ -418,7 +418,8 @@ def _about(number: str) -> dict[str, str]:
 
 def _page_number(raw: str | None) -> int:
     # Anything but a sensible page number shows the first page (an edited link, not a failure).
-    return min(int(raw), MAX_PAGE) if raw and raw.isdigit() and int(raw) > 0 else 1
+    page = inputs.whole_number(raw, inputs.MAX_BIG_ID)
+    return min(page, MAX_PAGE) if page else 1
 
 
 def _commit() -> None:

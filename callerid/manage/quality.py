@@ -10,7 +10,7 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from phonenumbers import NumberParseException
 
-from .. import db, desk, numbers
+from .. import db, desk, inputs, numbers
 from ..auth import manager_required
 from ..directory import allergies, namesakes, quality
 from ..directory.customers import ErasedCustomer, UnknownCustomer
@@ -160,7 +160,7 @@ def _actor() -> dict[str, object]:
 
 
 def _int(raw: str | None) -> int:
-    return int(raw) if raw and raw.isdigit() else 0
+    return inputs.whole_number(raw) or 0
 
 
 def _stale() -> ResponseReturnValue:

@@ -17,7 +17,7 @@ disable_created_metrics()
 
 # Each request ends in one of these but "retried", which is counted besides, once per request
 # whose write was tried again (docs/deployment.md, Metrics).
-OUTCOMES = ("recorded", "failed_open", "retried", "spooled", "refused", "forbidden")
+OUTCOMES = ("recorded", "failed_open", "retried", "spooled", "refused", "forbidden", "malformed")
 
 # Only used when not in multiprocess mode: the values of this process alone.
 LOCAL = CollectorRegistry(auto_describe=True)

@@ -14,7 +14,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from .. import db, metrics, texts
 from ..db import utcnow
-from . import twiml
+from . import params, twiml
 from .signature import twilio_signed
 from .views import bp
 
@@ -24,10 +24,9 @@ log = logging.getLogger(__name__)
 @bp.post("/sms")
 @twilio_signed
 def text_received() -> Response:
+    params.check("sms")
     form = request.form
-    message_sid = form.get("MessageSid") or form.get("SmsSid") or ""
-    if not message_sid or "From" not in form:
-        abort(400, description="Missing MessageSid or From in the webhook's parameters.")
+    message_sid = form["MessageSid"]
     session = db.session()
     try:
         db.bound(session, current_app.config["CALLERID_DB_TIMEOUT"])

@@ -15,8 +15,8 @@ from flask import Flask, Response, abort, current_app, request
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from .. import callbacks, db, metrics
-from . import rest, twiml, webhooks
+from .. import callbacks, db, inputs, metrics
+from . import params, rest, twiml, webhooks
 from .signature import RETRY_FRAGMENT, twilio_signed
 from .views import bp
 
@@ -66,6 +66,7 @@ def _place(app: Flask, callback_id: int, base: str) -> None:
 @twilio_signed
 def callback_answered() -> Response:
     """The staff member answered: tell them whom they are calling, then ring the customer."""
+    params.check("callback")
     _required_id()
     session = db.session()
     callback = callbacks.staff_answered(session, _callback_id())
@@ -91,6 +92,7 @@ def callback_answered() -> Response:
 def callback_status() -> Response:
     """Status callbacks of both legs of a call-back; 204 once stored, 503 if not (Twilio's
     retries then depend on the connection overrides)."""
+    params.check("callback_status")
     _required_id()
     form = request.form
     region = current_app.config["CALLERID_DEFAULT_REGION"]
@@ -120,14 +122,12 @@ def _store(change: Callable[[Session], None]) -> None:
 
 
 def _required_id() -> None:
-    if not request.form.get("CallSid"):
-        abort(400, description="Missing CallSid in the webhook's parameters.")
-    if not request.args.get("id", "").isdigit():
+    if inputs.whole_number(request.args.get("id")) is None:
         abort(400, description="Missing the call-back's id in the URL.")
 
 
 def _callback_id() -> int:
-    return int(request.args["id"])
+    return int(request.args["id"])  # _required_id made sure of its digits
 
 
 def _base() -> str:

@@ -7,7 +7,7 @@ import hmac
 import logging
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from flask import Request, abort, current_app, request
 from twilio.request_validator import RequestValidator
@@ -41,11 +41,20 @@ def signed_url(req: Request, public_url: str | None) -> str:
     The raw query is kept as sent, since Werkzeug's decoded ``request.url`` breaks signatures.
     """
     raw = req.environ.get("RAW_URI") or req.environ.get("REQUEST_URI")
+    if raw and not raw.startswith("/"):
+        # An absolute-form request line ("POST http://host/twilio/voice HTTP/1.1"), which HTTP
+        # lets any client send: its path and query are what was signed, never its host.
+        raw = _path_and_query(raw)
     if not raw:
         query = req.query_string.decode("latin-1")
         raw = quote(req.script_root + req.path) + (f"?{query}" if query else "")
     base = public_url or f"{req.scheme}://{req.host}"
     return base + raw
+
+
+def _path_and_query(absolute: str) -> str:
+    parts = urlsplit(absolute)
+    return (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
 
 
 def is_valid(req: Request, auth_token: str | None, public_url: str | None) -> bool:
@@ -63,7 +72,11 @@ def is_valid(req: Request, auth_token: str | None, public_url: str | None) -> bo
         expected = validator.compute_signature(candidate, params)
         if hmac.compare_digest(expected.encode(), given):
             return True
-    return validator.validate(url, params, signature)
+    try:
+        return validator.validate(url, params, signature)
+    except ValueError:
+        # The validator reads the URL's port; a Host header such as "host:x" has none it can read.
+        return False
 
 
 def twilio_signed(view: Callable[..., Any]) -> Callable[..., Any]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from functools import lru_cache
 from typing import Any
@@ -150,3 +151,12 @@ def say_and_hang_up(words: str) -> str:
 def no_reply() -> str:
     """The answer to a text: an empty messaging document, so nothing is sent back."""
     return str(MessagingResponse())
+
+
+def refusal(reason: str) -> str:
+    """A TwiML document for a refused request: Twilio reads the status (4xx, so its debugger
+    logs the request), and a person reading the body sees why, in a comment."""
+    comment = re.sub(r"-{2,}", "-", " ".join(reason.split())).rstrip("-")  # no "--" in comments
+    return (
+        f'<?xml version="1.0" encoding="UTF-8"?><!-- {comment} --><Response><Hangup /></Response>'
+    )

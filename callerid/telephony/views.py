@@ -11,10 +11,12 @@ import logging
 from collections.abc import Mapping
 
 from flask import Blueprint, Flask, Response, abort, current_app, request
+from flask.typing import ResponseReturnValue
+from werkzeug.exceptions import HTTPException
 
-from .. import metrics, numbers
+from .. import errors, metrics, numbers
 from ..db import utcnow
-from . import recorder, twiml, webhooks, whisper
+from . import params, recorder, twiml, webhooks, whisper
 from .signature import RETRY_FRAGMENT, WHISPER_FRAGMENT, twilio_signed
 
 log = logging.getLogger(__name__)
@@ -24,7 +26,7 @@ bp = Blueprint("telephony", __name__, url_prefix="/twilio")
 @bp.post("/voice")
 @twilio_signed
 def voice() -> Response:
-    _required("CallSid", "From")
+    params.check("voice")
     settings = current_app.config
     recorded, outcome = recorder.store_ring(_app(), request.form, utcnow())
     _count(outcome, lost="failed_open")
@@ -56,14 +58,14 @@ def _action(route: str) -> str:
 def dial_action() -> Response:
     """The ``<Dial action>``: the desk leg is over. The caller hears what comes next at once,
     decided from the request alone; the record follows within the same second or is spooled."""
-    _required("CallSid", "DialCallStatus")
+    params.check("dial")
     return _dial_finished(request.form)
 
 
 @bp.post("/voicemail")
 @twilio_signed
 def voicemail() -> Response:
-    _required("CallSid", "RecordingUrl")
+    params.check("voicemail")
     return _voicemail_left(request.form)
 
 
@@ -72,7 +74,7 @@ def voicemail() -> Response:
 def whisper_to_desk() -> Response:
     """The answering leg's document (``<Number url>``): a few words for the person who answered,
     worked out now from the database, or an empty document whenever that fails or runs late."""
-    _required("CallSid")
+    params.check("whisper")
     words = whisper.words(_app(), request.form)
     if words is None:
         metrics.webhook_outcome("/twilio/whisper", "failed_open")
@@ -85,9 +87,9 @@ def whisper_to_desk() -> Response:
 def status() -> Response:
     """Status callbacks; also the ``<Dial action>`` and the recording action of TwiML issued
     before those had routes of their own (older instances still issue it)."""
-    _required("CallSid")
     form = request.form
     route = webhooks.route_of("status", form)
+    params.check(route)
     if route == "dial":
         return _dial_finished(form)
     if route == "voicemail":
@@ -126,25 +128,23 @@ def _app() -> Flask:
     return current_app._get_current_object()  # type: ignore[attr-defined]
 
 
-def _required(*names: str) -> list[str]:
-    values = [request.form.get(name) for name in names]
-    # An empty From is a withheld caller, not a bad request; an absent one is.
-    missing = [
-        name
-        for name, value in zip(names, values, strict=True)
-        if value is None or (value == "" and name != "From")
-    ]
-    if missing:
-        abort(400, description=f"Missing {', '.join(missing)} in the webhook's parameters.")
-    return [value or "" for value in values]
-
-
 def _url(route: str, fragment: str = RETRY_FRAGMENT) -> str:
     """Where Twilio should send this route's requests, with the connection overrides: Twilio
     retries a request whose connection failed (an instance down behind the balancer)."""
     # scheme://host rather than request.host_url, which also rebuilds and re-decodes the path.
     base = current_app.config["CALLERID_PUBLIC_URL"] or f"{request.scheme}://{request.host}"
     return f"{base}/twilio/{route}#{fragment}"
+
+
+@bp.errorhandler(HTTPException)
+def _refused(error: HTTPException) -> ResponseReturnValue:
+    """TwiML where Twilio expects TwiML (the call's own webhooks); a status callback's answer
+    body is never read, so it gets the JSON shape of every other program."""
+    if request.endpoint == "telephony.status":
+        return errors.http_error(error)
+    refused = _xml(twiml.refusal(f"{error.code} {error.name}: {error.description}"))
+    refused.status_code = error.code or 400
+    return refused
 
 
 def _xml(body: str) -> Response:
