@@ -103,3 +103,12 @@ def test_a_test_event_and_a_resend_are_queued_with_the_log(
     again = client.post(f"{path}/deliveries/{row['id']}/resend", headers=manager)
     assert again.status_code == 202 and again.get_json()["webhook_id"] == row["webhook_id"]
     assert client.post(f"{path}/deliveries/999/resend", headers=manager).status_code == 404
+
+
+@pytest.mark.parametrize("host", ["a..b", "a" * 64 + ".example.com", "x\u0080y.example.com"])
+def test_a_host_name_dns_cannot_encode_is_a_400_not_a_500(client, manager, host):
+    # Python's IDNA codec raises UnicodeError, not OSError, for an empty or over-long label or a
+    # character a host name cannot hold, before any DNS query is made.
+    refused = create(client, manager, url=f"https://{host}/hook")
+    assert refused.status_code == 400
+    assert refused.get_json()["error"]["field"] == "url"
