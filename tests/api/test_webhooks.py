@@ -3,6 +3,9 @@ resend one and send a test event; refusals name the field."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+from unittest import mock
+
 import pytest
 from sqlalchemy import select
 
@@ -112,3 +115,15 @@ def test_a_host_name_dns_cannot_encode_is_a_400_not_a_500(client, manager, host)
     refused = create(client, manager, url=f"https://{host}/hook")
     assert refused.status_code == 400
     assert refused.get_json()["error"]["field"] == "url"
+
+
+def test_two_test_events_in_the_same_millisecond_are_both_queued(
+    client, session, manager, allow_loopback
+):
+    made = create(client, manager).get_json()
+    frozen = datetime(2026, 12, 5, 18, 0, tzinfo=UTC)
+    with mock.patch("callerid.webhooks.delivery.utcnow", return_value=frozen):
+        first = client.post(f"/api/webhooks/{made['id']}/test", headers=manager)
+        second = client.post(f"/api/webhooks/{made['id']}/test", headers=manager)
+    assert (first.status_code, second.status_code) == (202, 202)
+    assert first.get_json()["webhook_id"] != second.get_json()["webhook_id"]
