@@ -112,7 +112,11 @@ def _moment(value: Any) -> datetime | None:
     if moment.tzinfo is None:
         # A phone system's clock in an unknown zone would put the call hours off.
         raise BadPhoneEvent("at", f"at: {value!r} has no offset; add Z or +01:00")
-    return moment.astimezone(UTC)
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError as error:
+        # "0001-01-01T00:00+01:00" is before year 1 in UTC: a valid time datetime cannot hold.
+        raise BadPhoneEvent("at", f"at: {value!r} is out of range") from error
 
 
 def is_internal(raw_from: str) -> bool:

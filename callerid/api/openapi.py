@@ -10,10 +10,13 @@ from flask import jsonify
 from flask.typing import ResponseReturnValue
 
 from ..inputs import MAX_ID
+from ..phones import CALL_ID_MAX, DISPLAY_MAX, EVENTS
+from ..webhooks.payloads import EVENT_TYPES, FORMATS
 from . import bp
 
 JSON = "application/json"
 STAFF, MANAGER, BOARD = "staff", "manager", "board"  # tags: who may call it, and the board's
+PHONE = "phone"  # a phone system's routes: a ``phone`` token only (403 for any other, or a login)
 # Answers any route can give: the request gate's 400 (a malformed number or text, anywhere), and
 # 503 when the database is overloaded (errors.py).
 ALWAYS = (400, 503)
@@ -26,6 +29,7 @@ REASONS = {
     409: "The state of the call does not allow it (the message says why).",
     410: "The customer's personal data was erased.",
     413: "The body is larger than the server accepts.",
+    429: "Too many requests for this token; retry after Retry-After seconds.",
     503: "The database is busy; retry after Retry-After seconds.",
 }
 
@@ -146,6 +150,88 @@ SCHEMAS: dict[str, Any] = {
             "remove_numbers": {"type": "array", "items": {"type": "string"}},
         },
     },
+    "Webhook": _object(
+        {
+            "id": {"type": "integer"},
+            "name": TEXT,
+            "url": TEXT,
+            "format": {"enum": list(FORMATS)},
+            "event_types": {"type": "array", "items": {"enum": list(EVENT_TYPES)}},
+            "share_alerts": {"type": "boolean"},
+            "share_notes": {"type": "boolean"},
+            "in_order": {"type": "boolean"},
+            "is_enabled": {"type": "boolean"},
+            "disabled_reason": _nullable(TEXT),
+            "is_paused": {"type": "boolean"},
+            "last_success_at": TIME,
+        }
+    ),
+    "WebhookChanges": {
+        "type": "object",
+        "example": {"url": "https://hooks.example.com/callerid", "event_types": ["call.missed"]},
+        "description": "Any of an endpoint's fields; url is required to add one; unknown ones "
+        "are 400.",
+        "properties": {
+            "url": {"type": "string", "maxLength": 500},
+            "name": _nullable({"type": "string", "maxLength": 80}),
+            "format": {"enum": list(FORMATS)},
+            "event_types": {"type": "array", "items": {"enum": list(EVENT_TYPES)}, "minItems": 1},
+            "share_alerts": {"type": "boolean"},
+            "share_notes": {"type": "boolean"},
+            "in_order": {"type": "boolean"},
+        },
+    },
+    "Delivery": _object(
+        {
+            "id": {"type": "integer"},
+            "kind": TEXT,
+            "webhook_id": TEXT,
+            "status": TEXT,
+            "attempts": {"type": "integer"},
+            "last_status": NUMBER_OR_NULL,
+            "latency_ms": NUMBER_OR_NULL,
+            "response": _nullable(TEXT),
+            "next_attempt_at": TIME,
+            "delivered_at": TIME,
+        }
+    ),
+    # A call-back to a caller (callbacks.payload).
+    "Callback": _object(
+        {
+            "callback_id": {"type": "integer"},
+            "direction": {"const": "outbound"},
+            "status": {
+                "enum": ["starting", "calling-staff", "calling-customer", "answered", "ended"]
+            },
+            "outcome": _nullable(TEXT),
+            "detail": _nullable(TEXT),
+            "to": _nullable(TEXT),
+            "display": TEXT,
+            "customer": _nullable(_ref("Named")),
+            "by": TEXT,
+            "line": TEXT,
+            "call_sid": _nullable(TEXT),
+            "started_at": TIME,
+            "answered_at": TIME,
+            "ended_at": TIME,
+            "duration": NUMBER_OR_NULL,
+            "words": TEXT,
+        }
+    ),
+    # What a phone system shows for a caller (phones.lookup).
+    "Lookup": _object(
+        {
+            "number": _nullable(TEXT),
+            "found": {"type": "boolean"},
+            "customer_id": NUMBER_OR_NULL,
+            "name": _nullable(TEXT),
+            "display_name": {"type": "string", "maxLength": DISPLAY_MAX},
+            "greeting": TEXT,
+            "vip": {"type": "boolean"},
+            "alerts": TEXT,
+            "url": _nullable(TEXT),
+        }
+    ),
     "Card": {
         "type": "object",
         "properties": {
@@ -181,12 +267,15 @@ def _operation(
     parameters: tuple[dict[str, Any], ...] = (),
     body: dict[str, Any] | None = None,
     content: str = JSON,
+    alternatives: dict[str, dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
-    """One operation: its successes (status -> body schema, None for no body), and its errors:
-    those given, those of every route (``ALWAYS``), 401 for an anonymous caller, 403 for a
-    managers' route or a session write, 413 for a body."""
+    """One operation: its successes (status -> body schema, None for no body; ``alternatives``:
+    other content types they may come in, with their schemas), and its errors: those given,
+    those of every route (``ALWAYS``), 401 for an anonymous caller, 403 for a managers' or a
+    phone system's route or a session write, 413 for a body. A phone system's route takes
+    only a bearer token."""
     codes = {*errors, *ALWAYS, 401}
-    if tag == MANAGER or body is not None:
+    if tag in {MANAGER, PHONE} or body is not None:
         codes.add(403)
     if body is not None:
         codes.add(413)
@@ -194,14 +283,23 @@ def _operation(
     for status, schema in ok.items():
         answer: dict[str, Any] = {"description": "Done."}
         if schema is not None:
-            answer["content"] = {content: {"schema": schema}}
+            answer["content"] = {
+                content: {"schema": schema},
+                **{kind: {"schema": other} for kind, other in (alternatives or {}).items()},
+            }
         responses[str(status)] = answer
     for status in sorted(codes):
         responses[str(status)] = {
             "description": REASONS[status],
             "content": {JSON: {"schema": _ref("Error")}},
         }
+        if status == 429:
+            responses[str(status)]["headers"] = {
+                "Retry-After": {"required": True, "schema": {"type": "integer", "minimum": 1}}
+            }
     operation: dict[str, Any] = {"summary": summary, "tags": [tag], "responses": responses}
+    if tag == PHONE:
+        operation["security"] = [{"bearer": []}]
     if parameters:
         operation["parameters"] = list(parameters)
     if body is not None:
@@ -420,6 +518,26 @@ def _api_paths() -> dict[str, Any]:
                 parameters=(SID,),
             )
         },
+        "/api/calls/{call_sid}/call-back": {
+            "post": _operation(
+                "Call the caller of this call back: 202 at once, Twilio is asked beside it; "
+                "409 with the reason when it cannot start (call-backs off, Twilio not set up, "
+                "a withheld number, one already under way).",
+                STAFF,
+                {202: _object({"callback": _ref("Callback")})},
+                errors=(403, 404, 409),
+                parameters=(SID,),
+            )
+        },
+        "/api/callbacks/{callback_id}": {
+            "get": _operation(
+                "How a call-back goes.",
+                STAFF,
+                {200: _object({"callback": _ref("Callback")})},
+                errors=(404,),
+                parameters=(_path("callback_id", ID, 1),),
+            )
+        },
         "/api/audit": {
             "get": _operation(
                 "Who exported, erased, merged or changed what, newest first.",
@@ -434,6 +552,159 @@ def _api_paths() -> dict[str, Any]:
                     )
                 },
                 parameters=(_query("action", TEXT), *PAGE),
+            )
+        },
+    }
+
+
+def _phone_paths() -> dict[str, Any]:
+    """/api/phone/*: a phone system's routes (api/phone.py)."""
+    event = {
+        **_object(
+            {
+                "event": {"enum": list(EVENTS)},
+                "call_id": {"type": ["string", "integer"], "maxLength": CALL_ID_MAX},
+                "from": {"type": ["string", "integer", "null"]},
+                "to": {"type": ["string", "integer", "null"]},
+                "answered_by": {"type": ["string", "integer", "null"]},
+                "at": _nullable({"type": "string", "format": "date-time"}),
+            },
+            required=False,
+        ),
+        "required": ["event", "call_id"],
+        "example": {"event": "ringing", "call_id": "1234", "from": "+14155550134"},
+    }
+    recorded = {
+        **_object(
+            {
+                "recorded": {"type": "boolean"},
+                "source": TEXT,
+                "call_id": TEXT,
+                "reason": TEXT,
+                "call_sid": TEXT,
+                "status": TEXT,
+                "answered_by": TEXT,
+                "is_missed": {"type": "boolean"},
+            },
+            required=False,
+        ),
+        "required": ["recorded", "source", "call_id"],
+    }
+    return {
+        "/api/phone/events": {
+            "post": _operation(
+                "A phone system's call event (ringing, answered, ended): recorded and shown as "
+                "Twilio's are; calls from an internal extension are not recorded.",
+                PHONE,
+                {200: recorded},
+                body=event,
+            )
+        },
+        "/api/phone/lookup": {
+            "get": _operation(
+                "The caller's name for a phone system's display. With format=text: the display "
+                "name alone as text/plain, an empty 200 whenever there is none, errors of the "
+                "look-up included (the request gate's 400 and a refused token stay JSON).",
+                PHONE,
+                {200: _ref("Lookup")},
+                errors=(429,),
+                parameters=(
+                    {
+                        **_query("number", TEXT, "the caller's number in any format"),
+                        "required": True,
+                        "example": "+1 415 555 0134",
+                    },
+                    _query("format", {"enum": ["json", "text"]}),
+                ),
+                alternatives={"text/plain": {"type": "string", "maxLength": DISPLAY_MAX}},
+            )
+        },
+    }
+
+
+def _webhook_paths() -> dict[str, Any]:
+    """/api/webhooks (managers): outbound webhook endpoints (api/webhooks.py)."""
+    endpoint = _path("endpoint_id", ID, 1)
+    one = (endpoint,)
+    resending = {"allOf": [_ref("Webhook"), _object({"resending": {"type": "integer"}})]}
+    return {
+        "/api/webhooks": {
+            "get": _operation(
+                "Every outbound webhook endpoint.",
+                MANAGER,
+                {200: _object({"endpoints": {"type": "array", "items": _ref("Webhook")}})},
+            ),
+            "post": _operation(
+                "Add an endpoint; its signing secret is shown now, and on rotation only.",
+                MANAGER,
+                {201: {"allOf": [_ref("Webhook"), _object({"secret": TEXT})]}},
+                body=_ref("WebhookChanges"),
+            ),
+        },
+        "/api/webhooks/{endpoint_id}": {
+            "get": _operation(
+                "One endpoint.", MANAGER, {200: _ref("Webhook")}, errors=(404,), parameters=one
+            ),
+            "patch": _operation(
+                "Change an endpoint.",
+                MANAGER,
+                {200: _ref("Webhook")},
+                errors=(404,),
+                parameters=one,
+                body=_ref("WebhookChanges"),
+            ),
+            "delete": _operation(
+                "Delete an endpoint.", MANAGER, {204: None}, errors=(404,), parameters=one
+            ),
+        },
+        "/api/webhooks/{endpoint_id}/secret": {
+            "post": _operation(
+                "A new signing secret, in force at once; the old one stops.",
+                MANAGER,
+                {200: _object({"id": {"type": "integer"}, "secret": TEXT})},
+                errors=(404,),
+                parameters=one,
+            )
+        },
+        "/api/webhooks/{endpoint_id}/enable": {
+            "post": _operation(
+                "Enable an endpoint, resending from where it stopped.",
+                MANAGER,
+                {200: resending},
+                errors=(404,),
+                parameters=one,
+            )
+        },
+        "/api/webhooks/{endpoint_id}/disable": {
+            "post": _operation(
+                "Disable an endpoint.", MANAGER, {200: resending}, errors=(404,), parameters=one
+            )
+        },
+        "/api/webhooks/{endpoint_id}/test": {
+            "post": _operation(
+                "Queue a test event (webhook.test) to the endpoint.",
+                MANAGER,
+                {202: _ref("Delivery")},
+                errors=(404,),
+                parameters=one,
+            )
+        },
+        "/api/webhooks/{endpoint_id}/deliveries": {
+            "get": _operation(
+                "The endpoint's latest deliveries, newest first.",
+                MANAGER,
+                {200: _object({"deliveries": {"type": "array", "items": _ref("Delivery")}})},
+                errors=(404,),
+                parameters=one,
+            )
+        },
+        "/api/webhooks/{endpoint_id}/deliveries/{delivery_id}/resend": {
+            "post": _operation(
+                "Send a delivery again (the same webhook-id), now.",
+                MANAGER,
+                {202: _ref("Delivery")},
+                errors=(404,),
+                parameters=(endpoint, _path("delivery_id", ID, 1)),
             )
         },
     }
@@ -551,7 +822,7 @@ def description() -> dict[str, Any]:
             "description": "The JSON API and the board's JSON routes (README, 'HTTP API').",
         },
         "security": [{"bearer": []}, {"session": []}],
-        "paths": {**_api_paths(), **_board_paths()},
+        "paths": {**_api_paths(), **_phone_paths(), **_webhook_paths(), **_board_paths()},
         "components": {
             "schemas": SCHEMAS,
             "securitySchemes": {

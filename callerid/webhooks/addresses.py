@@ -65,6 +65,10 @@ def reachable(scheme: str, host: str, port: int, allowed: Sequence[Network]) -> 
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except OSError as error:
         raise Refused(f"{host} cannot be resolved: {error.strerror or error}") from error
+    except UnicodeError as error:
+        # Raised before any query by the IDNA codec: an empty or over-long label ("a..b"), a
+        # character no host name holds. Not an OSError, so it was a 500.
+        raise Refused(f"{host!r} is not a host name") from error
     found = list(dict.fromkeys(str(info[4][0]) for info in infos))
     for address in found:
         check_address(address, scheme, allowed)

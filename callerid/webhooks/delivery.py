@@ -289,7 +289,16 @@ def resend(session: Session, delivery: WebhookDelivery) -> None:
 
 def send_test(session: Session, endpoint: WebhookEndpoint) -> WebhookDelivery:
     """Queue a sample ``call.ringing`` (a fictional caller), sent as ``webhook.test``."""
-    position = -int(utcnow().timestamp() * 1000)  # below every event: never planned twice
+    # Below every event (never planned twice), and below the endpoint's earlier tests: two in
+    # the same millisecond shared a message_id, a unique column, and the second was a 500.
+    earlier = session.scalar(
+        select(func.min(WebhookDelivery.position)).where(
+            WebhookDelivery.endpoint_id == endpoint.id, WebhookDelivery.kind == TEST_KIND
+        )
+    )
+    position = -int(utcnow().timestamp() * 1000)
+    if earlier is not None:
+        position = min(position, earlier - 1)
     delivery = WebhookDelivery(
         endpoint_id=endpoint.id,
         position=position,

@@ -164,6 +164,9 @@ def test_ids_and_extensions_sent_as_json_numbers_are_read_as_text(client, sessio
         ({"event": "ringing", "call_id": "1", "at": "2026-11-18T15:00:00"}, "at"),
         ({"event": "ringing", "call_id": "1", "at": "yesterday"}, "at"),
         ({"event": "ringing", "call_id": "1", "at": 1763478000}, "at"),
+        # Valid ISO 8601, but before year 1 or after 9999 once in UTC: a 500 (OverflowError).
+        ({"event": "ringing", "call_id": "1", "at": "0001-01-01T00:00:00+01:00"}, "at"),
+        ({"event": "ringing", "call_id": "1", "at": "9999-12-31T23:59:59-01:00"}, "at"),
         ({"event": "ringing", "call_id": "1", "from": ["+14155550134"]}, "from"),
         (["ringing"], "body"),
     ],

@@ -3,6 +3,9 @@ resend one and send a test event; refusals name the field."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+from unittest import mock
+
 import pytest
 from sqlalchemy import select
 
@@ -103,3 +106,24 @@ def test_a_test_event_and_a_resend_are_queued_with_the_log(
     again = client.post(f"{path}/deliveries/{row['id']}/resend", headers=manager)
     assert again.status_code == 202 and again.get_json()["webhook_id"] == row["webhook_id"]
     assert client.post(f"{path}/deliveries/999/resend", headers=manager).status_code == 404
+
+
+@pytest.mark.parametrize("host", ["a..b", "a" * 64 + ".example.com", "x\u0080y.example.com"])
+def test_a_host_name_dns_cannot_encode_is_a_400_not_a_500(client, manager, host):
+    # Python's IDNA codec raises UnicodeError, not OSError, for an empty or over-long label or a
+    # character a host name cannot hold, before any DNS query is made.
+    refused = create(client, manager, url=f"https://{host}/hook")
+    assert refused.status_code == 400
+    assert refused.get_json()["error"]["field"] == "url"
+
+
+def test_two_test_events_in_the_same_millisecond_are_both_queued(
+    client, session, manager, allow_loopback
+):
+    made = create(client, manager).get_json()
+    frozen = datetime(2026, 12, 5, 18, 0, tzinfo=UTC)
+    with mock.patch("callerid.webhooks.delivery.utcnow", return_value=frozen):
+        first = client.post(f"/api/webhooks/{made['id']}/test", headers=manager)
+        second = client.post(f"/api/webhooks/{made['id']}/test", headers=manager)
+    assert (first.status_code, second.status_code) == (202, 202)
+    assert first.get_json()["webhook_id"] != second.get_json()["webhook_id"]
