@@ -2,49 +2,30 @@
 
 The text is kept (callerid/texts.py) and answered with an empty messaging ``<Response/>``:
 callerid never replies by itself, and Twilio answers STOP and HELP on its own. A text the
-database cannot take is answered 503, so that it is not taken as stored.
+database cannot take now is spooled like any webhook; one that can be neither stored nor
+spooled is answered 503, so that it is not taken as stored.
 """
 
 from __future__ import annotations
 
-import logging
-
 from flask import Response, abort, current_app, request
-from sqlalchemy.exc import SQLAlchemyError
 
-from .. import db, metrics, texts
+from .. import metrics
 from ..db import utcnow
-from . import params, twiml
+from . import params, recorder, twiml
 from .signature import twilio_signed
+from .spool import Entry
 from .views import bp
-
-log = logging.getLogger(__name__)
 
 
 @bp.post("/sms")
 @twilio_signed
 def text_received() -> Response:
     params.check("sms")
-    form = request.form
-    message_sid = form["MessageSid"]
-    session = db.session()
-    try:
-        db.bound(session, current_app.config["CALLERID_DB_TIMEOUT"])
-        texts.receive(
-            session,
-            message_sid=message_sid,
-            raw_from=form["From"],
-            raw_to=form.get("To", ""),
-            body=form.get("Body", ""),
-            opt_out_type=form.get("OptOutType", ""),
-            region=current_app.config["CALLERID_DEFAULT_REGION"],
-            at=utcnow(),
-        )
-        session.commit()
-    except SQLAlchemyError as error:
-        session.rollback()
-        log.warning("text %s not stored: %s", message_sid, error)
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    outcome = recorder.store_alone(app, Entry("sms", dict(request.form), utcnow()))
+    if outcome is recorder.Outcome.LOST:
         metrics.webhook_outcome("/twilio/sms", "refused")
         abort(503, description="The text could not be stored; send it again.")
-    metrics.webhook_outcome("/twilio/sms", "recorded")
+    metrics.webhook_outcome("/twilio/sms", outcome.value)
     return Response(twiml.no_reply(), status=200, mimetype="text/xml")

@@ -9,15 +9,14 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
 
 from flask import Flask, Response, abort, current_app, request
-from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.orm import Session
 
 from .. import callbacks, db, inputs, metrics
-from . import params, rest, twiml, webhooks
+from ..db import utcnow
+from . import params, recorder, rest, twiml
 from .signature import RETRY_FRAGMENT, twilio_signed
+from .spool import Entry
 from .views import bp
 
 log = logging.getLogger(__name__)
@@ -90,35 +89,20 @@ def callback_answered() -> Response:
 @bp.post("/callback/status")
 @twilio_signed
 def callback_status() -> Response:
-    """Status callbacks of both legs of a call-back; 204 once stored, 503 if not (Twilio's
-    retries then depend on the connection overrides)."""
+    """Status callbacks of both legs of a call-back; 204 once stored or spooled, 503 if
+    neither (Twilio's retries then depend on the connection overrides)."""
     params.check("callback_status")
     _required_id()
-    form = request.form
-    region = current_app.config["CALLERID_DEFAULT_REGION"]
-    status = form.get("CallStatus", "")
-    callback_id = _callback_id()
-    if form.get("ParentCallSid"):
-        duration = webhooks.to_int(form.get("CallDuration"))
-        sid = form["CallSid"]
-        _store(lambda s: callbacks.customer_leg(s, callback_id, status, sid, duration, region))
-    else:
-        _store(lambda s: callbacks.staff_leg(s, callback_id, status, region))
-    return Response(status=204)
-
-
-def _store(change: Callable[[Session], None]) -> None:
-    session = db.session()
-    try:
-        db.bound(session, current_app.config["CALLERID_DB_TIMEOUT"])
-        change(session)
-        session.commit()
-    except SQLAlchemyError as error:
-        session.rollback()
-        log.warning("call-back status not stored: %s", error)
+    # The call-back's id comes in the URL Twilio was given: kept with the form, so that a
+    # status spooled now is applied to the same call-back later.
+    form = {**request.form.to_dict(), "id": request.args["id"]}
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    outcome = recorder.store_alone(app, Entry("callback_status", form, utcnow()))
+    if outcome is recorder.Outcome.LOST:
         metrics.webhook_outcome("/twilio/callback/status", "refused")
         abort(503, description="The callback could not be stored; send it again.")
-    metrics.webhook_outcome("/twilio/callback/status", "recorded")
+    metrics.webhook_outcome("/twilio/callback/status", outcome.value)
+    return Response(status=204)
 
 
 def _required_id() -> None:

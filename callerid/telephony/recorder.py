@@ -111,12 +111,29 @@ def apply_entry(app: Flask, entry: Entry, ended: frozenset[str] = frozenset()) -
         ring = webhooks.ring_of(form, entry.received_at, quiet=quiet)
         _commit(app, lambda s: ringing.record(s.connection(), [ring], _region(app)), None)
         return
+    if entry.route == "sms":
+        _commit(app, lambda s: webhooks.apply_text(s, form, _region(app), entry.received_at), None)
+        return
     apply = {
         "status": webhooks.apply_status,
         "dial": webhooks.apply_dial,
         "voicemail": webhooks.apply_voicemail,
+        "callback_status": webhooks.apply_callback_status,
     }[entry.route]
     _commit(app, lambda s: apply(s, form, _region(app)), None)
+
+
+def store_alone(app: Flask, entry: Entry) -> Outcome:
+    """Apply a webhook that is not batched (a text, a call-back's status) in a transaction of
+    its own, or spool it when the database cannot take it now."""
+    try:
+        apply_entry(app, entry)
+    except SQLAlchemyError as error:
+        # Down, busy or refusing it: the spool keeps it either way; the replayer sets aside
+        # what the database refuses for good (failed.jsonl), so nothing is lost or jams.
+        errors.log_failure(log, f"/twilio/{entry.route} not stored now", error)
+        return _spool(app, entry)
+    return Outcome.RECORDED
 
 
 def replay(app: Flask) -> tuple[int, BaseException | None]:

@@ -12,7 +12,7 @@ from email.utils import parsedate_to_datetime
 
 from sqlalchemy.orm import Session
 
-from .. import calls, ringing
+from .. import callbacks, calls, ringing, texts
 
 
 def ring_of(form: Mapping[str, str], received_at: datetime, *, quiet: bool = False) -> ringing.Ring:
@@ -79,6 +79,32 @@ def apply_voicemail(session: Session, form: Mapping[str, str], region: str) -> N
         form["CallSid"],
         form.get("RecordingUrl", ""),
     )
+
+
+def apply_text(session: Session, form: Mapping[str, str], region: str, at: datetime) -> None:
+    """A text to one of our numbers (``/twilio/sms``), received at ``at``."""
+    texts.receive(
+        session,
+        message_sid=form["MessageSid"],
+        raw_from=form["From"],
+        raw_to=form.get("To", ""),
+        body=form.get("Body", ""),
+        opt_out_type=form.get("OptOutType", ""),
+        region=region,
+        at=at,
+    )
+
+
+def apply_callback_status(session: Session, form: Mapping[str, str], region: str) -> None:
+    """A status of one of a call-back's legs (``/twilio/callback/status``); ``id`` is the
+    call-back's, from the URL Twilio was given."""
+    callback_id = int(form["id"])
+    status = form.get("CallStatus", "")
+    if form.get("ParentCallSid"):
+        duration = to_int(form.get("CallDuration"))
+        callbacks.customer_leg(session, callback_id, status, form["CallSid"], duration, region)
+    else:
+        callbacks.staff_leg(session, callback_id, status, region)
 
 
 def route_of(path_route: str, form: Mapping[str, str]) -> str:

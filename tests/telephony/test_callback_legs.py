@@ -4,6 +4,7 @@ tests/api/test_callbacks.py.)"""
 
 from __future__ import annotations
 
+import sqlite3
 import xml.etree.ElementTree as ET
 
 import pytest
@@ -11,7 +12,7 @@ from sqlalchemy import select
 
 from callerid import callbacks, create_app, db
 from callerid.models import Callback, Event
-from callerid.telephony import replayer
+from callerid.telephony import recorder, replayer
 
 from ..conftest import DESK, settings_for
 from ..factories import add_call, add_customer, add_user
@@ -105,9 +106,34 @@ def test_a_request_without_the_call_backs_id_is_refused(client, path):
     assert post_signed(client, path + "?id=1", {"CallStatus": "ringing"}).status_code == 400
 
 
-def test_a_status_the_database_cannot_take_is_not_acknowledged(tmp_path):
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_a_status_the_database_cannot_take_now_is_spooled_and_applied_later(
+    app, client, session, started, database_url
+):
+    app.config["CALLERID_DB_TIMEOUT"] = 0.2
+    blocker = sqlite3.connect(database_url.removeprefix("sqlite:///"))
+    blocker.execute("BEGIN EXCLUSIVE")  # a CLI import holds the write lock
+    try:
+        answer = report(client, started.id, leg(started.id, "no-answer"))
+        replayer.stop(app)  # the test applies the spool itself
+    finally:
+        blocker.rollback()
+        blocker.close()
+    assert answer == 204  # stored, in the spool, with the call-back's id from the URL
+    assert recorder.replay(app) == (1, None)
+    assert ended_events(session) == 1
+    session.expire_all()
+    assert session.get(Callback, started.id).ended_at is not None
+
+
+def test_a_status_that_can_be_neither_stored_nor_spooled_is_not_acknowledged(tmp_path):
     url = f"sqlite:///{tmp_path / 'missing-folder' / 'callerid.sqlite3'}"
-    app = create_app(settings_for(url, tmp_path / "instance"))
+    (tmp_path / "not-a-folder").write_text("")
+    app = create_app(
+        settings_for(
+            url, tmp_path / "instance", CALLERID_SPOOL_PATH=str(tmp_path / "not-a-folder" / "s")
+        )
+    )
     answer = report(app.test_client(), 1, leg(1, "completed"))
     replayer.stop(app)
     db.engine_for(app).dispose()

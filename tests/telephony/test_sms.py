@@ -4,6 +4,7 @@ and the keywords that opt a number out of texts and back in."""
 from __future__ import annotations
 
 import json
+import sqlite3
 import xml.etree.ElementTree as ET
 from datetime import timedelta
 
@@ -13,7 +14,7 @@ from sqlalchemy import select
 from callerid import create_app, db, texts
 from callerid.db import utcnow
 from callerid.models import Event, OptOut, TextReceived
-from callerid.telephony import replayer
+from callerid.telephony import recorder, replayer
 
 from ..conftest import settings_for
 from ..factories import add_call, add_customer
@@ -115,9 +116,33 @@ def test_an_unsigned_text_is_refused_and_one_without_a_sender_is_a_bad_request(c
     assert kept(session) == []
 
 
-def test_a_text_the_database_cannot_take_is_not_acknowledged(tmp_path):
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_a_text_the_database_cannot_take_now_is_spooled_and_kept_later(
+    app, client, session, database_url
+):
+    app.config["CALLERID_DB_TIMEOUT"] = 0.2
+    blocker = sqlite3.connect(database_url.removeprefix("sqlite:///"))
+    blocker.execute("BEGIN EXCLUSIVE")  # a CLI import holds the write lock
+    try:
+        answer = text(client, Body="Can I book for 7?")
+        replayer.stop(app)  # the test applies the spool itself
+    finally:
+        blocker.rollback()
+        blocker.close()
+    assert answer.status_code == 200  # stored, in the spool: Twilio may stop
+    assert recorder.spool_of(app).depth() == 1
+    assert recorder.replay(app) == (1, None)
+    assert [t.body for t in kept(session)] == ["Can I book for 7?"]
+
+
+def test_a_text_that_can_be_neither_stored_nor_spooled_is_not_acknowledged(tmp_path):
     url = f"sqlite:///{tmp_path / 'missing-folder' / 'callerid.sqlite3'}"
-    app = create_app(settings_for(url, tmp_path / "instance"))
+    (tmp_path / "not-a-folder").write_text("")
+    app = create_app(
+        settings_for(
+            url, tmp_path / "instance", CALLERID_SPOOL_PATH=str(tmp_path / "not-a-folder" / "s")
+        )
+    )
     answer = text(app.test_client())
     replayer.stop(app)
     db.engine_for(app).dispose()
