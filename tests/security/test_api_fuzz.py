@@ -3,7 +3,7 @@ operation, with a bearer token of each role allowed to call it (a ``phone`` toke
 system's routes), on both engines, answers only statuses, content types and bodies the
 description names, and never a server error.
 
-Bounded for the test budget (a fixed seed, at most 25 examples per operation, the examples,
+Bounded for the test budget (a fixed seed, at most 12 examples per operation, the examples,
 coverage and fuzzing phases, no stateful phase); longer runs are ``python -m bench.fuzz``."""
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ CONFIG = SchemathesisConfig.from_str(
     """
 seed = 13
 [generation]
-max-examples = 25
+max-examples = 12
 # No example database: the seed alone decides a run, and nothing is left in the work tree.
 database = "none"
 [phases.examples]
