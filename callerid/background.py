@@ -5,9 +5,10 @@ spool's replayer are each one."""
 from __future__ import annotations
 
 import threading
+from abc import ABC, abstractmethod
 
 
-class Background:
+class Background(ABC):
     """Subclasses give ``NAME`` and ``_run``, which returns soon after ``_stopped`` is set."""
 
     NAME = "callerid-background"
@@ -27,5 +28,6 @@ class Background:
         if self._thread.is_alive() and self._thread is not threading.current_thread():
             self._thread.join(self.STOP_WITHIN)
 
+    @abstractmethod
     def _run(self) -> None:
-        raise NotImplementedError
+        """The work, in the thread: return soon after ``_stopped`` is set."""
