@@ -4,7 +4,6 @@ tests/api/test_callbacks.py.)"""
 
 from __future__ import annotations
 
-import sqlite3
 import xml.etree.ElementTree as ET
 
 import pytest
@@ -108,17 +107,11 @@ def test_a_request_without_the_call_backs_id_is_refused(client, path):
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_a_status_the_database_cannot_take_now_is_spooled_and_applied_later(
-    app, client, session, started, database_url
+    app, client, session, started, locked
 ):
-    app.config["CALLERID_DB_TIMEOUT"] = 0.2
-    blocker = sqlite3.connect(database_url.removeprefix("sqlite:///"))
-    blocker.execute("BEGIN EXCLUSIVE")  # a CLI import holds the write lock
-    try:
-        answer = report(client, started.id, leg(started.id, "no-answer"))
-        replayer.stop(app)  # the test applies the spool itself
-    finally:
-        blocker.rollback()
-        blocker.close()
+    answer = report(client, started.id, leg(started.id, "no-answer"))
+    replayer.stop(app)  # the test applies the spool itself
+    locked.rollback()
     assert answer == 204  # stored, in the spool, with the call-back's id from the URL
     assert recorder.replay(app) == (1, None)
     assert ended_events(session) == 1

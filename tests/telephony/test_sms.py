@@ -4,7 +4,6 @@ and the keywords that opt a number out of texts and back in."""
 from __future__ import annotations
 
 import json
-import sqlite3
 import xml.etree.ElementTree as ET
 from datetime import timedelta
 
@@ -118,17 +117,11 @@ def test_an_unsigned_text_is_refused_and_one_without_a_sender_is_a_bad_request(c
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_a_text_the_database_cannot_take_now_is_spooled_and_kept_later(
-    app, client, session, database_url
+    app, client, session, locked
 ):
-    app.config["CALLERID_DB_TIMEOUT"] = 0.2
-    blocker = sqlite3.connect(database_url.removeprefix("sqlite:///"))
-    blocker.execute("BEGIN EXCLUSIVE")  # a CLI import holds the write lock
-    try:
-        answer = text(client, Body="Can I book for 7?")
-        replayer.stop(app)  # the test applies the spool itself
-    finally:
-        blocker.rollback()
-        blocker.close()
+    answer = text(client, Body="Can I book for 7?")
+    replayer.stop(app)  # the test applies the spool itself
+    locked.rollback()
     assert answer.status_code == 200  # stored, in the spool: Twilio may stop
     assert recorder.spool_of(app).depth() == 1
     assert recorder.replay(app) == (1, None)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import sqlite3
 import stat
 import subprocess
 import sys
@@ -279,16 +278,6 @@ def test_past_its_budget_the_spool_refuses_and_keeps_what_it_has(tmp_path):
 
 # What the webhooks spool, and how it is applied: SQLite, with another connection holding the
 # write lock as a CLI import would (PostgreSQL's outage is in test_fail_open.py).
-
-
-@pytest.fixture
-def locked(app, database_url):
-    """The database, write-locked by another connection until the test releases it."""
-    app.config["CALLERID_DB_TIMEOUT"] = 0.2  # keep each webhook's wait short
-    blocker = sqlite3.connect(database_url.removeprefix("sqlite:///"))
-    blocker.execute("BEGIN EXCLUSIVE")
-    yield blocker
-    blocker.close()
 
 
 def calls_of(session) -> dict[str, Call]:
