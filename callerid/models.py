@@ -1,5 +1,5 @@
-"""The tables: customers and their numbers, lines, calls, call-backs, texts received and opt-outs,
-notes, events, users and their tokens."""
+"""The tables: customers and their numbers, lines, calls, call-backs, texts received and sent,
+opt-outs, notes, events, users and their tokens, and the settings managers change."""
 
 from __future__ import annotations
 
@@ -49,6 +49,10 @@ class Customer(Base):
     tags: Mapped[str] = mapped_column(String(400), default="")
     is_vip: Mapped[bool] = mapped_column(Boolean, default=False)
     do_not_greet: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Asked never to be contacted by us: no call-back button, no "sorry we missed you" text.
+    do_not_contact: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=text("false")
+    )
     birthday: Mapped[date | None] = mapped_column(Date)
     anniversary: Mapped[date | None] = mapped_column(Date)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -434,6 +438,58 @@ class OptOut(Base):
     # "reply" (they texted a keyword) or "twilio" (Twilio refused a text with error 21610).
     source: Mapped[str] = mapped_column(String(16), default="reply")
     opted_out_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class TextSent(Base):
+    """A text callerid sends by itself: the "sorry we missed you" after a missed call.
+
+    Written as "scheduled" when the call is missed and moved along by callerid/textback.py:
+    held (quiet hours), cancelled or dropped (with a reason), "sending" just before the REST
+    call (never retried after that: an unknown outcome must not send it twice), then Twilio's
+    own statuses from the signed message status callbacks.
+    """
+
+    __tablename__ = "texts_sent"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # The missed call it answers: one text per missed call at most.
+    call_id: Mapped[int | None] = mapped_column(
+        ForeignKey("calls.id", ondelete="SET NULL"), unique=True
+    )
+    customer_id: Mapped[int | None] = mapped_column(
+        ForeignKey("customers.id", ondelete="SET NULL"), index=True
+    )
+    number: Mapped[str] = mapped_column(String(20), index=True)  # the caller's, E.164
+    # Our line that was called, a configured sender, or a Messaging Service SID (MG...).
+    sender: Mapped[str] = mapped_column(String(64), default="")
+    body: Mapped[str] = mapped_column(Text, default="")
+    # scheduled, held, cancelled, dropped, sending, unknown, then Twilio's: queued, sending,
+    # sent, delivered, undelivered, failed (callerid/textback.py has the whole story).
+    status: Mapped[str] = mapped_column(String(20), default="scheduled", index=True)
+    # Why it was held, cancelled or dropped, in words.
+    reason: Mapped[str] = mapped_column(String(200), default="")
+    error_code: Mapped[int | None] = mapped_column(Integer)
+    error: Mapped[str] = mapped_column(String(300), default="")  # Twilio's refusal, in words
+    message_sid: Mapped[str | None] = mapped_column(String(64), unique=True)
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    call: Mapped[Call | None] = relationship()
+    customer: Mapped[Customer | None] = relationship()
+
+
+class Setting(Base):
+    """One setting a manager changes on the settings page, its value as JSON
+    (callerid/business_settings.py names them and their defaults)."""
+
+    __tablename__ = "settings"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(Text, default="null")
+    updated_by: Mapped[str] = mapped_column(String(80), default="")
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
 
 # The webhooks' tables live with their subject; imported here so every table is known wherever
