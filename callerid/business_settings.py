@@ -211,9 +211,11 @@ def _template(value: str) -> str:
     allowed = ", ".join("{" + name + "}" for name in PLACEHOLDERS)
     for found in _PLACEHOLDER.finditer(value):
         if found.group(1) not in PLACEHOLDERS:
-            raise ValueError(f"Unknown placeholder {found.group(0)}: use only {allowed}.")
+            raise ValueError(
+                f"Unknown placeholder {found.group(0)} in the text: use only {allowed}."
+            )
     if "{" in _PLACEHOLDER.sub("", value) or "}" in _PLACEHOLDER.sub("", value):
-        raise ValueError(f"A brace is not closed: placeholders are written {allowed}.")
+        raise ValueError(f"A brace in the text is not closed: placeholders are written {allowed}.")
     return value
 
 

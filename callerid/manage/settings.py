@@ -94,11 +94,25 @@ def _page(
         ranges=business_settings.RANGES,
         max_text=business_settings.MAX_TEXT,
         example=example,
+        warnings=_warnings(values),
         previewed=previewed,
         switches=_switches(),
         problems=_problems(session),
     )
     return page, status
+
+
+def _warnings(values: Mapping[str, Any]) -> list[str]:
+    """Placeholders the text uses whose value is empty: allowed, but the text reads oddly."""
+    template = str(values.get("text_template", ""))
+    return [
+        f"{placeholder} says nothing: the {LABELS[key].lower()} is empty."
+        for placeholder, key in (
+            ("{business}", "business_name"),
+            ("{booking_link}", "booking_link"),
+        )
+        if placeholder in template and not str(values.get(key, "")).strip()
+    ]
 
 
 def _switches() -> list[Switch]:

@@ -62,7 +62,7 @@ def test_save_writes_only_what_changed_and_audits_each_change_old_to_new(session
     ("key", "value", "said"),
     [
         ("text_template", "Hi {first_name}", "Unknown placeholder {first_name}"),
-        ("text_template", "Hi {name", "A brace is not closed"),
+        ("text_template", "Hi {name", "A brace in the text is not closed"),
         ("text_template", "x" * 321, "321 characters; 320 at most"),
         ("text_template", "  ", "cannot be empty"),
         ("booking_link", "javascript:alert(1)", "starting with https://"),
@@ -85,6 +85,7 @@ def test_a_manager_saves_the_page_and_sees_what_changed(as_manager, session):
     page = as_manager.get("/settings").get_data(as_text=True)
     assert '<a class="nav__link" href="/settings" aria-current="page">Settings' in page
     assert "Hi Anna, sorry we missed your call at" in page  # the example of the default text
+    assert "{business} says nothing: the business name is empty." in page
     assert 'data-switch="CALLERID_TEXT_BACK"' in page
     response = as_manager.post(
         "/settings",
@@ -116,7 +117,9 @@ def test_errors_stand_beside_their_fields_and_nothing_is_saved(as_manager, sessi
     assert response.status_code == 400 and "Nothing was saved" in page
     assert re.search(r'id="setting-quiet_end"[^>]*aria-describedby="hint-quiet_end error-quiet_end"'
                      r'[^>]*aria-invalid="true"', page)  # fmt: skip
-    assert '<p class="field__error" id="error-text_template">Unknown placeholder {when}' in page
+    said = "Unknown placeholder {when} in the text: use only {business}, {name}, {booking_link}."
+    assert f'<p class="field__error" id="error-text_template">{said}</p>' in page
+    assert f'<a href="#setting-text_template">{said}</a>' in page  # the summary leads there
     assert 'value="nine"' in page  # kept as typed
     assert XSS not in page and "&lt;img src=x onerror=alert(2)&gt;" in page
     assert session.scalars(select(AuditEntry)).all() == []
