@@ -109,6 +109,8 @@ ACCESS = {
     ("manage.webhooks_update", "POST"): MANAGER,
     ("manage.webhooks_action", "POST"): MANAGER,
     ("manage.webhooks_resend", "POST"): MANAGER,
+    ("manage.settings", "GET"): MANAGER,
+    ("manage.settings_save", "POST"): MANAGER,
     ("api.webhook_list", "GET"): MANAGER,
     ("api.webhook_create", "POST"): MANAGER,
     ("api.webhook_detail", "GET"): MANAGER,

@@ -1,4 +1,5 @@
-"""The manager pages: customers, call log, missed calls, insights, data quality, users, audit.
+"""The manager pages: customers, call log, missed calls, insights, data quality, users, webhooks,
+settings, audit.
 
 The same services as the JSON API (``callerid.api``) behind them; staff reach the missed-calls
 page, everything else here is for managers (``auth.manager_required``)."""
@@ -32,6 +33,7 @@ NAV = [
     NavLink("manage.quality", "Data quality", True),
     NavLink("manage.users", "Users", True),
     NavLink("manage.webhooks", "Webhooks", True),
+    NavLink("manage.settings", "Settings", True),
     NavLink("manage.audit", "Audit log", True),
 ]
 
@@ -104,7 +106,17 @@ def answerer(answered_by: str) -> str:
 
 
 def init_app(app: Flask) -> None:
-    from . import audit, calllog, customers, insights, missed, quality, users, webhooks  # noqa: F401
+    from . import (  # noqa: F401
+        audit,
+        calllog,
+        customers,
+        insights,
+        missed,
+        quality,
+        settings,
+        users,
+        webhooks,
+    )
 
     app.register_blueprint(bp)
     app.jinja_env.globals["nav_links"] = nav_links
