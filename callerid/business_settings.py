@@ -16,9 +16,10 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from . import inputs
+from . import db, inputs
 from .history import audit
 from .models import Setting, User
 
@@ -145,15 +146,11 @@ def save(session: Session, changes: Mapping[str, Any], by: User) -> list[str]:
     audit each one with its old and new value; return the keys changed, in the settings'
     order. Nothing is written when any value is wrong. The caller commits."""
     clean = validate(changes)
+    db.lock_for_writing(session)  # SQLite: read the values in force as no one else writes
     current = asdict(load(session))
     changed = [key for key in KEYS if key in clean and clean[key] != current[key]]
     for key in changed:
-        row = session.get(Setting, key)
-        if row is None:
-            row = Setting(key=key)
-            session.add(row)
-        row.value = json.dumps(clean[key])
-        row.updated_by = by.name[:80]
+        _put(session, key, json.dumps(clean[key]), by.name[:80])
         # Settings are the business's, never a customer's: their values may go in the trail.
         audit.record(
             session,
@@ -165,6 +162,17 @@ def save(session: Session, changes: Mapping[str, Any], by: User) -> list[str]:
         )
     session.flush()
     return changed
+
+
+def _put(session: Session, key: str, value: str, by: str) -> None:
+    """Insert or overwrite one setting. An upsert: two managers saving a setting never saved
+    before, at the same moment on PostgreSQL, both land (the later wins) instead of the second
+    failing on the key."""
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    values = {"value": value, "updated_by": by, "updated_at": db.utcnow()}
+    statement = insert(Setting).values(key=key, **values)
+    session.execute(statement.on_conflict_do_update(index_elements=[Setting.key], set_=values))
 
 
 def _checked(key: str, value: Any) -> Any:

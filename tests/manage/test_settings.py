@@ -8,7 +8,7 @@ import re
 import pytest
 from sqlalchemy import select
 
-from callerid import business_settings
+from callerid import business_settings, db
 from callerid.db import utcnow
 from callerid.models import AuditEntry, TextSent
 
@@ -56,6 +56,30 @@ def test_save_writes_only_what_changed_and_audits_each_change_old_to_new(session
         ("settings.update", "setting whisper_vip", "true -> false", "Maria"),
     ]
     assert business_settings.save(session, {"daily_cap": 20}, by=maria) == []
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_two_managers_saving_a_new_setting_at_once_both_land(app, session, monkeypatch):
+    """On PostgreSQL nothing stops another manager's first save of a setting from committing
+    between our read and our write (SQLite takes its write lock first): the later value wins,
+    and nobody sees an error."""
+    maria = add_user(session, "Maria", role="manager")
+    read = business_settings.load
+
+    def read_then_bob_saves(this: object) -> business_settings.BusinessSettings:
+        values = read(this)
+        monkeypatch.setattr(business_settings, "load", read)  # Bob's own save reads as usual
+        with db.new_session(app) as other:
+            bob = add_user(other, "Bob", role="manager")
+            business_settings.save(other, {"daily_cap": 30}, by=bob)
+            other.commit()
+        return values
+
+    monkeypatch.setattr(business_settings, "load", read_then_bob_saves)
+    assert business_settings.save(session, {"daily_cap": 25}, by=maria) == ["daily_cap"]
+    session.commit()
+    monkeypatch.undo()
+    assert business_settings.load(session).daily_cap == 25
 
 
 @pytest.mark.parametrize(
