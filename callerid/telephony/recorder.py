@@ -119,6 +119,7 @@ def apply_entry(app: Flask, entry: Entry, ended: frozenset[str] = frozenset()) -
         "dial": webhooks.apply_dial,
         "voicemail": webhooks.apply_voicemail,
         "callback_status": webhooks.apply_callback_status,
+        "text_status": webhooks.apply_text_status,
     }[entry.route]
     _commit(app, lambda s: apply(s, form, _region(app)), None)
 

@@ -1,0 +1,93 @@
+"""What becomes of a "sorry we missed you" text once it is on its way: Twilio's REST answer,
+then its signed message status callbacks, in any order and any number of times.
+
+A text only moves forward (``RANK``): a late "sent" never undoes "delivered", and our own
+"unknown" (no answer in time) gives way to whatever Twilio reports later. Error 21610 (the
+number unsubscribed from us at Twilio) opts it out of every text, as a STOP reply does.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from . import db, texts
+from .models import TextSent
+from .textwords import words_for_error
+
+OPTED_OUT = 21610
+# Twilio's message statuses (and ours before them) by how far along a text is.
+RANK = {
+    "scheduled": 0,
+    "held": 0,
+    "sending": 1,  # ours before the REST request; Twilio's own "sending" reads the same
+    "unknown": 1,
+    "accepted": 2,
+    "queued": 2,
+    "sent": 3,
+    "delivered": 4,
+    "undelivered": 4,
+    "failed": 4,
+    "read": 4,
+    "canceled": 4,
+}
+
+
+def sent(session: Session, text_id: int, message_sid: str, status: str) -> None:
+    """Twilio took the text (its REST answer)."""
+    row = _locked(session, text_id)
+    if row is not None:
+        row.message_sid = row.message_sid or message_sid
+        _forward(row, status if status in RANK else "queued")
+
+
+def not_sent(session: Session, text_id: int, code: int | None, words: str, at: datetime) -> None:
+    """Twilio refused the text (``code``), or could not be reached: it failed for sure."""
+    row = _locked(session, text_id)
+    if row is not None:
+        row.status, row.error_code, row.error = "failed", code, words[:300]
+        if code == OPTED_OUT and row.number:
+            texts.opt_out(session, row.number, "STOP", "twilio", at)
+
+
+def unknown(session: Session, text_id: int, words: str) -> None:
+    """No answer in time: Twilio may or may not have it. Never sent again."""
+    row = _locked(session, text_id)
+    if row is not None and row.status == "sending":
+        row.status, row.error = "unknown", words[:300]
+
+
+def apply_status(
+    session: Session,
+    text_id: int | None,
+    message_sid: str,
+    status: str,
+    error_code: int | None,
+    at: datetime,
+) -> None:
+    """A signed message status callback; repeats and late arrivals change nothing."""
+    row = _locked(session, text_id) if text_id is not None else None
+    if row is None:
+        row = session.scalar(select(TextSent).where(TextSent.message_sid == message_sid))
+    if row is None:
+        return
+    row.message_sid = row.message_sid or message_sid
+    moved = _forward(row, status)
+    if moved and error_code:
+        row.error_code, row.error = error_code, words_for_error(error_code)[:300]
+        if error_code == OPTED_OUT and row.number:
+            texts.opt_out(session, row.number, "STOP", "twilio", at)
+
+
+def _forward(row: TextSent, status: str) -> bool:
+    if status in RANK and RANK[status] > RANK.get(row.status, 5):
+        row.status = status
+        return True
+    return False
+
+
+def _locked(session: Session, text_id: int) -> TextSent | None:
+    db.lock_for_writing(session)
+    return session.get(TextSent, text_id, with_for_update=True, populate_existing=True)
