@@ -153,7 +153,11 @@ function render(entry) {
   // An ended call from a number someone can ring: one click calls them back.
   const callBack = element.querySelector('[data-action="call-back"]');
   callBack.hidden =
-    body.dataset.callBacks !== "on" || entry.test || !card.from || rankOf(card) < TERMINAL;
+    body.dataset.callBacks !== "on" ||
+    entry.test ||
+    !card.from ||
+    Boolean(card.customer && card.customer.do_not_contact) ||
+    rankOf(card) < TERMINAL;
   // The caller texted after this call (text.received): a badge with what they wrote.
   const reply = element.querySelector('[data-slot="reply"]');
   reply.hidden = !entry.reply;
