@@ -4,7 +4,6 @@ calls it), or cancelled, held or dropped with a reason a manager can read."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -17,25 +16,12 @@ from callerid.telephony import texting
 
 from ..factories import add_call, add_customer, add_user
 from ..manage.conftest import log_in
-from ..twilio import AUTH_TOKEN, post_signed, sample
-from ..twilio_api import ACCOUNT_SID, TwilioApi, through
+from ..twilio import post_signed, sample
+from ..twilio_api import TwilioApi
 
 ANNA = "+14155550134"
 LINE = "+12025550143"
 ENDED = datetime(2026, 11, 18, 15, 0, tzinfo=UTC)  # the frozen clock's "now": mid-afternoon
-
-
-@pytest.fixture
-def twilio(app) -> Iterator[TwilioApi]:
-    with TwilioApi(AUTH_TOKEN, deliver=through(app.test_client())) as api:
-        app.config.update(
-            CALLERID_TEXT_BACK=True,
-            TWILIO_ACCOUNT_SID=ACCOUNT_SID,
-            CALLERID_TWILIO_API_URL=api.url,
-            CALLERID_PUBLIC_URL="http://localhost",
-        )
-        yield api
-    assert not api.breaches, api.breaches
 
 
 def missed(session, customer=None, *, number=ANNA, ended=ENDED, rang=30, status="no-answer"):
