@@ -17,7 +17,7 @@ from flask import Flask, Response, abort, current_app, request
 from sqlalchemy.orm import Session
 from twilio.base.exceptions import TwilioRestException
 
-from .. import db, inputs, metrics, textback, textstatus
+from .. import db, inputs, textback, textstatus
 from ..background import Background
 from ..db import utcnow
 from ..textwords import words_for_error
@@ -140,9 +140,5 @@ def text_status() -> Response:
     # The id comes in the URL Twilio was given: kept with the form for a spooled replay.
     form = {**request.form.to_dict(), "id": request.args["id"]}
     app = current_app._get_current_object()  # type: ignore[attr-defined]
-    outcome = recorder.store_alone(app, Entry("text_status", form, utcnow()))
-    if outcome is recorder.Outcome.LOST:
-        metrics.webhook_outcome("/twilio/text-status", "refused")
-        abort(503, description="The status could not be stored; send it again.")
-    metrics.webhook_outcome("/twilio/text-status", outcome.value)
+    recorder.keep(app, Entry("text_status", form, utcnow()), "/twilio/text-status")
     return Response(status=204)
