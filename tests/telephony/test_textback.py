@@ -241,3 +241,16 @@ def _wait_for_sids(twilio: TwilioApi) -> list[str]:
         assert time.monotonic() < deadline, "the sender sent nothing"
         time.sleep(0.01)
     return list(twilio.played)
+
+
+def test_erasing_the_customer_or_old_calls_deletes_our_texts_to_them(app, session, twilio):
+    from callerid.directory.erase import erase
+    from callerid.history import retention
+
+    anna = add_customer(session, "Anna Moors", numbers=(ANNA,))
+    missed(session, anna)
+    missed(session, number="+14155550177", ended=ENDED - timedelta(days=2))
+    erase(session, anna.id, actor="boss")
+    retention.anonymise_older_than(session, ENDED - timedelta(days=1), actor="cli")
+    session.commit()
+    assert session.scalars(select(TextSent)).all() == []
