@@ -8,9 +8,9 @@ number unsubscribed from us at Twilio) opts it out of every text, as a STOP repl
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from . import db, texts
@@ -18,6 +18,9 @@ from .models import TextSent
 from .textwords import words_for_error
 
 OPTED_OUT = 21610
+# A text "sending" this long without Twilio's answer lost its sender mid-request (a worker
+# killed, a restart): its outcome is unknown, and it is never sent again.
+STUCK_AFTER = timedelta(minutes=10)
 # Twilio's message statuses (and ours before them) by how far along a text is.
 RANK = {
     "scheduled": 0,
@@ -91,3 +94,17 @@ def _forward(row: TextSent, status: str) -> bool:
 def _locked(session: Session, text_id: int) -> TextSent | None:
     db.lock_for_writing(session)
     return session.get(TextSent, text_id, with_for_update=True, populate_existing=True)
+
+
+def give_up_on_stuck(session: Session, now: datetime) -> None:
+    """Texts left "sending" by a sender that died before Twilio answered it: "unknown"."""
+    session.execute(
+        update(TextSent)
+        .where(
+            TextSent.status == "sending",
+            TextSent.message_sid.is_(None),
+            TextSent.sent_at < now - STUCK_AFTER,
+        )
+        .values(status="unknown", error="The sender stopped before Twilio answered.")
+        .execution_options(synchronize_session=False)
+    )

@@ -36,6 +36,8 @@ def run_due(app: Flask, now: datetime | None = None) -> int:
     opts = textback.options(app.config)
     sent = 0
     with db.new_session(app) as session:
+        textstatus.give_up_on_stuck(session, now)
+        session.commit()
         for text_id in textback.due(session, now):
             session.rollback()
             out = textback.claim(session, text_id, opts, now)

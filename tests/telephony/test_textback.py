@@ -181,13 +181,17 @@ def test_the_daily_cap_stops_texts_and_says_so(app, session, twilio):
     assert not textback.cap_reached_today(session, settings, zone, ENDED + timedelta(days=1))
 
 
-def test_a_text_taken_by_one_process_is_not_taken_by_another(app, session, twilio):
+def test_a_text_taken_by_one_process_is_not_taken_by_another_nor_sent_again(app, session, twilio):
     text = text_of(session, missed(session))
     opts = textback.options(app.config)
     with db.new_session(app) as one, db.new_session(app) as other:
         assert textback.claim(one, text.id, opts, text.due_at) is not None
         assert textback.claim(other, text.id, opts, text.due_at) is None
     assert text_of(session, text.call).status == "sending"
+    # Its sender died before asking Twilio: after 10 minutes its outcome is unknown, unsent.
+    assert texting.run_due(app, text.due_at + timedelta(minutes=11)) == 0
+    assert text_of(session, text.call).status == "unknown"
+    assert twilio.played == {}
 
 
 def test_sending_is_recorded_before_twilio_is_asked_and_never_retried_after_a_timeout(
