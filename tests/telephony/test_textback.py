@@ -258,3 +258,30 @@ def test_erasing_the_customer_or_old_calls_deletes_our_texts_to_them(app, sessio
     retention.anonymise_older_than(session, ENDED - timedelta(days=1), actor="cli")
     session.commit()
     assert session.scalars(select(TextSent)).all() == []
+
+
+SERVICE = "MG" + "7a" * 16
+
+
+@pytest.mark.parametrize(
+    ("not_from", "text_from", "sender"),
+    [
+        ("", "+12025550177", LINE),  # the line that was called texts
+        (LINE, "+12025550177", "+12025550177"),  # it cannot: the configured sender
+        (LINE, None, SERVICE),  # nor that: the Messaging Service picks one
+    ],
+)
+def test_the_text_comes_from_the_line_called_else_the_configured_sender_else_the_service(
+    app, session, twilio, not_from, text_from, sender
+):
+    app.config.update(
+        CALLERID_TEXT_NOT_FROM=not_from,
+        CALLERID_TEXT_FROM=text_from,
+        TWILIO_MESSAGING_SERVICE_SID=SERVICE,
+    )
+    text = text_of(session, missed(session))
+    assert text.sender == sender
+    assert texting.run_due(app, text.due_at) == 1
+    (played,) = twilio.played.values()
+    asked = played.params.get("MessagingServiceSid") or played.params["From"]
+    assert asked == sender
