@@ -27,13 +27,16 @@ from zoneinfo import ZoneInfo
 import phonenumbers
 from flask import Flask
 from phonenumbers import PhoneNumberType
-from sqlalchemy import event, func, or_, select, text, update
+from sqlalchemy import event, select, text, update
 from sqlalchemy.orm import Session
 
-from . import business_settings, db, texts, textwords
+from . import business_settings, db, texts, textstatus, textwords
 from .business_settings import BusinessSettings
 from .directory.lookup import find_by_number
 from .models import Call, TextSent
+
+# The settings page shows whether today's cap is reached: ``textback.cap_reached_today``.
+cap_reached_today = textstatus.cap_reached_today
 
 log = logging.getLogger(__name__)
 _MISSED = "callerid.textback.missed"
@@ -41,8 +44,6 @@ _MISSED = "callerid.textback.missed"
 MIN_RING = timedelta(seconds=5)  # a shorter ring was a slip of the finger, not a lost booking
 MAX_AGE = timedelta(hours=12)  # after this, "sorry we missed you" reads as spam
 WAITING = ("scheduled", "held")
-# A text that left (or may have left) for the customer: counted by the cooldown and the cap.
-_ON_ITS_WAY = or_(TextSent.message_sid.is_not(None), TextSent.status.in_(("sending", "unknown")))
 # Names the advisory lock that makes senders decide one text at a time (any constant works).
 _DECIDE_LOCK = text("SELECT pg_advisory_xact_lock(7215340091)")
 
@@ -136,6 +137,7 @@ def schedule(session: Session, call: Call, opts: Options) -> TextSent | None:
     if reason is not None:
         row.status, row.reason, row.due_at = "dropped", reason, ended
     session.add(row)
+    textstatus.announce(session, row)
     return row
 
 
@@ -200,6 +202,7 @@ def claim(session: Session, text_id: int, opts: Options, now: datetime) -> Outgo
     verdict = _verdict(session, row, settings, opts, now)
     if verdict is not None:
         row.status, row.reason, row.due_at = verdict
+        textstatus.announce(session, row)
         session.commit()
         return None
     body = textwords.compose(settings, row.customer)
@@ -213,6 +216,8 @@ def claim(session: Session, text_id: int, opts: Options, now: datetime) -> Outgo
     if taken.rowcount != 1:  # type: ignore[attr-defined]
         session.rollback()
         return None
+    session.refresh(row)
+    textstatus.announce(session, row)
     session.commit()
     return Outgoing(text_id, row.number, row.sender, body)
 
@@ -242,9 +247,9 @@ def _verdict(
     if quiet_until is not None:
         return "held", f"quiet hours: held until {quiet_until:%H:%M}", quiet_until
     hours = settings.cooldown_hours
-    if _sent_since(session, row.number, now - timedelta(hours=hours)):
+    if textstatus.sent_since(session, row.number, now - timedelta(hours=hours)):
         return "dropped", f"this number was texted in the last {hours} hours", row.due_at
-    if cap_reached_today(session, settings, opts.zone, now):
+    if textstatus.cap_reached_today(session, settings, opts.zone, now):
         log.warning("text-back: the daily cap of %d texts is reached", settings.daily_cap)
         return "dropped", f"the daily cap of {settings.daily_cap} texts was reached", row.due_at
     return None
@@ -281,21 +286,3 @@ def _quiet_until(settings: BusinessSettings, local: datetime) -> datetime | None
 def _clock(value: str) -> time:
     hours, _, minutes = value.partition(":")
     return time(int(hours), int(minutes or 0))
-
-
-def _sent_since(session: Session, number: str, since: datetime) -> bool:
-    query = select(TextSent.id).where(
-        TextSent.number == number, TextSent.sent_at >= since, _ON_ITS_WAY
-    )
-    return session.scalar(query.limit(1)) is not None
-
-
-def cap_reached_today(
-    session: Session, settings: BusinessSettings, zone: ZoneInfo, now: datetime | None = None
-) -> bool:
-    """Whether today's texts (in ``zone``, the business's day) reached the daily cap: no more
-    go out until midnight there. The settings page shows it."""
-    local = (now or db.utcnow()).astimezone(zone)
-    midnight = datetime.combine(local.date(), time(0), zone)
-    count = session.scalar(select(func.count()).where(TextSent.sent_at >= midnight, _ON_ITS_WAY))
-    return bool((count or 0) >= settings.daily_cap)

@@ -8,14 +8,18 @@ number unsubscribed from us at Twilio) opts it out of every text, as a STOP repl
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
 
-from sqlalchemy import select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
-from . import db, texts
+from . import db, texts, textwords
+from .business_settings import BusinessSettings
+from .db import iso
+from .events import store as events
 from .models import TextSent
-from .textwords import words_for_error
 
 OPTED_OUT = 21610
 # A text "sending" this long without Twilio's answer lost its sender mid-request (a worker
@@ -43,7 +47,8 @@ def sent(session: Session, text_id: int, message_sid: str, status: str) -> None:
     row = _locked(session, text_id)
     if row is not None:
         row.message_sid = row.message_sid or message_sid
-        _forward(row, status if status in RANK else "queued")
+        if _forward(row, status if status in RANK else "queued"):
+            announce(session, row)
 
 
 def not_sent(session: Session, text_id: int, code: int | None, words: str, at: datetime) -> None:
@@ -53,6 +58,7 @@ def not_sent(session: Session, text_id: int, code: int | None, words: str, at: d
         row.status, row.error_code, row.error = "failed", code, words[:300]
         if code == OPTED_OUT and row.number:
             texts.opt_out(session, row.number, "STOP", "twilio", at)
+        announce(session, row)
 
 
 def unknown(session: Session, text_id: int, words: str) -> None:
@@ -60,6 +66,7 @@ def unknown(session: Session, text_id: int, words: str) -> None:
     row = _locked(session, text_id)
     if row is not None and row.status == "sending":
         row.status, row.error = "unknown", words[:300]
+        announce(session, row)
 
 
 def apply_status(
@@ -77,11 +84,13 @@ def apply_status(
     if row is None:
         return
     row.message_sid = row.message_sid or message_sid
-    moved = _forward(row, status)
-    if moved and error_code:
-        row.error_code, row.error = error_code, words_for_error(error_code)[:300]
+    if not _forward(row, status):
+        return
+    if error_code:
+        row.error_code, row.error = error_code, textwords.words_for_error(error_code)[:300]
         if error_code == OPTED_OUT and row.number:
             texts.opt_out(session, row.number, "STOP", "twilio", at)
+    announce(session, row)
 
 
 def _forward(row: TextSent, status: str) -> bool:
@@ -108,3 +117,44 @@ def give_up_on_stuck(session: Session, now: datetime) -> None:
         .values(status="unknown", error="The sender stopped before Twilio answered.")
         .execution_options(synchronize_session=False)
     )
+
+
+def announce(session: Session, row: TextSent) -> None:
+    """``text.sent``: where the text for a missed call stands, for that call's card."""
+    session.flush()
+    events.append(session, "text.sent", payload(row))
+
+
+def payload(row: TextSent) -> dict[str, Any]:
+    return {
+        "call_sid": row.call.call_sid if row.call is not None else None,
+        "customer_id": row.customer_id,
+        "to": row.number or None,
+        "status": row.status,
+        "kind": textwords.kind(row),
+        "words": textwords.words(row, None),
+        "error_code": row.error_code,
+        "sent_at": iso(row.sent_at),
+    }
+
+
+# A text that left (or may have left) for the customer: counted by the cooldown and the cap.
+_ON_ITS_WAY = or_(TextSent.message_sid.is_not(None), TextSent.status.in_(("sending", "unknown")))
+
+
+def sent_since(session: Session, number: str, since: datetime) -> bool:
+    query = select(TextSent.id).where(
+        TextSent.number == number, TextSent.sent_at >= since, _ON_ITS_WAY
+    )
+    return session.scalar(query.limit(1)) is not None
+
+
+def cap_reached_today(
+    session: Session, settings: BusinessSettings, zone: ZoneInfo, now: datetime | None = None
+) -> bool:
+    """Whether today's texts (in ``zone``, the business's day) reached the daily cap: no more
+    go out until midnight there. The settings page shows it."""
+    local = (now or db.utcnow()).astimezone(zone)
+    midnight = datetime.combine(local.date(), time(0), zone)
+    count = session.scalar(select(func.count()).where(TextSent.sent_at >= midnight, _ON_ITS_WAY))
+    return bool((count or 0) >= settings.daily_cap)

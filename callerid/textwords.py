@@ -47,10 +47,11 @@ def words_for_error(code: int) -> str:
     return ERRORS.get(code) or f"Twilio error {code} (twilio.com/docs/api/errors/{code})."
 
 
-def words(row: TextSent, zone: tzinfo) -> str:
-    """ "Text delivered", "Not texted: it rang under 5 seconds", "Text failed: ..."."""
+def words(row: TextSent, zone: tzinfo | None) -> str:
+    """ "Text delivered", "Not texted: it rang under 5 seconds", "Text failed: ...". Without
+    ``zone`` (an event, read in any time zone) a due text says "Text scheduled"."""
     if row.status == "scheduled":
-        return f"Text due at {row.due_at.astimezone(zone):%H:%M}"
+        return f"Text due at {row.due_at.astimezone(zone):%H:%M}" if zone else "Text scheduled"
     if row.status in ("cancelled", "dropped"):
         return f"Not texted: {row.reason}"
     if row.status == "held":

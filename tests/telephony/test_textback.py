@@ -4,6 +4,7 @@ calls it), or cancelled, held or dropped with a reason a manager can read."""
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -11,7 +12,7 @@ from sqlalchemy import select
 
 from callerid import calls, db, textback, texts
 from callerid.db import utcnow
-from callerid.models import Setting, TextSent
+from callerid.models import Event, Setting, TextSent
 from callerid.telephony import texting
 
 from ..factories import add_call, add_customer, add_user
@@ -285,3 +286,19 @@ def test_the_text_comes_from_the_line_called_else_the_configured_sender_else_the
     (played,) = twilio.played.values()
     asked = played.params.get("MessagingServiceSid") or played.params["From"]
     assert asked == sender
+
+
+def test_each_step_of_the_text_is_announced_for_its_calls_card(app, session, twilio):
+    call = missed(session)
+    text = text_of(session, call)
+    texting.run_due(app, text.due_at)
+    (sid,) = _wait_for_sids(twilio)
+    twilio.wait_until_played(sid)
+    session.rollback()
+    rows = session.scalars(select(Event).where(Event.kind == "text.sent").order_by(Event.id))
+    steps = [json.loads(row.data) for row in rows]
+    assert {step["call_sid"] for step in steps} == {call.call_sid}
+    words = [step["words"] for step in steps]
+    # Twilio's "sent" may overtake its REST answer ("queued"): the middle may vary.
+    assert words[:2] == ["Text scheduled", "Texting"] and words[-1] == "Text delivered"
+    assert steps[-1]["kind"] == "ok"

@@ -162,6 +162,11 @@ function render(entry) {
   const reply = element.querySelector('[data-slot="reply"]');
   reply.hidden = !entry.reply;
   reply.textContent = entry.reply ? `Texted back: “${entry.reply.body}”` : "";
+  // Our "sorry we missed you" text to the caller (text.sent): where it stands, in words.
+  const sent = element.querySelector('[data-slot="text"]');
+  sent.hidden = !entry.text;
+  sent.textContent = entry.text ? entry.text.words : "";
+  sent.dataset.kind = entry.text ? entry.text.kind : "";
   element.hidden = !isWatched(card.line);
   place(entry);
   if (!element.hidden) firstShown(entry);
@@ -293,6 +298,14 @@ function onEvent(kind, data) {
       entry.reply = data;
       render(entry);
       announce(`${caller(entry.card)} texted back: ${data.body}`);
+    }
+    return;
+  }
+  if (kind === "text.sent") {
+    const entry = entries.get(data.call_sid);
+    if (entry) {
+      entry.text = data;
+      render(entry);
     }
     return;
   }
