@@ -20,6 +20,7 @@ from twilio.base.exceptions import TwilioRestException
 from .. import db, inputs, textback, textstatus
 from ..background import Background
 from ..db import utcnow
+from ..events import stream
 from ..textwords import words_for_error
 from . import params, recorder, rest
 from .signature import RETRY_FRAGMENT, twilio_signed
@@ -38,12 +39,15 @@ def run_due(app: Flask, now: datetime | None = None) -> int:
     with db.new_session(app) as session:
         textstatus.give_up_on_stuck(session, now)
         session.commit()
-        for text_id in textback.due(session, now):
+        due = textback.due(session, now)
+        for text_id in due:
             session.rollback()
             out = textback.claim(session, text_id, opts, now)
             if out is not None:
                 send(app, out)
                 sent += 1
+    if due:
+        stream.wake(app)  # this process's screens hear of it now, not at their next look
     return sent
 
 
