@@ -3,7 +3,9 @@ then its signed message status callbacks, in any order and any number of times.
 
 A text only moves forward (``RANK``): a late "sent" never undoes "delivered", and our own
 "unknown" (no answer in time) gives way to whatever Twilio reports later. Error 21610 (the
-number unsubscribed from us at Twilio) opts it out of every text, as a STOP reply does.
+number unsubscribed from us at Twilio) opts it out of every text, as a STOP reply does. Each
+step is announced as ``text.sent`` for the missed call's card. Also here: which texts count as
+on their way, for the cooldown and the daily cap.
 """
 
 from __future__ import annotations
