@@ -125,6 +125,11 @@ def init_app(app: Flask) -> None:
     """Schedule texts as missed calls are recorded; start the sender on this process's first
     request (after gunicorn's fork), when text-back is on. Tests call ``run_due`` themselves."""
     textback.init_app(app)
+    if app.config.get("CALLERID_TEXT_BACK") and not app.config.get("CALLERID_PUBLIC_URL"):
+        log.warning(
+            "CALLERID_TEXT_BACK is on without CALLERID_PUBLIC_URL: texts go out, but Twilio "
+            "cannot tell us whether they were delivered"
+        )
     started = threading.Event()
 
     @app.before_request

@@ -302,3 +302,9 @@ def test_each_step_of_the_text_is_announced_for_its_calls_card(app, session, twi
     # Twilio's "sent" may overtake its REST answer ("queued"): the middle may vary.
     assert words[:2] == ["Text scheduled", "Texting"] and words[-1] == "Text delivered"
     assert steps[-1]["kind"] == "ok"
+
+
+def test_with_text_back_off_a_missed_call_gets_no_text(app, session):
+    assert not app.config["CALLERID_TEXT_BACK"]  # the default
+    missed(session)
+    assert session.scalars(select(TextSent)).all() == []
