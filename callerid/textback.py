@@ -50,10 +50,9 @@ _DECIDE_LOCK = text("SELECT pg_advisory_xact_lock(7215340091)")
 
 @dataclass(frozen=True)
 class Options:
-    """The environment's part of text-back (config/): the switch, the region and time zone,
-    and the senders to fall back on."""
+    """The environment's part of text-back (config/): the region and time zone, and the
+    senders to fall back on."""
 
-    enabled: bool
     region: str
     zone: ZoneInfo
     text_from: str | None
@@ -107,7 +106,6 @@ def _forget(session: Session) -> None:
 def options(config: Mapping[str, Any]) -> Options:
     lines = (config.get("CALLERID_TEXT_NOT_FROM") or "").replace(";", ",").split(",")
     return Options(
-        enabled=bool(config.get("CALLERID_TEXT_BACK")),
         region=config.get("CALLERID_DEFAULT_REGION") or "US",
         zone=ZoneInfo(config.get("CALLERID_TIMEZONE") or "UTC"),
         text_from=config.get("CALLERID_TEXT_FROM") or None,
@@ -272,7 +270,11 @@ def _cancelled_by(session: Session, call: Call) -> str | None:
 
 def _quiet_until(settings: BusinessSettings, local: datetime) -> datetime | None:
     """The end of the quiet hours ``local`` falls in (a local time), or None outside them."""
-    start, end = _clock(settings.quiet_start), _clock(settings.quiet_end)
+    try:
+        start, end = _clock(settings.quiet_start), _clock(settings.quiet_end)
+    except ValueError:  # a hand-edited row: the default hours are better than no texts at all
+        defaults = business_settings.DEFAULTS
+        start, end = _clock(defaults.quiet_start), _clock(defaults.quiet_end)
     now = local.time()
     if start == end:
         return None
