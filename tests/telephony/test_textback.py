@@ -5,12 +5,13 @@ calls it), or cancelled, held or dropped with a reason a manager can read."""
 from __future__ import annotations
 
 import json
+import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
 
-from callerid import calls, db, textback, texts
+from callerid import calls, db, textback, texts, textwords
 from callerid.db import utcnow
 from callerid.models import Event, Setting, TextSent
 from callerid.telephony import texting
@@ -211,19 +212,13 @@ def test_sending_is_recorded_before_twilio_is_asked_and_never_retried_after_a_ti
     assert texting.run_due(app, text.due_at) == 1
     assert seen == ["sending"]
     after = text_of(session, text.call)
-    assert after.status == "unknown" and "did not answer in time" in textback_words(after)
+    assert after.status == "unknown" and "did not answer in time" in textwords.words(after, UTC)
     assert texting.run_due(app, text.due_at + timedelta(minutes=1)) == 0
     assert seen == ["sending"]  # asked once only
     # Twilio's later news wins over "unknown".
     (sid,) = _wait_for_sids(twilio)
     twilio.wait_until_played(sid)
     assert text_of(session, text.call).status == "delivered"
-
-
-def textback_words(row: TextSent) -> str:
-    from callerid.textwords import words
-
-    return words(row, UTC)
 
 
 def test_the_sender_thread_sends_what_is_due(app, session, twilio, frozen_clock):
@@ -239,8 +234,6 @@ def test_the_sender_thread_sends_what_is_due(app, session, twilio, frozen_clock)
 
 
 def _wait_for_sids(twilio: TwilioApi) -> list[str]:
-    import time
-
     deadline = time.monotonic() + 10
     while not twilio.played:
         assert time.monotonic() < deadline, "the sender sent nothing"
