@@ -53,6 +53,8 @@ def start(
         raise UnknownCall(call_sid)
     if not call.from_number:
         raise Refused("The caller's number is withheld or unusable: there is nobody to call.")
+    if any(customer.do_not_contact for customer in calls.customers_of(session, call)):
+        raise Refused(f"{_name(call)} asked not to be contacted: callerid will not call back.")
     line = call.line.number if call.line is not None else ""
     if not line.startswith("+"):
         raise Refused("There is no line to call from: the call did not come in on a number.")

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from . import clock, db, directory
+from . import clock, db, directory, textback
 from .db import utcnow
 from .events import store as events
 from .models import Call
@@ -84,6 +84,8 @@ def progress(
         call.ended_at = at
         call.duration = duration if duration is not None else call.duration
         call.is_missed = call.answered_at is None or status in MISSED_STATUSES
+        if call.is_missed:
+            textback.missed(session, call)
         return announce(session, call, "call.ended", region)
     return None
 

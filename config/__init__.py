@@ -87,6 +87,18 @@ def from_env(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
         # places the call through Twilio's REST API (TWILIO_ACCOUNT_SID). Off by default: the
         # call's TwiML and callbacks use /twilio/callback, which every instance must have first.
         "CALLERID_CALLBACKS": _flag(env.get("CALLERID_CALLBACKS"), False),
+        # The "sorry we missed you" text after a missed call (callerid/textback.py). Off by
+        # default: each text is billed by Twilio, US texting needs a registered A2P 10DLC
+        # campaign, and its delivery statuses come to /twilio/text-status, a route every
+        # instance must have first. Its words, delay, quiet hours and caps are on the manager
+        # settings page.
+        "CALLERID_TEXT_BACK": _flag(env.get("CALLERID_TEXT_BACK"), False),
+        # Who sends it: the line the caller called, unless that line cannot text (a fixed line
+        # by phonenumbers' data, or listed in CALLERID_TEXT_NOT_FROM); then this number; then
+        # the Messaging Service below, which picks a sender of its own.
+        "CALLERID_TEXT_FROM": env.get("CALLERID_TEXT_FROM") or None,
+        "CALLERID_TEXT_NOT_FROM": env.get("CALLERID_TEXT_NOT_FROM") or "",
+        "TWILIO_MESSAGING_SERVICE_SID": env.get("TWILIO_MESSAGING_SERVICE_SID") or None,
         # Database connections each process keeps, and how many more it may open in a burst.
         # At start gunicorn trims both so that CALLERID_INSTANCES x workers x (both + 2) stays 5
         # below PostgreSQL's max_connections less its reserved ones: see docs/deployment.md.

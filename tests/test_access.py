@@ -40,6 +40,7 @@ ACCESS = {
     ("telephony.callback_answered", "POST"): TWILIO,
     ("telephony.callback_status", "POST"): TWILIO,
     ("telephony.text_received", "POST"): TWILIO,
+    ("telephony.text_status", "POST"): TWILIO,
     ("board.index", "GET"): STAFF,
     ("board.live", "GET"): STAFF,
     ("board.token", "GET"): STAFF,

@@ -7,7 +7,8 @@ client at this server. It stands in for Twilio's side only:
   (samples/twilio/openapi/: path, method, credentials, required and allowed form parameters,
   types, patterns, enums and the one-of rules of ``x-twilio.conditional``); a request that breaks
   it is answered 400 and kept in ``breaches``, so a test can insist there were none;
-- it answers Twilio's error JSON for the codes in ``ERRORS`` when told to (``refuse``);
+- it answers Twilio's error JSON for the codes in ``ERRORS`` when told to (``refuse``), or
+  answers late (``stall``);
 - after a call is created it plays Twilio's part: status callbacks of the call, the TwiML of its
   ``Url`` requested, a ``<Dial>`` in it rung (status callbacks of that leg, its ``<Number url>``,
   its ``action``), each request signed with the auth token as Twilio signs; after a text, the
@@ -208,6 +209,10 @@ class TwilioApi:
         self.texts: dict[str, tuple[str, int | None]] = {}
         self.played: dict[str, Played] = {}
         self.breaches: list[str] = []
+        # Seconds to wait before answering the next creates (a Twilio that stays silent), and
+        # what to run as a create arrives, before it is answered (to look at our records then).
+        self.stall = 0.0
+        self.on_create: Callable[[dict[str, str]], None] | None = None
         self._refusals: list[tuple[int, str | None]] = []
         self._server = make_server("127.0.0.1", 0, self._wsgi, threaded=True)
         self.url = f"http://127.0.0.1:{self._server.server_port}"
@@ -286,6 +291,10 @@ class TwilioApi:
     def _create(
         self, prefix: str, form: dict[str, str], play: Callable[[Played], None]
     ) -> tuple[int, dict[str, Any]]:
+        if self.on_create is not None:
+            self.on_create(form)
+        if self.stall:
+            time.sleep(self.stall)
         for refusal in list(self._refusals):
             code, to = refusal
             if to is None or to == form.get("To"):

@@ -232,6 +232,8 @@ def _details(customer: Any, history: _History, numbers_: list[str], today: date)
         "tags": [tag.strip() for tag in customer.tags.split(",") if tag.strip()],
         "vip": customer.is_vip,
         "do_not_greet": customer.do_not_greet,
+        # Asked never to be contacted by us: screens offer no call-back.
+        "do_not_contact": bool(customer.do_not_contact),
         "birthday": customer.birthday.isoformat() if customer.birthday else None,
         "anniversary": customer.anniversary.isoformat() if customer.anniversary else None,
         "occasion": occasion(customer, today),

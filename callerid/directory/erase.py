@@ -21,7 +21,16 @@ from sqlalchemy.orm import Session
 from .. import numbers
 from ..db import utcnow
 from ..history import audit, retention
-from ..models import Call, Callback, Customer, Event, Note, PhoneNumber, TextReceived
+from ..models import (
+    Call,
+    Callback,
+    Customer,
+    Event,
+    Note,
+    PhoneNumber,
+    TextReceived,
+    TextSent,
+)
 from .cards import NEUTRAL_GREETING
 from .customers import get
 
@@ -86,13 +95,13 @@ def erase(
     retention.forget_callbacks(
         session, or_(Callback.customer_id == customer.id, Callback.number.in_(exclusive))
     )
-    # Their texts go; an opt-out stays: it is the record that they must not be texted.
-    session.execute(
-        delete(TextReceived).where(
-            or_(TextReceived.customer_id == customer.id, TextReceived.number.in_(exclusive))
-        ),
-        execution_options={"synchronize_session": False},
-    )
+    # Their texts go, ours to them too (due ones with them); an opt-out stays: it is the
+    # record that they must not be texted.
+    for table in (TextReceived, TextSent):
+        session.execute(
+            delete(table).where(or_(table.customer_id == customer.id, table.number.in_(exclusive))),
+            execution_options={"synchronize_session": False},
+        )
     rewritten, deleted = _scrub_events(session, customer, exclusive, region)
     _blank(customer)
     session.flush()

@@ -69,11 +69,13 @@ def find_line(session: Session, raw_to: str, number: str | None) -> Line:
 # more than the queries themselves (docs/benchmarks.md, "Where the webhook's time goes").
 _CUSTOMER_COLUMNS = (
     "c.id, c.name, c.salutation, c.preferred_name, c.notes, c.preferences, c.alerts, "
-    "c.pronunciation, c.tags, c.is_vip, c.do_not_greet, c.birthday, c.anniversary"
+    "c.pronunciation, c.tags, c.is_vip, c.do_not_greet, c.do_not_contact, c.birthday, "
+    "c.anniversary"
 )
 _CUSTOMER_TYPES = {
     "is_vip": Boolean(),
     "do_not_greet": Boolean(),
+    "do_not_contact": Boolean(),
     "birthday": Date(),
     "anniversary": Date(),
 }

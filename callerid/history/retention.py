@@ -30,7 +30,7 @@ from sqlalchemy.orm import Session
 from .. import numbers
 from ..db import iso, utcnow
 from ..events import store as events
-from ..models import Call, Callback, Event, Note, TextReceived
+from ..models import Call, Callback, Event, Note, TextReceived, TextSent
 from . import audit, rollup
 
 ANONYMISED = "anonymised"
@@ -132,6 +132,7 @@ def anonymise_older_than(
     calls = anonymise_calls(session, old)
     forget_callbacks(session, Callback.started_at < cutoff)
     session.execute(delete(TextReceived).where(TextReceived.received_at < cutoff))
+    session.execute(delete(TextSent).where(TextSent.created_at < cutoff))
     pruned = events.prune(session, cutoff)
     audit.record(
         session,

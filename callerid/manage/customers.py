@@ -7,14 +7,16 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from phonenumbers import NumberParseException
+from sqlalchemy.orm import Session
 from werkzeug.datastructures import MultiDict
 
-from .. import clock, customer_changes, db, inputs, numbers, texts
+from .. import clock, customer_changes, db, inputs, numbers, texts, textwords
 from ..auth import manager_required
 from ..directory import customers as records
 from ..directory import merge
@@ -306,6 +308,7 @@ def _show_page(customer: Customer, cursor: str | None, **extra: Any) -> Response
         notes_about=records.notes_about(session, customer.id),
         described={n.number: _about(n.number) for n in customer.numbers},
         texts_received=texts.of_customer(session, customer.id),
+        texts_sent=_texts_sent(session, customer.id),
         opt_outs={
             row.number: found
             for row in customer.numbers
@@ -315,6 +318,15 @@ def _show_page(customer: Customer, cursor: str | None, **extra: Any) -> Response
         number_errors=extra.get("number_errors", {}),
         phone=_phone,
     )
+
+
+def _texts_sent(session: Session, customer_id: int) -> list[dict[str, Any]]:
+    """Our "sorry we missed you" texts to them, and what became of each, in words."""
+    zone = ZoneInfo(current_app.config["CALLERID_TIMEZONE"])
+    return [
+        {"row": row, "words": textwords.words(row, zone), "kind": textwords.kind(row)}
+        for row in textwords.of_customer(session, customer_id)
+    ]
 
 
 def _form_page(

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.exceptions import BadRequest
 
-from .. import db, texts
+from .. import db, texts, textwords
 from ..api.missed import caller_display, open_since
 from ..api.params import zone_arg
 from ..db import utcnow
@@ -42,14 +42,18 @@ def missed_page() -> ResponseReturnValue:
     groups = missed.open_groups(session, since=open_since(), limit=GROUPS)
     done = missed.recently_called_back(session, since=utcnow() - RECENT) if show_done else []
     # What each waiting caller texted since their first missed call of the list.
-    replies = texts.latest_from(
-        session,
-        {g.last_call.from_number: g.first_missed_at for g in groups if g.last_call.from_number},
-    )
+    since = {g.last_call.from_number: g.first_missed_at for g in groups if g.last_call.from_number}
+    replies = texts.latest_from(session, since)
+    # What became of the "sorry we missed you" text to each: due, delivered, or why not.
+    sent = {
+        number: {"words": textwords.words(row, zone), "kind": textwords.kind(row)}
+        for number, row in textwords.latest_to(session, since).items()
+    }
     return render_template(
         "manage/missed.html",
         groups=[_entry(group.last_call, group, zone) for group in groups],
         replies=replies,
+        texts_sent=sent,
         done=[_entry(group.last_call, group, zone) for group in done],
         show_done=show_done,
         tz=args["tz"],
@@ -129,6 +133,8 @@ def _entry(call: Call, group: Any, zone: Any) -> dict[str, Any]:
         else None,
         "number": caller_display(call, current_app.config["CALLERID_DEFAULT_REGION"]),
         "tel": call.from_number,
+        # Asked never to be contacted by us: no "Call back" button.
+        "do_not_contact": customer is not None and customer.do_not_contact,
         "last_at": call.received_at.astimezone(zone),
         "line": call.line,
         "called_back_at": call.called_back_at.astimezone(zone) if call.called_back_at else None,

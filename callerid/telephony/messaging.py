@@ -8,9 +8,8 @@ spooled is answered 503, so that it is not taken as stored.
 
 from __future__ import annotations
 
-from flask import Response, abort, current_app, request
+from flask import Response, current_app, request
 
-from .. import metrics
 from ..db import utcnow
 from . import params, recorder, twiml
 from .signature import twilio_signed
@@ -23,9 +22,5 @@ from .views import bp
 def text_received() -> Response:
     params.check("sms")
     app = current_app._get_current_object()  # type: ignore[attr-defined]
-    outcome = recorder.store_alone(app, Entry("sms", dict(request.form), utcnow()))
-    if outcome is recorder.Outcome.LOST:
-        metrics.webhook_outcome("/twilio/sms", "refused")
-        abort(503, description="The text could not be stored; send it again.")
-    metrics.webhook_outcome("/twilio/sms", outcome.value)
+    recorder.keep(app, Entry("sms", dict(request.form), utcnow()), "/twilio/sms")
     return Response(twiml.no_reply(), status=200, mimetype="text/xml")

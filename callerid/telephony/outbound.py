@@ -12,7 +12,7 @@ import threading
 
 from flask import Flask, Response, abort, current_app, request
 
-from .. import callbacks, db, inputs, metrics
+from .. import callbacks, db, inputs
 from ..db import utcnow
 from . import params, recorder, rest, twiml
 from .signature import RETRY_FRAGMENT, twilio_signed
@@ -97,11 +97,7 @@ def callback_status() -> Response:
     # status spooled now is applied to the same call-back later.
     form = {**request.form.to_dict(), "id": request.args["id"]}
     app = current_app._get_current_object()  # type: ignore[attr-defined]
-    outcome = recorder.store_alone(app, Entry("callback_status", form, utcnow()))
-    if outcome is recorder.Outcome.LOST:
-        metrics.webhook_outcome("/twilio/callback/status", "refused")
-        abort(503, description="The callback could not be stored; send it again.")
-    metrics.webhook_outcome("/twilio/callback/status", outcome.value)
+    recorder.keep(app, Entry("callback_status", form, utcnow()), "/twilio/callback/status")
     return Response(status=204)
 
 

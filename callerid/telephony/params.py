@@ -36,6 +36,8 @@ BY_ROUTE = {
     "callback_status": ALWAYS,
     # A text to one of our numbers (Twilio, "Messaging webhooks").
     "sms": ("MessageSid", "AccountSid", "From", "To", "ApiVersion"),
+    # A text we sent, moving along (Twilio, "Outbound Message Status in Status Callbacks").
+    "text_status": ("MessageSid", "AccountSid", "MessageStatus", "ApiVersion"),
 }
 CALL_STATUSES = (
     "queued",
@@ -69,6 +71,8 @@ _NUMBER = re.compile(r"[+(]?[0-9][0-9 ().\-]{0,29}")
 # A SIP URI or a client identity: printable, no spaces or control characters, and short enough
 # for the column that keeps the raw caller ID (100 characters).
 _ADDRESS = re.compile(r"(?i:sip|client):[!-~]{1,90}")
+# Twilio adds message statuses over time ("read", "partially_delivered"): a word, not a list.
+_WORD = re.compile(r"[a-z_]{1,30}")
 _RECORDING_URL = re.compile(r"https?://[!-~]{1,490}")
 
 
@@ -97,6 +101,8 @@ SHAPES: dict[str, tuple[Callable[[str], bool], str]] = {
     "To": (_caller, "a number, sip: or client:"),
     "RecordingUrl": (lambda v: bool(_RECORDING_URL.fullmatch(v)), "an http(s) URL"),
     "MessageSid": (lambda v: bool(_MESSAGE_SID.fullmatch(v)), "SM or MM and 32 hex digits"),
+    "MessageStatus": (lambda v: bool(_WORD.fullmatch(v)), "a status word"),
+    "ErrorCode": (lambda v: v == "" or v.isdigit() and len(v) <= 6, "a number"),
 }
 
 

@@ -17,11 +17,11 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TypeVar
 
-from flask import Flask, has_request_context, request
+from flask import Flask, abort, has_request_context, request
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from .. import calls, db, errors, ringing
+from .. import calls, db, errors, metrics, ringing
 from ..db import utcnow
 from ..events import stream
 from . import batches, webhooks
@@ -119,6 +119,7 @@ def apply_entry(app: Flask, entry: Entry, ended: frozenset[str] = frozenset()) -
         "dial": webhooks.apply_dial,
         "voicemail": webhooks.apply_voicemail,
         "callback_status": webhooks.apply_callback_status,
+        "text_status": webhooks.apply_text_status,
     }[entry.route]
     _commit(app, lambda s: apply(s, form, _region(app)), None)
 
@@ -134,6 +135,16 @@ def store_alone(app: Flask, entry: Entry) -> Outcome:
         errors.log_failure(log, f"/twilio/{entry.route} not stored now", error)
         return _spool(app, entry)
     return Outcome.RECORDED
+
+
+def keep(app: Flask, entry: Entry, rule: str) -> None:
+    """``store_alone`` for a route that answers once what it carried is kept: counted under
+    ``rule``, and refused with 503 (Twilio sends it again) when kept nowhere."""
+    outcome = store_alone(app, entry)
+    if outcome is Outcome.LOST:
+        metrics.webhook_outcome(rule, "refused")
+        abort(503, description="The webhook could not be stored; send it again.")
+    metrics.webhook_outcome(rule, outcome.value)
 
 
 def replay(app: Flask) -> tuple[int, BaseException | None]:

@@ -12,7 +12,8 @@ from email.utils import parsedate_to_datetime
 
 from sqlalchemy.orm import Session
 
-from .. import callbacks, calls, ringing, texts
+from .. import callbacks, calls, ringing, texts, textstatus
+from ..db import utcnow
 
 
 def ring_of(form: Mapping[str, str], received_at: datetime, *, quiet: bool = False) -> ringing.Ring:
@@ -105,6 +106,19 @@ def apply_callback_status(session: Session, form: Mapping[str, str], region: str
         callbacks.customer_leg(session, callback_id, status, form["CallSid"], duration, region)
     else:
         callbacks.staff_leg(session, callback_id, status, region)
+
+
+def apply_text_status(session: Session, form: Mapping[str, str], region: str) -> None:
+    """A text's status callback (``/twilio/text-status``); ``id`` is the text's, from the URL
+    Twilio was given."""
+    textstatus.apply_status(
+        session,
+        int(form["id"]),
+        form["MessageSid"],
+        form.get("MessageStatus", ""),
+        to_int(form.get("ErrorCode")),
+        utcnow(),
+    )
 
 
 def route_of(path_route: str, form: Mapping[str, str]) -> str:

@@ -15,7 +15,7 @@ from callerid.models import Call, Callback, Event
 
 from ..conftest import DESK
 from ..factories import add_call, add_customer, add_user
-from ..twilio import AUTH_TOKEN
+from ..twilio import AUTH_TOKEN, post_signed, sample
 from ..twilio_api import ACCOUNT_SID, Callee, TwilioApi, through
 from .conftest import bearer
 
@@ -230,9 +230,38 @@ def test_a_customer_on_another_of_their_numbers_is_one_caller(client, session, t
     assert call_back(client, call, desk).status_code == 202
     again = call_back(client, other, bearer(session, "sam", "staff"))
     assert again.get_json()["error"]["message"] == "desk is already calling back Anna Moors."
-    # A screen opened meanwhile shows it from the start, not from its next event.
-    (under_way,) = client.get("/board/live", headers=desk).get_json()["callbacks"]
-    assert (under_way["to"], under_way["by"], under_way["ended_at"]) == (ANNA, "desk", None)
-    assert under_way["words"].startswith("Calling back Anna Moors, by desk")
     finished(session)
-    assert client.get("/board/live", headers=desk).get_json()["callbacks"] == []
+
+
+def test_a_customer_who_asked_not_to_be_contacted_is_not_called_back(client, session, twilio, desk):
+    call = missed_call(session)
+    call.customer.do_not_contact = True
+    session.commit()
+    response = call_back(client, call, desk)
+    assert response.status_code == 409
+    message = response.get_json()["error"]["message"]
+    assert message == "Anna Moors asked not to be contacted: callerid will not call back."
+    assert twilio.played == {}
+
+
+def test_the_pages_offer_no_call_back_to_a_customer_who_asked_not_to_be_contacted(
+    client, session, twilio
+):
+    from ..manage.conftest import log_in
+
+    call = missed_call(session)
+    add_user(session, "Maria", role="manager")
+    log_in(client, "Maria")
+    pages = ("/missed", f"/customers/{call.customer_id}")
+    assert all("data-call-back=" in client.get(page).get_data(as_text=True) for page in pages)
+    call.customer.do_not_contact = True
+    session.commit()
+    assert all("data-call-back=" not in client.get(page).get_data(as_text=True) for page in pages)
+
+
+def test_the_board_card_says_the_customer_asked_not_to_be_contacted(client, session):
+    # The board hides its "Call back" button on such a card (static/js/board.js).
+    add_customer(session, "Ben Lowe", numbers=(ANNA,), do_not_contact=True)
+    post_signed(client, "/twilio/voice", sample("voice-inbound-us", From=ANNA))
+    kind, card = events_of(session)[-1]
+    assert (kind, card["customer"]["do_not_contact"]) == ("call.ringing", True)

@@ -153,11 +153,20 @@ function render(entry) {
   // An ended call from a number someone can ring: one click calls them back.
   const callBack = element.querySelector('[data-action="call-back"]');
   callBack.hidden =
-    body.dataset.callBacks !== "on" || entry.test || !card.from || rankOf(card) < TERMINAL;
+    body.dataset.callBacks !== "on" ||
+    entry.test ||
+    !card.from ||
+    Boolean(card.customer && card.customer.do_not_contact) ||
+    rankOf(card) < TERMINAL;
   // The caller texted after this call (text.received): a badge with what they wrote.
   const reply = element.querySelector('[data-slot="reply"]');
   reply.hidden = !entry.reply;
   reply.textContent = entry.reply ? `Texted back: “${entry.reply.body}”` : "";
+  // Our "sorry we missed you" text to the caller (text.sent): where it stands, in words.
+  const sent = element.querySelector('[data-slot="text"]');
+  sent.hidden = !entry.text;
+  sent.textContent = entry.text ? entry.text.words : "";
+  sent.dataset.kind = entry.text ? entry.text.kind : "";
   element.hidden = !isWatched(card.line);
   place(entry);
   if (!element.hidden) firstShown(entry);
@@ -289,6 +298,14 @@ function onEvent(kind, data) {
       entry.reply = data;
       render(entry);
       announce(`${caller(entry.card)} texted back: ${data.body}`);
+    }
+    return;
+  }
+  if (kind === "text.sent") {
+    const entry = entries.get(data.call_sid);
+    if (entry) {
+      entry.text = data;
+      render(entry);
     }
     return;
   }
