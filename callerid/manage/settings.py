@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from flask import current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
@@ -18,7 +19,7 @@ from phonenumbers import NumberParseException
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from .. import business_settings, db, numbers
+from .. import business_settings, db, numbers, textstatus
 from ..auth import manager_required
 from ..business_settings import FLAGS, KEYS, LABELS, InvalidSettings
 from ..models import TextSent
@@ -98,6 +99,7 @@ def _page(
         previewed=previewed,
         switches=_switches(),
         problems=_problems(session),
+        cap_reached=_cap_reached(session),
     )
     return page, status
 
@@ -134,6 +136,13 @@ def _switches() -> list[Switch]:
             "A missed caller receives the text below.",
         ),
     ]
+
+
+def _cap_reached(session: Session) -> int | None:
+    """The daily cap in force when today's texts reached it, else None."""
+    saved = business_settings.load(session)
+    zone = ZoneInfo(current_app.config["CALLERID_TIMEZONE"])
+    return saved.daily_cap if textstatus.cap_reached_today(session, saved, zone) else None
 
 
 def _problems(session: Session) -> list[Problem]:

@@ -185,3 +185,19 @@ def test_staff_may_neither_see_nor_change_settings(as_staff, session):
     assert as_staff.post("/settings", data=form(csrf_token=token, daily_cap="1")).status_code == 403
     assert ">Settings<" not in page  # not in a staff member's navigation
     assert business_settings.load(session) == business_settings.DEFAULTS
+
+
+def test_the_page_says_when_todays_texts_reached_the_daily_cap(as_manager, session):
+    business_settings.save(session, {"daily_cap": 2}, by=add_user(session, "Ines", "manager"))
+    sent = [
+        TextSent(number=f"+1312555018{n}", status="delivered", message_sid=f"SM{n:032x}",
+                 due_at=utcnow(), sent_at=utcnow())
+        for n in range(2)
+    ]  # fmt: skip
+    session.add(sent[0])
+    session.commit()
+    assert 'id="cap-reached"' not in as_manager.get("/settings").get_data(as_text=True)
+    session.add(sent[1])
+    session.commit()
+    page = as_manager.get("/settings").get_data(as_text=True)
+    assert "Today's texts reached the daily cap of 2: missed callers are not texted" in page
