@@ -22,6 +22,7 @@ from .views import bp
 @twilio_signed
 def text_received() -> Response:
     params.check("sms")
+    # Flask types current_app as the app itself; LocalProxy's _get_current_object is untyped.
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     outcome = recorder.store_alone(app, Entry("sms", dict(request.form), utcnow()))
     if outcome is recorder.Outcome.LOST:
