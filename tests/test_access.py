@@ -7,13 +7,11 @@ its job is tested next to it; here only the gate is."""
 
 from __future__ import annotations
 
-import re
-
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from .factories import add_call, add_customer, add_user, add_webhook, token_for
+from .factories import add_call, add_customer, add_user, add_webhook, log_in, token_for
 
 PUBLIC, TWILIO, STAFF, MANAGER = "public", "twilio", "staff", "manager"
 METRICS = "metrics"  # an allow-listed address or a metrics token (tests/metrics/test_access.py)
@@ -189,16 +187,6 @@ def _call(client: FlaskClient, method: str, path: str, headers: dict[str, str], 
     return status, location
 
 
-def _log_in(client: FlaskClient, name: str) -> str:
-    page = client.get("/login").get_data(as_text=True)
-    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
-    response = client.post("/login", data={"name": name, "password": PASSWORD, "csrf_token": token})
-    assert response.status_code == 302
-    # The login renewed the session and its CSRF token: read the new one, as the next page would.
-    page = client.get("/account").get_data(as_text=True)
-    return re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
-
-
 @pytest.mark.parametrize("route", GATED, ids=lambda r: f"{r[1]} {r[0]}")
 def test_anonymous_visitors_are_sent_to_log_in(app, client, world, route):
     endpoint, method = route
@@ -217,7 +205,7 @@ def test_anonymous_visitors_are_sent_to_log_in(app, client, world, route):
 def test_staff_pass_staff_gates_and_are_refused_manager_ones(app, client, session, world, route):
     endpoint, method = route
     add_user(session, "sam", "staff", PASSWORD)
-    token = _log_in(client, "sam")
+    token = log_in(client, "sam")
     path = _url(app, endpoint, world)
     status, _ = _call(client, method, path, {"X-CSRFToken": token}, token)
     if ACCESS[route] == MANAGER:
@@ -230,7 +218,7 @@ def test_staff_pass_staff_gates_and_are_refused_manager_ones(app, client, sessio
 def test_managers_pass_every_gate(app, client, session, world, route):
     endpoint, method = route
     add_user(session, "maria", "manager", PASSWORD)
-    token = _log_in(client, "maria")
+    token = log_in(client, "maria")
     path = _url(app, endpoint, world)
     status, _ = _call(client, method, path, {"X-CSRFToken": token}, token)
     assert status not in (401, 403) and status < 500
@@ -265,7 +253,7 @@ def test_phone_routes_refuse_everyone_but_a_phone_token(app, client, session, wo
     as_phone = {"Authorization": f"Bearer {token_for(session, maria, kind='phone')}"}
     assert _call(client, method, path, {}, "")[0] == 401
     assert _call(client, method, path, as_user, "")[0] == 403
-    token = _log_in(client, "maria")
+    token = log_in(client, "maria")
     assert _call(client, method, path, {"X-CSRFToken": token}, token)[0] == 403
     # Past the gate: the lookup answers, the empty event is refused for what it lacks.
     assert _call(app.test_client(), method, path, as_phone, "")[0] in (200, 400)
