@@ -27,16 +27,9 @@ AUDIT_CREATE = "customer.create"
 AUDIT_UPDATE = "customer.update"
 # The fields an edit is audited by: the log names those that changed, never their values (the
 # trail outlives erasure).
-AUDITED: tuple[str, ...] = (
-    "name",
-    "salutation",
-    "preferred_name",
-    "email",
-    "notes",
-    "preferences",
-    "alerts",
-)
-AUDITED += ("pronunciation", "tags", "is_vip", "do_not_greet", "birthday", "anniversary")
+AUDITED: tuple[str, ...] = ("name", "salutation", "preferred_name", "email", "notes")
+AUDITED += ("preferences", "alerts", "pronunciation", "tags", "is_vip", "do_not_greet")
+AUDITED += ("birthday", "anniversary")
 
 
 def create(

@@ -817,7 +817,7 @@ class _Plan:
         # COPY is ~5x faster than executemany on psycopg 3; same connection, same transaction.
         columns = list(rows[0])
         raw = self.session.connection().connection.driver_connection
-        if raw is None:  # only a connection already returned to the pool has none
+        if raw is None:  # None only once the connection was invalidated or closed
             raise RuntimeError("the import's database connection was closed")
         command = f"COPY {table.name} ({', '.join(columns)}) FROM STDIN"  # our names only
         with raw.cursor() as cursor, cursor.copy(command) as copy:

@@ -35,7 +35,7 @@ class _Slot(Generic[Item, Result]):
     def __init__(self, item: Item, deadline: float) -> None:
         self.item = item
         self.deadline = deadline
-        self.result: Result  # set, with done, by the batch's leader unless error is
+        self.result: Result  # set by the batch's leader before done, unless it sets error
         self.error: BaseException | None = None
         self.done = False
 
