@@ -23,9 +23,11 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from tests.e2e.server import TOP
+
 from . import report
 from .dataset import FIRST, LAST, NOTES, NumberPool, Size
-from .server import TOP, app_env
+from .server import app_env
 from .workspace import Workspace, add_common_arguments, chosen_backends
 
 

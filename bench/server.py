@@ -1,23 +1,18 @@
-"""gunicorn with the project's own config (config/gunicorn.conf.py), on a loopback port."""
+"""gunicorn with the project's own config, as the end-to-end tests start it, and what the
+benchmarks measure of it."""
 
 from __future__ import annotations
 
-import http.client
 import os
-import signal
-import subprocess
-import sys
-import time
 from pathlib import Path
 
-from .postgres import free_port
+from tests.e2e import server as e2e
+from tests.e2e.server import FULL_APP
 
-TOP = Path(__file__).resolve().parent.parent
 AUTH_TOKEN = "bench0token0bench0token0bench000"
 DESK = "+12025550199"
 # The app for the "bare" comparison: one Flask view answering constant TwiML.
 BARE_APP = "bench.bare:app"
-FULL_APP = "wsgi:app"
 
 
 def app_env(database_url: str, instance: Path, **extra: str) -> dict[str, str]:
@@ -32,74 +27,17 @@ def app_env(database_url: str, instance: Path, **extra: str) -> dict[str, str]:
     }
 
 
-def gunicorn_command(bind: str, workers: int, app: str = FULL_APP) -> list[str]:
-    """gunicorn as the README starts it (our config file), on ``bind`` with ``workers``; run it
-    from the top of the checkout. The tests' servers start the same way."""
-    return [
-        sys.executable,
-        "-m",
-        "gunicorn",
-        "-c",
-        "config/gunicorn.conf.py",
-        "--bind",
-        bind,
-        "--workers",
-        str(workers),
-        "--graceful-timeout",
-        "2",
-        app,
-    ]
-
-
-class Server:
-    """``python -m gunicorn -c config/gunicorn.conf.py --bind 127.0.0.1:PORT --workers N APP``;
-    ``stop()`` ends the whole process group, open streams included."""
+class Server(e2e.Server):
+    """The tests' gunicorn (tests/e2e/server.py), ready only once every worker has started, and
+    with what the benchmarks measure of it: memory, CPU time, connections per worker, errors."""
 
     def __init__(
         self, env: dict[str, str], log: Path, *, workers: int = 2, app: str = FULL_APP
     ) -> None:
-        self.port = free_port()
-        self.host = "127.0.0.1"
-        self.url = f"http://{self.host}:{self.port}"
-        self.workers = workers
-        self.app = app
-        self.env = {**os.environ, **env}
-        self.log_path = log
-        self.process: subprocess.Popen[bytes] | None = None
-        self._log_offset = 0
+        super().__init__(env, log, workers=workers, app=app)
 
-    def start(self) -> Server:
-        self.log_path.parent.mkdir(parents=True, exist_ok=True)
-        self._log_offset = self.log_path.stat().st_size if self.log_path.exists() else 0
-        log = self.log_path.open("ab")  # appended: earlier runs stay for diagnosis
-        self.process = subprocess.Popen(
-            gunicorn_command(f"{self.host}:{self.port}", self.workers, self.app),
-            cwd=TOP,
-            env=self.env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        log.close()  # the server holds its own copy of the descriptor
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"gunicorn exited: {self.log()[-3000:]}")
-            if self._healthy() and len(self.worker_pids()) >= self.workers:
-                return self
-            time.sleep(0.1)
-        self.stop()
-        raise RuntimeError(f"gunicorn did not answer: {self.log()[-3000:]}")
-
-    def _healthy(self) -> bool:
-        connection = http.client.HTTPConnection(self.host, self.port, timeout=2)
-        try:
-            connection.request("GET", "/healthz")
-            return connection.getresponse().status < 500
-        except OSError:
-            return False
-        finally:
-            connection.close()
+    def is_ready(self) -> bool:
+        return super().is_ready() and len(self.worker_pids()) >= self.workers
 
     def worker_pids(self) -> list[int]:
         if self.process is None:
@@ -144,36 +82,14 @@ class Server:
             counts[pid] = len(inodes & established)
         return counts
 
-    def stop(self) -> None:
-        """Kill the whole process group at once: a measurement is over by now, and a graceful
-        stop only waits for open streams (seconds per server in the smoke tests)."""
-        if self.process is None or self.process.poll() is not None:
-            return
-        try:
-            os.killpg(self.process.pid, signal.SIGKILL)  # its own session: pgid == pid
-        except ProcessLookupError:
-            pass
-        self.process.wait(timeout=10)
-
-    def log(self) -> str:
-        """What this server wrote to its log (earlier runs' lines left out)."""
-        try:
-            with self.log_path.open("rb") as log:
-                log.seek(self._log_offset)
-                return log.read().decode(errors="replace")
-        except OSError:
-            return ""
-
     def errors(self) -> list[str]:
         """Lines of the server's log that report errors or tracebacks (not access lines)."""
         marks = ("Traceback", "ERROR", "CRITICAL", "WORKER TIMEOUT", "Exception")
         return [line for line in self.log().splitlines() if any(m in line for m in marks)]
 
     def __enter__(self) -> Server:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
+        self.start()
+        return self
 
 
 def _rss(pid: int) -> int | None:

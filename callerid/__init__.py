@@ -34,6 +34,7 @@ def create_app(settings: Mapping[str, Any] | None = None) -> Flask:
     logging.getLogger("callerid").setLevel(logging.INFO)
     if app.config["CALLERID_TRUSTED_PROXIES"]:
         hops = app.config["CALLERID_TRUSTED_PROXIES"]
+        # Flask's documented way to wrap its WSGI app; mypy sees a method being replaced.
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops)  # type: ignore[method-assign]
 
     from . import (

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -11,7 +10,7 @@ from sqlalchemy.orm import Session
 from . import clock, db, directory, textback
 from .db import utcnow
 from .events import store as events
-from .models import Call
+from .models import Call, Customer
 from .ringing import Ring, record
 
 # Twilio's CallStatus values by how far along a call is; a call only ever moves up this scale.
@@ -127,7 +126,7 @@ def announce(
     call: Call,
     kind: str,
     region: str,
-    customers: list[Any] | None = None,
+    customers: list[Customer] | None = None,
 ) -> int:
     """Append the event ``kind`` carrying the call's card."""
     if customers is None:
@@ -136,7 +135,7 @@ def announce(
     return events.append(session, kind, card)
 
 
-def customers_of(session: Session, call: Call) -> list[Any]:
+def customers_of(session: Session, call: Call) -> list[Customer]:
     if not call.from_number:
         return []
     customers = directory.find_by_number(session, call.from_number)

@@ -27,8 +27,9 @@ AUDIT_CREATE = "customer.create"
 AUDIT_UPDATE = "customer.update"
 # The fields an edit is audited by: the log names those that changed, never their values (the
 # trail outlives erasure).
-AUDITED = ("name", "salutation", "preferred_name", "email", "notes", "preferences", "alerts")
-AUDITED += ("pronunciation", "tags", "is_vip", "do_not_greet", "birthday", "anniversary")
+AUDITED: tuple[str, ...] = ("name", "salutation", "preferred_name", "email", "notes")
+AUDITED += ("preferences", "alerts", "pronunciation", "tags", "is_vip", "do_not_greet")
+AUDITED += ("birthday", "anniversary")
 
 
 def create(
@@ -68,6 +69,8 @@ def audited(session: Session, customer_id: int, by: Actor | None) -> Iterator[No
     if by is None or before is None:
         return
     after = _snapshot(session.get(Customer, customer_id))
+    if after is None:  # deleted inside the block: no fields left to compare
+        return
     changed = [name for name in after if after[name] != before.get(name)]
     if changed:
         words = ", ".join(name.removeprefix("is_") for name in changed)

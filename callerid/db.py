@@ -11,7 +11,18 @@ from datetime import UTC, datetime
 from typing import Any
 
 from flask import Flask, g
-from sqlalchemy import Connection, DateTime, Engine, create_engine, event, text
+from sqlalchemy import (
+    Connection,
+    CursorResult,
+    DateTime,
+    Engine,
+    Result,
+    String,
+    Table,
+    create_engine,
+    event,
+    text,
+)
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
@@ -87,8 +98,7 @@ def make_engine(
         event.listen(engine, "connect", _tune_sqlite(timeout))
         for name in ("do_execute", "do_execute_no_params", "do_executemany"):
             event.listen(engine, name, _sqlite_execute(name, timeout), retval=True)
-        engine.pool.max_waiting = max_waiting
-        return engine
+        return _queue_at_most(engine, max_waiting)
     connect_args: dict[str, Any] = {}
     if url.startswith("postgresql"):
         # libpq waits forever for an unresponsive server by default.
@@ -102,8 +112,46 @@ def make_engine(
         pool_timeout=timeout,
         pool_pre_ping=True,
     )
-    engine.pool.max_waiting = max_waiting
+    return _queue_at_most(engine, max_waiting)
+
+
+def _queue_at_most(engine: Engine, max_waiting: int) -> Engine:
+    # create_engine() passes only the pool options it knows, so the queue bound is set after.
+    pool = engine.pool
+    if not isinstance(pool, CountedPool):
+        raise TypeError(f"expected a CountedPool, got {type(pool).__name__}")
+    pool.max_waiting = max_waiting
     return engine
+
+
+def changed_rows(result: Result[Any]) -> int:
+    """How many rows an UPDATE, DELETE or INSERT statement changed; 0 when the driver cannot say.
+    Raises TypeError for a SELECT's result, which has no such count."""
+    # Session.execute() is typed to return a Result whatever the statement; a DML statement's is a
+    # CursorResult, the one that carries rowcount.
+    if not isinstance(result, CursorResult):
+        raise TypeError(
+            f"{type(result).__name__} has no row count: not an UPDATE, DELETE or INSERT"
+        )
+    return result.rowcount or 0
+
+
+def table_of(model: type[Base]) -> Table:
+    """The Table a model is mapped to, for Core statements (bulk INSERT, UPDATE, COPY)."""
+    # __table__ is typed as any FromClause (a model may map a join); ours each map one table.
+    table = model.__table__
+    if not isinstance(table, Table):
+        raise TypeError(f"{model.__name__} is not mapped to a single table")
+    return table
+
+
+def max_length(model: type[Base], column: str) -> int:
+    """The declared length of a text column (``String(120)`` -> 120). Raises TypeError for a
+    column without one."""
+    kind = table_of(model).c[column].type
+    if not isinstance(kind, String) or kind.length is None:
+        raise TypeError(f"{model.__name__}.{column} has no declared length")
+    return kind.length
 
 
 class NotWal(RuntimeError):

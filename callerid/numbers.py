@@ -144,8 +144,11 @@ def _describe(number: str, region: str) -> dict[str, str]:
     country = _country_name(region_code, parsed)
     kind = phonenumbers.number_type(parsed)
     place = ""
-    if kind != PhoneNumberType.UNKNOWN and phonenumbers.is_number_type_geographical(
-        kind, parsed.country_code
+    code = parsed.country_code  # always set once parse() succeeded; None only on a bare object
+    if (
+        kind != PhoneNumberType.UNKNOWN
+        and code is not None
+        and phonenumbers.is_number_type_geographical(kind, code)
     ):
         place = geocoder.description_for_valid_number(parsed, "en")
     mobile = kind in (

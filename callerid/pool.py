@@ -182,7 +182,7 @@ def fit_engine(engine: Engine, processes: int) -> Fit | None:
             found.max_overflow,
             found.describe(),
         )
-        engine.pool = engine.pool.resized(found.pool_size, found.max_overflow)
+        engine.pool = pool.resized(found.pool_size, found.max_overflow)
     return found
 
 
@@ -190,13 +190,15 @@ def _limits(engine: Engine) -> tuple[int, int]:
     """max_connections, and the connections reserved for superusers and roles with
     pg_use_reserved_connections (PostgreSQL 16), which callerid cannot use."""
     with engine.connect() as connection:
-        settings = dict(
+        settings: dict[str, str] = dict(
             connection.execute(
                 text(
                     "SELECT name, setting FROM pg_settings WHERE name IN "
                     "('max_connections', 'superuser_reserved_connections', 'reserved_connections')"
                 )
-            ).all()
+            )
+            .tuples()
+            .all()
         )
     reserved = int(settings.get("superuser_reserved_connections", 0))
     return int(settings["max_connections"]), reserved + int(settings.get("reserved_connections", 0))

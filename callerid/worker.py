@@ -21,7 +21,7 @@ from __future__ import annotations
 import ipaddress
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, MutableMapping
 from typing import Any
 
 import gevent
@@ -30,7 +30,7 @@ from werkzeug.exceptions import RequestTimeout
 
 import config
 
-WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+WSGIApp = Callable[[MutableMapping[str, Any], Callable[..., Any]], Iterable[bytes]]
 # Answers after which the rest of the request is not worth reading.
 CLOSE_AFTER = ("408", "413")
 _SAYS = b"Too many connections from your address.\n"
@@ -55,10 +55,11 @@ class Worker(GeventWorker):
         super().load_wsgi()
         self.wsgi = bounded(self.wsgi, self.body_timeout)
 
-    def timeout_ctx(self) -> gevent.Timeout:
+    # gunicorn's GeventWorker.timeout_ctx returns a Timeout too; types-gunicorn says None.
+    def timeout_ctx(self) -> gevent.Timeout:  # type: ignore[override]
         # gunicorn reads each request's line and headers (and waits for the next request of a
         # kept-alive connection) inside this; False: the connection just closes when it fires.
-        return gevent.Timeout(self.header_timeout, False)
+        return _quiet_timeout(self.header_timeout)
 
     def handle(self, listener: Any, client: Any, addr: Any) -> None:
         address = addr[0] if isinstance(addr, tuple) else ""
@@ -89,12 +90,18 @@ class Worker(GeventWorker):
 def refuse(client: Any) -> None:
     """Answer a connection over its address's cap with 429 and close it, reading nothing."""
     try:
-        with gevent.Timeout(1, False):
+        with _quiet_timeout(1):
             client.sendall(REFUSED)
     except OSError:
         pass
     finally:
         client.close()
+
+
+def _quiet_timeout(seconds: float) -> gevent.Timeout:
+    """A Timeout that ends its ``with`` block silently instead of raising when it fires."""
+    # gevent documents exception=False for exactly this; types-gevent's stub leaves it out.
+    return gevent.Timeout(seconds, False)  # type: ignore[arg-type]
 
 
 def bounded(app: WSGIApp, body_timeout: float) -> WSGIApp:
@@ -104,7 +111,9 @@ def bounded(app: WSGIApp, body_timeout: float) -> WSGIApp:
     gunicorn drops a ``Connection: close`` header set by the application, so the wrapper asks
     gunicorn's own response object, whose method ``start_response`` is."""
 
-    def wsgi(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+    def wsgi(
+        environ: MutableMapping[str, Any], start_response: Callable[..., Any]
+    ) -> Iterable[bytes]:
         deadline = time.monotonic() + body_timeout
         environ["wsgi.input"] = DeadlineInput(environ["wsgi.input"], deadline)
 

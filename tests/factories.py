@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta
 from itertools import count
 from typing import Any
 
+from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
 from callerid.auth import tokens
@@ -16,6 +18,7 @@ from callerid.webhooks import delivery
 from callerid.webhooks.tables import WebhookDelivery, WebhookEndpoint
 
 _sids = count(1)
+PASSWORD = "correct horse"  # add_user's, unless a test sets its own
 
 
 def call_sid() -> str:
@@ -67,7 +70,7 @@ def add_call(
 
 
 def add_user(
-    session: Session, name: str = "desk", role: str = "staff", password: str = "correct horse"
+    session: Session, name: str = "desk", role: str = "staff", password: str = PASSWORD
 ) -> User:
     user = create_user(session, name, role, password)
     session.commit()
@@ -93,3 +96,20 @@ def add_webhook(
     sent = delivery.send_test(session, endpoint)
     session.commit()
     return sent
+
+
+def log_in(client: FlaskClient, name: str, password: str = PASSWORD) -> str:
+    """Log in through the real form, as a browser does; return the CSRF token of the pages that
+    follow, for form posts."""
+    page = client.get("/login").get_data(as_text=True)
+    token = _csrf_token(page)
+    response = client.post("/login", data={"name": name, "password": password, "csrf_token": token})
+    assert response.status_code == 302, response.get_data(as_text=True)
+    # The login renewed the session and its CSRF token: read the new one, as the next page would.
+    return _csrf_token(client.get("/account").get_data(as_text=True))
+
+
+def _csrf_token(page: str) -> str:
+    found = re.search(r'name="csrf_token" value="([^"]+)"', page)
+    assert found is not None, "no CSRF token in the page"
+    return found.group(1)

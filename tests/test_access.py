@@ -7,13 +7,11 @@ its job is tested next to it; here only the gate is."""
 
 from __future__ import annotations
 
-import re
-
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from .factories import add_call, add_customer, add_user, add_webhook, token_for
+from .factories import add_call, add_customer, add_user, add_webhook, log_in, token_for
 
 PUBLIC, TWILIO, STAFF, MANAGER = "public", "twilio", "staff", "manager"
 METRICS = "metrics"  # an allow-listed address or a metrics token (tests/metrics/test_access.py)
@@ -192,23 +190,13 @@ def _call(client: FlaskClient, method: str, path: str, headers: dict[str, str], 
     return status, location
 
 
-def _log_in(client: FlaskClient, name: str) -> str:
-    page = client.get("/login").get_data(as_text=True)
-    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
-    response = client.post("/login", data={"name": name, "password": PASSWORD, "csrf_token": token})
-    assert response.status_code == 302
-    # The login renewed the session and its CSRF token: read the new one, as the next page would.
-    page = client.get("/account").get_data(as_text=True)
-    return re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
-
-
 # Each role walks every gated route in one test: a test per route spent 90 % of its time building
 # an app and a database (500 tests, 80 s of the suite). Each route gets a fresh client, so a
 # route that logs out or ends sessions cannot change what the next one sees; the assertion
 # lists every route that answered wrongly, with what it answered.
 
 
-def test_anonymous_visitors_are_sent_to_log_in(app, world):
+def test_anonymous_visitors_are_sent_tolog_in(app, world):
     wrong = []
     for endpoint, method in GATED:
         path = _url(app, endpoint, world)
@@ -252,7 +240,7 @@ def test_managers_pass_every_gate(app, session, world):
 def _as_user(app: Flask, name: str, route: tuple[str, str], world: dict[str, object]) -> int:
     """The status ``route`` answers a freshly logged-in ``name``, a write with its CSRF token."""
     client = app.test_client()
-    token = _log_in(client, name)
+    token = log_in(client, name)
     endpoint, method = route
     path = _url(app, endpoint, world)
     return _call(client, method, path, {"X-CSRFToken": token}, token)[0]
@@ -287,7 +275,7 @@ def test_phone_routes_refuse_everyone_but_a_phone_token(app, client, session, wo
     as_phone = {"Authorization": f"Bearer {token_for(session, maria, kind='phone')}"}
     assert _call(client, method, path, {}, "")[0] == 401
     assert _call(client, method, path, as_user, "")[0] == 403
-    token = _log_in(client, "maria")
+    token = log_in(client, "maria")
     assert _call(client, method, path, {"X-CSRFToken": token}, token)[0] == 403
     # Past the gate: the lookup answers, the empty event is refused for what it lacks.
     assert _call(app.test_client(), method, path, as_phone, "")[0] in (200, 400)

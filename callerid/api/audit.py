@@ -48,5 +48,6 @@ def audit_trail() -> ResponseReturnValue:
         "next_cursor": page.next_cursor,
     }
     if page.next_cursor:
-        body["next"] = url_for("api.audit_trail", **{**args.to_dict(), "cursor": page.next_cursor})
+        query: dict[str, Any] = {**args.to_dict(), "cursor": page.next_cursor}
+        body["next"] = url_for("api.audit_trail", **query)
     return jsonify(body)

@@ -36,7 +36,9 @@ def call_back(call_sid: str) -> ResponseReturnValue:
         abort(409, description=str(refused))
     session.commit()
     base = settings["CALLERID_PUBLIC_URL"] or request.host_url
-    outbound.place(current_app._get_current_object(), callback.id, base)  # type: ignore[attr-defined]
+    # Flask types current_app as the app itself; LocalProxy's _get_current_object is untyped.
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    outbound.place(app, callback.id, base)
     return jsonify({"callback": callbacks.payload(callback, region)}), 202
 
 

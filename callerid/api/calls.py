@@ -36,7 +36,7 @@ def call_log() -> ResponseReturnValue:
         "next": None,
     }
     if page.next_cursor:
-        query = {**args.to_dict(), "cursor": page.next_cursor}
+        query: dict[str, Any] = {**args.to_dict(), "cursor": page.next_cursor}
         body["next"] = url_for("api.call_log", **query)
     body["next_cursor"] = page.next_cursor
     return jsonify(body)

@@ -50,7 +50,8 @@ def customer_list() -> ResponseReturnValue:
         "next": None,
     }
     if found.has_more:
-        body["next"] = url_for("api.customer_list", **{**args.to_dict(), "page": page + 1})
+        query: dict[str, Any] = {**args.to_dict(), "page": page + 1}
+        body["next"] = url_for("api.customer_list", **query)
     return jsonify(body)
 
 

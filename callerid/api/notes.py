@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import abort, current_app, jsonify, request
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
@@ -38,6 +40,6 @@ def add_note(call_sid: str) -> ResponseReturnValue:
         abort(400, description=str(exc))
     session.commit()
     stream.wake(current_app)
-    answer = {"call_sid": call.call_sid, "outcome": call.outcome}
+    answer: dict[str, Any] = {"call_sid": call.call_sid, "outcome": call.outcome}
     answer["note"] = desk.note_json(note) if note else None
     return jsonify(answer), 201

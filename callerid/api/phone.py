@@ -140,4 +140,5 @@ def _throttle(app: Flask) -> Throttle:
 
 
 def _app() -> Flask:
+    # Flask types current_app as the app itself; LocalProxy's _get_current_object is untyped.
     return current_app._get_current_object()  # type: ignore[attr-defined]

@@ -148,6 +148,7 @@ def _bearer_or_401() -> None:
             "deactivated.",
             www_authenticate=WWWAuthenticate("bearer", {"error": "invalid_token"}),
         )
+    # Flask-Login's init_app sets this attribute at run time; Flask's class does not declare it.
     manager = current_app.login_manager  # type: ignore[attr-defined]
     # Flask-Login reads the request's user from here; set, it never looks at the session.
     g._login_user = row.user if row.kind == "user" else manager.anonymous_user()

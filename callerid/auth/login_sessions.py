@@ -17,7 +17,7 @@ from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from ..db import utcnow
+from ..db import changed_rows, utcnow
 from ..models import ApiToken, LoginSession, User
 from .tokens import digest
 
@@ -79,7 +79,7 @@ def end_all(session: Session, user: User) -> int:
         .where(LoginSession.user_id == user.id, LoginSession.ended_at.is_(None))
         .values(ended_at=utcnow())
     )
-    return result.rowcount or 0
+    return changed_rows(result)
 
 
 def count_live(session: Session, user: User) -> int:
@@ -105,7 +105,7 @@ def is_live(session: Session, kind: str, ident: int) -> bool:
             LoginSession.ended_at.is_(None),
             LoginSession.created_at >= utcnow() - LIFETIME,
         )
-        model = LoginSession
+        model: type[LoginSession] | type[ApiToken] = LoginSession
     else:
         query = select(ApiToken.id).where(ApiToken.id == ident, ApiToken.revoked_at.is_(None))
         model = ApiToken

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TypedDict
+
 from flask import abort, jsonify, request
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
@@ -74,5 +76,12 @@ def _customer_id() -> int:
     return customer_id
 
 
-def _actor() -> dict[str, object]:
+class _Actor(TypedDict):
+    """Who made a change, as the services' keyword arguments for the audit log name them."""
+
+    actor: str
+    user_id: int
+
+
+def _actor() -> _Actor:
     return {"actor": current_user.name, "user_id": current_user.id}

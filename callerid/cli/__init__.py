@@ -64,5 +64,6 @@ def _schema_checked(callback: Callable[..., Any]) -> Callable[..., Any]:
                 "the database has no tables yet: run 'flask --app wsgi db upgrade' first."
             ) from exc
 
+    # A marker, so a command is wrapped once; functions take attributes at run time only.
     run.schema_checked = True  # type: ignore[attr-defined]
     return run

@@ -117,8 +117,8 @@ def _progress(data: bytes) -> Iterator[Callable[[float], None]]:
 def _report(result: ImportResult, name: str, dry_run: bool) -> None:
     for warning in result.warnings:
         click.echo(f"warning: {warning}", err=True)
-    for bad in result.bad:
-        click.echo(str(bad), err=True)
+    for row in result.bad:
+        click.echo(str(row), err=True)
     _echo_some(
         result.shared, _plural(len(result.shared), "number") + " now shared by different people"
     )

@@ -87,9 +87,9 @@ def move_to_alerts(
     commits."""
     customer = session.get(Customer, customer_id)
     text = getattr(customer, field, None) if field in FIELDS and customer else None
-    if customer is None or customer.alerts or not sentence or sentence not in (text or ""):
+    if customer is None or text is None or customer.alerts or not sentence or sentence not in text:
         raise Stale("the customer changed since the page was shown")
-    left = _tidy(text.replace(sentence, "", 1))  # type: ignore[union-attr]
+    left = _tidy(text.replace(sentence, "", 1))
     update(session, customer_id, {"alerts": sentence, field: left})
     # The trail outlives erasure: ids and field names only, never the text.
     audit.record(

@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from functools import lru_cache
-from typing import Any
+from typing import Any, Protocol
 
-from sqlalchemy import Boolean, Connection, TextClause, bindparam, text
+from sqlalchemy import Boolean, Connection, Row, TextualSelect, bindparam, text
 from sqlalchemy.orm import Session
 
 from .. import numbers
 from ..db import UTCDateTime, iso
-from ..models import Call, Customer, Line
+from ..models import Call, Customer
 
 NEUTRAL_GREETING = "Thank you for calling"
 RECENT_CALLS = 3
@@ -24,7 +24,86 @@ _MANY_NUMBERS = text(
 ).bindparams(bindparam("ids", expanding=True))
 
 
-def greeting(customer: Customer | None) -> str:
+# What a card is built from. The pages pass models (Customer, Call, Line); the voice webhook
+# passes rows of its own SQL (directory.owners_of_many, lines_of) and ringing's not-yet-written
+# call, because loading models cost more than the queries (docs/benchmarks.md). Read-only
+# properties, so that models, rows and frozen dataclasses all fit.
+
+
+class CardCustomer(Protocol):
+    """The customer columns a card shows."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def salutation(self) -> str: ...
+    @property
+    def preferred_name(self) -> str: ...
+    @property
+    def notes(self) -> str: ...
+    @property
+    def preferences(self) -> str: ...
+    @property
+    def alerts(self) -> str: ...
+    @property
+    def pronunciation(self) -> str: ...
+    @property
+    def tags(self) -> str: ...
+    @property
+    def is_vip(self) -> bool: ...
+    @property
+    def do_not_greet(self) -> bool: ...
+    @property
+    def do_not_contact(self) -> bool: ...
+    @property
+    def birthday(self) -> date | None: ...
+    @property
+    def anniversary(self) -> date | None: ...
+
+
+class CardCall(Protocol):
+    """The call columns a card shows."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def call_sid(self) -> str: ...
+    @property
+    def status(self) -> str: ...
+    @property
+    def from_number(self) -> str | None: ...
+    @property
+    def raw_from(self) -> str: ...
+    @property
+    def caller_kind(self) -> str: ...
+    @property
+    def received_at(self) -> datetime: ...
+    @property
+    def answered_at(self) -> datetime | None: ...
+    @property
+    def ended_at(self) -> datetime | None: ...
+    @property
+    def answered_by(self) -> str: ...
+    @property
+    def is_missed(self) -> bool: ...
+    @property
+    def duration(self) -> int | None: ...
+    @property
+    def outcome(self) -> str: ...
+
+
+class CardLine(Protocol):
+    """The line (our number) that was called."""
+
+    @property
+    def number(self) -> str: ...
+    @property
+    def label(self) -> str: ...
+
+
+def greeting(customer: CardCustomer | None) -> str:
     """What the desk says on picking up: "Welcome back, Mrs. Moors".
 
     A preferred name wins ("Welcome back, Annie"), then salutation and surname, then the first
@@ -43,36 +122,25 @@ def greeting(customer: Customer | None) -> str:
 
 
 def card_for_call(
-    session: Session | Connection,
-    call: Call,
-    customers: list[Customer],
-    region: str,
-    *,
-    today: date,
-    line: Any = ...,
+    session: Session, call: Call, customers: Sequence[CardCustomer], region: str, *, today: date
 ) -> dict[str, Any]:
     """The event payload for ``call``: caller, line, greeting and (for a known number) the customer
-    who last called from it, with ``also`` naming the others who share the number.
-
-    The webhook passes rows instead of models: ``call`` and ``customers`` with the same
-    attributes, a Connection for ``session`` and the ``line`` row (else ``call.line`` is read).
-    """
-    if line is ...:
-        line = call.line
+    who last called from it, with ``also`` naming the others who share the number."""
     lead = customers[0] if customers else None
     details = _customer(session, lead, today, exclude_call_id=call.id) if lead else None
-    return _card(call, customers, line, region, details)
+    return _card(call, customers, call.line, region, details)
 
 
 def cards_for_calls(
     connection: Connection,
-    ringing: Sequence[tuple[Any, list[Any], Any]],
+    ringing: Sequence[tuple[CardCall, Sequence[CardCustomer], CardLine]],
     region: str,
     *,
     today: date,
 ) -> list[dict[str, Any]]:
-    """``card_for_call`` for a batch of (call, customers, line) rows of calls not yet written,
-    reading every lead customer's history and numbers in one statement each."""
+    """``card_for_call`` for a batch of (call, customers, line) of calls not yet written (the
+    voice webhook's rows), reading every lead customer's history and numbers in one statement
+    each."""
     leads = {customers[0].id: customers[0] for _, customers, _ in ringing if customers}
     histories = _histories(connection, list(leads))
     numbers_of = _numbers_of(connection, list(leads))
@@ -87,7 +155,11 @@ def cards_for_calls(
 
 
 def _card(
-    call: Any, customers: list[Any], line: Any, region: str, details: dict[str, Any] | None
+    call: CardCall,
+    customers: Sequence[CardCustomer],
+    line: CardLine | None,
+    region: str,
+    details: dict[str, Any] | None,
 ) -> dict[str, Any]:
     return {
         "call_sid": call.call_sid,
@@ -113,7 +185,7 @@ def _card(
 
 
 def caller_card(
-    session: Session, number: str, customers: list[Customer], region: str, *, today: date
+    session: Session, number: str, customers: Sequence[CardCustomer], region: str, *, today: date
 ) -> dict[str, Any]:
     """The card for a number outside any call (API look-ups, a test call from the board)."""
     lead = customers[0] if customers else None
@@ -132,7 +204,7 @@ def customer_details(session: Session, customer: Customer, *, today: date) -> di
     return _customer(session, customer, today)
 
 
-def _caller_details(call: Call, region: str) -> dict[str, str]:
+def _caller_details(call: CardCall, region: str) -> dict[str, str]:
     if call.from_number:
         return numbers.describe(call.from_number, region)
     labels = {numbers.WITHHELD: "Number withheld", numbers.INVALID: "Unrecognised number"}
@@ -147,7 +219,7 @@ def _caller_details(call: Call, region: str) -> dict[str, str]:
     }
 
 
-def _line(line: Line | None) -> dict[str, str] | None:
+def _line(line: CardLine | None) -> dict[str, str] | None:
     return {"number": line.number, "label": line.label} if line else None
 
 
@@ -156,10 +228,10 @@ class _History:
     """A customer's call count and last calls (newest first) with those calls' notes."""
 
     count: int = 0
-    calls: dict[int, Any] = field(default_factory=dict)
+    calls: dict[int, Row[Any]] = field(default_factory=dict)
     notes: dict[int, list[str]] = field(default_factory=dict)
 
-    def add(self, row: Any) -> None:
+    def add(self, row: Row[Any]) -> None:
         self.count = row.total
         self.calls.setdefault(row.id, row)
         if row.body is not None:
@@ -167,13 +239,12 @@ class _History:
 
 
 def _customer(
-    source: Session | Connection,
-    customer: Any,
+    session: Session,
+    customer: CardCustomer,
     today: date,
     exclude_call_id: int | None = None,
 ) -> dict[str, Any]:
-    # ``customer`` is a Customer or a row with the same columns (the webhook's look-up).
-    connection = _connection(source)
+    connection = _connection(session)
     history = _histories(connection, [customer.id], exclude_call_id=exclude_call_id or 0)
     numbers_ = _numbers_of(connection, [customer.id]).get(customer.id, [])
     return _details(customer, history.get(customer.id, _History()), numbers_, today)
@@ -193,7 +264,7 @@ def _histories(
 
 
 @lru_cache(maxsize=128)
-def _histories_sql(count: int) -> TextClause:
+def _histories_sql(count: int) -> TextualSelect:
     # One indexed "last three calls" per customer, glued with UNION ALL: a window over all of a
     # regular's calls would read thousands of rows where this reads three. Cached per size.
     parts = " UNION ALL ".join(
@@ -218,7 +289,9 @@ def _numbers_of(connection: Connection, customer_ids: list[int]) -> dict[int, li
     return found
 
 
-def _details(customer: Any, history: _History, numbers_: list[str], today: date) -> dict[str, Any]:
+def _details(
+    customer: CardCustomer, history: _History, numbers_: list[str], today: date
+) -> dict[str, Any]:
     calls = list(history.calls.values())
     return {
         "id": customer.id,
@@ -255,15 +328,13 @@ def _details(customer: Any, history: _History, numbers_: list[str], today: date)
     }
 
 
-def _connection(source: Session | Connection) -> Connection:
-    if isinstance(source, Session):
-        # Plain SQL does not autoflush: changes the session holds must be visible to it.
-        source.flush()
-        return source.connection()
-    return source
+def _connection(session: Session) -> Connection:
+    # Plain SQL does not autoflush: changes the session holds must be visible to it.
+    session.flush()
+    return session.connection()
 
 
-def occasion(customer: Customer, today: date) -> str | None:
+def occasion(customer: CardCustomer, today: date) -> str | None:
     """ "Birthday today", "Anniversary in 3 days" when one falls within a week, else None."""
     for label, day in (("Birthday", customer.birthday), ("Anniversary", customer.anniversary)):
         if day is None:

@@ -29,7 +29,7 @@ from sqlalchemy import Table, bindparam, exists, func, insert, select, text, upd
 from sqlalchemy.orm import Session
 
 from .. import numbers
-from ..db import iso, utcnow
+from ..db import iso, max_length, table_of, utcnow
 from ..models import Customer, PhoneNumber
 from . import customers
 
@@ -86,7 +86,7 @@ EXPORT_HEADER = [
 ]
 EXAMPLE_HEADER = "name,phone,mobile,email,notes,vip,tags,birthday"
 
-_TEXT_FIELDS = ("salutation", "preferred_name", "email")  # filled in when empty
+_TEXT_FIELDS: tuple[str, ...] = ("salutation", "preferred_name", "email")  # filled when empty
 _TEXT_FIELDS += ("alerts", "pronunciation")
 # Checked by the directory's one validator (customers.checked_text), as forms and the API are.
 _CHECKED_FIELDS = ("alerts", "pronunciation")
@@ -436,7 +436,7 @@ class _BadValue(ValueError):
 
 
 _LIMITS = {
-    name: Customer.__table__.c[name].type.length
+    name: max_length(Customer, name)
     for name in ("name", "salutation", "preferred_name", "email", "tags")
 }
 
@@ -683,7 +683,7 @@ class _Plan:
             for row in self.session.execute(select(*columns).where(Customer.id.in_(chunk))):
                 loaded[row.id] = self._existing(row)
         for number, customer_ids in owner_ids.items():
-            self.owners[number] = sorted((loaded[i] for i in customer_ids), key=lambda e: e.id)
+            self.owners[number] = [loaded[i] for i in sorted(customer_ids)]  # oldest first
         if any(not row.numbers for row in rows):
             self._load_numberless()
 
@@ -776,7 +776,7 @@ class _Plan:
                 entry.id = customer_id
             self._insert_numbers(chunk, now)
             report(min(1.0, (done + 1) * _CHUNK / total))
-        customers = Customer.__table__
+        customers = table_of(Customer)
         changes = update(customers).where(customers.c.id == bindparam("customer_id"))
         for chunk in _chunks(changed, _CHUNK):
             rows = [{"customer_id": e.id, **_keyed(e.values), "updated_at": now} for e in chunk]
@@ -788,7 +788,7 @@ class _Plan:
         # Ids first, then a plain bulk INSERT: batched INSERT ... RETURNING in parameter order
         # runs one statement per row on SQLite and is ~4x slower on PostgreSQL.
         ids = self._next_ids(len(rows))
-        self._insert(Customer.__table__, [{"id": i, **r} for i, r in zip(ids, rows, strict=True)])
+        self._insert(table_of(Customer), [{"id": i, **r} for i, r in zip(ids, rows, strict=True)])
         return ids
 
     def _next_ids(self, count: int) -> list[int]:
@@ -805,7 +805,7 @@ class _Plan:
             for e in entries
             for number, label in e.numbers.items()
         ]
-        self._insert(PhoneNumber.__table__, rows)
+        self._insert(table_of(PhoneNumber), rows)
 
     def _insert(self, table: Table, rows: list[dict[str, Any]]) -> None:
         if not rows:
@@ -817,6 +817,8 @@ class _Plan:
         # COPY is ~5x faster than executemany on psycopg 3; same connection, same transaction.
         columns = list(rows[0])
         raw = self.session.connection().connection.driver_connection
+        if raw is None:  # None only once the connection was invalidated or closed
+            raise RuntimeError("the import's database connection was closed")
         command = f"COPY {table.name} ({', '.join(columns)}) FROM STDIN"  # our names only
         with raw.cursor() as cursor, cursor.copy(command) as copy:
             for row in rows:

@@ -19,7 +19,7 @@ from sqlalchemy import and_, delete, or_, select
 from sqlalchemy.orm import Session
 
 from .. import numbers
-from ..db import utcnow
+from ..db import changed_rows, utcnow
 from ..history import audit, retention
 from ..models import (
     Call,
@@ -84,12 +84,11 @@ def erase(
         and_(Call.customer_id.is_(None), Call.from_number.in_(exclusive)),
     )
     notes = retention.delete_notes_on(session, theirs)
-    notes += (
+    notes += changed_rows(
         session.execute(
             delete(Note).where(Note.customer_id == customer.id),
             execution_options={"synchronize_session": False},
-        ).rowcount
-        or 0
+        )
     )
     calls = retention.anonymise_calls(session, theirs)
     retention.forget_callbacks(

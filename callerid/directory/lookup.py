@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import Boolean, Connection, Date, Row, bindparam, func, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from sqlalchemy.types import TypeEngine
 
 from ..db import UTCDateTime
 from ..models import Call, Customer, Line, PhoneNumber
@@ -33,7 +34,9 @@ def find_by_number(session: Session, number: str) -> list[Customer]:
             select(Call.customer_id, func.max(Call.received_at))
             .where(Call.from_number == number, Call.customer_id.in_([c.id for c in owners]))
             .group_by(Call.customer_id)
-        ).all()
+        )
+        .tuples()
+        .all()
     )
     never = datetime.min.replace(tzinfo=UTC)
     return sorted(owners, key=lambda c: last_calls.get(c.id) or never, reverse=True)
@@ -72,7 +75,7 @@ _CUSTOMER_COLUMNS = (
     "c.pronunciation, c.tags, c.is_vip, c.do_not_greet, c.do_not_contact, c.birthday, "
     "c.anniversary"
 )
-_CUSTOMER_TYPES = {
+_CUSTOMER_TYPES: dict[str, TypeEngine[Any]] = {
     "is_vip": Boolean(),
     "do_not_greet": Boolean(),
     "do_not_contact": Boolean(),

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from ..db import changed_rows
 from ..history import audit, rollup
 from ..models import Call, Customer, Note
 from .customers import TEXT_FIELDS, get, tags_of
@@ -132,7 +133,7 @@ def _reassign(session: Session, model: type[Call] | type[Note], old: int, new: i
         update(model).where(model.customer_id == old).values(customer_id=new),
         execution_options={"synchronize_session": False},
     )
-    return result.rowcount or 0
+    return changed_rows(result)
 
 
 def _combine(survivor: Customer, merged: Customer) -> None:

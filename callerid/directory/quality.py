@@ -12,7 +12,17 @@ import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from sqlalchemy import ColumnElement, Select, and_, func, not_, select, text
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    SQLColumnExpression,
+    TextClause,
+    and_,
+    func,
+    not_,
+    select,
+    text,
+)
 from sqlalchemy.orm import Session, aliased
 
 from .. import numbers
@@ -148,7 +158,7 @@ def _close(a: str, b: str) -> bool:
 # Shared numbers -------------------------------------------------------------------------------
 
 
-def _is_household(label: ColumnElement[str]) -> ColumnElement[bool]:
+def _is_household(label: SQLColumnExpression[str]) -> ColumnElement[bool]:
     return func.lower(label).contains(HOUSEHOLD)
 
 
@@ -246,7 +256,7 @@ def _keeps(owner: Owner) -> tuple[bool, int, int, int]:
 # Numbers that are not E.164 -------------------------------------------------------------------
 
 
-def _not_e164(session: Session) -> ColumnElement[bool]:
+def _not_e164(session: Session) -> TextClause:
     """Rows whose number is not shaped like E.164, tested as the partial index
     ``ix_phone_numbers_not_e164`` tests it, so the engine reads that small index alone."""
     if session.get_bind().dialect.name == "postgresql":
@@ -276,7 +286,10 @@ def unnormalised(session: Session, region: str, limit: int = LIMIT) -> tuple[lis
         .order_by(found.c.id)
     ).all()
     total = rows[0].total if rows else 0
-    return [_bad_number(*row[:4], region=region) for row in rows], total
+    return [
+        _bad_number(phone_id, stored, customer_id, name, region)
+        for phone_id, stored, customer_id, name, _ in rows
+    ], total
 
 
 def _bad_number(phone_id: int, stored: str, customer_id: int, name: str, region: str) -> BadNumber:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from ..models import Call, Customer, PhoneNumber
@@ -57,7 +57,7 @@ def suggest(session: Session, raw_name: str, number: str) -> list[Suggestion]:
     return [Suggestion(c.id, c.name, _hint(c, number), last_calls.get(c.id)) for c in found]
 
 
-def _word_starts(word: str):  # type: ignore[no-untyped-def]
+def _word_starts(word: str) -> ColumnElement[bool]:
     return Customer.search_key.contains(f" {word}", autoescape=True)
 
 

@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy import Connection, TextClause, bindparam, delete, func, select, text
 from sqlalchemy.orm import Session
 
-from ..db import UTCDateTime, utcnow
+from ..db import UTCDateTime, changed_rows, utcnow
 from ..models import Event
 from .listener import NEW_CHANNEL
 
@@ -103,4 +103,4 @@ def latest_position(session: Session) -> int:
 def prune(session: Session, older_than: datetime) -> int:
     """Delete events created before ``older_than``; return how many went."""
     result = session.execute(delete(Event).where(Event.created_at < older_than))
-    return result.rowcount or 0
+    return changed_rows(result)

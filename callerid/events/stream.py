@@ -30,6 +30,7 @@ _admission = threading.BoundedSemaphore(ADMIT_AT_ONCE)
 
 @bp.get("/events")
 def events() -> Response:
+    # Flask types current_app as the app itself; LocalProxy's _get_current_object is untyped.
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     admitted_with, user_id = _authenticate(app)
     follower = follower_for(app)
@@ -88,6 +89,7 @@ def _authenticate(app: Flask) -> tuple[tuple[str, int], int]:
         db.release_session()
         _admission.release()
     if admitted_with is None:
+        # Set by Flask-Login's init_app at run time; Flask's class does not declare it.
         abort(app.login_manager.unauthorized())  # type: ignore[attr-defined]
     return admitted_with, user_id
 

@@ -209,7 +209,9 @@ def _top_callers(
     names = dict(
         session.execute(
             select(Customer.id, Customer.name).where(Customer.id.in_([c for c, _ in counted]))
-        ).all()
+        )
+        .tuples()
+        .all()
     )
     return [TopCaller(customer_id, names[customer_id], calls) for customer_id, calls in counted]
 

@@ -9,7 +9,7 @@ from sqlalchemy import ColumnElement, String, and_, case, cast, func, literal_co
 from sqlalchemy.orm import Session, selectinload
 
 from .. import numbers
-from ..db import iso, utcnow
+from ..db import changed_rows, iso, utcnow
 from ..events import store as events
 from ..models import Call
 from .retention import ANONYMISED
@@ -153,7 +153,7 @@ def _count_per_caller(
     # the period through the customer index. Callers without a number (withheld, addresses)
     # are then counted from ix_calls_open_missed alone.
     unlinked = func.coalesce(Call.customer_id, 0) == 0
-    queries = []
+    queries: list[ColumnElement[bool]] = []
     if customers:
         queries.append(Call.customer_id.in_(customers))
     if phones:
@@ -198,7 +198,7 @@ def mark_called_back(
         execution_options={"synchronize_session": False},
     )
     session.refresh(call)
-    return CalledBack(call, result.rowcount or 0)
+    return CalledBack(call, changed_rows(result))
 
 
 class NotCalledBack(ValueError):
@@ -225,7 +225,7 @@ def undo_call_back(session: Session, call_sid: str, who: str) -> int:
         .values(called_back_at=None, called_back_by=""),
         execution_options={"synchronize_session": False},
     )
-    reopened = result.rowcount or 0
+    reopened = changed_rows(result)
     session.refresh(call)
     events.append(
         session,

@@ -28,7 +28,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from .. import numbers
-from ..db import iso, utcnow
+from ..db import changed_rows, iso, utcnow
 from ..events import store as events
 from ..models import Call, Callback, Event, Note, TextReceived, TextSent
 from . import audit, rollup
@@ -49,7 +49,7 @@ def delete_notes_on(session: Session, calls: ColumnElement[bool]) -> int:
         delete(Note).where(Note.call_id.in_(select(Call.id).where(calls))),
         execution_options={"synchronize_session": False},
     )
-    return result.rowcount or 0
+    return changed_rows(result)
 
 
 def anonymise_calls(session: Session, calls: ColumnElement[bool]) -> int:
@@ -81,7 +81,7 @@ def _anonymise(session: Session, calls: ColumnElement[bool]) -> int:
         ),
         execution_options={"synchronize_session": False},
     )
-    return result.rowcount or 0
+    return changed_rows(result)
 
 
 def forget_callbacks(session: Session, which: ColumnElement[bool]) -> int:
@@ -100,7 +100,7 @@ def forget_callbacks(session: Session, which: ColumnElement[bool]) -> int:
         ),
         execution_options={"synchronize_session": False},
     )
-    return forgotten.rowcount or 0
+    return changed_rows(forgotten)
 
 
 @dataclass(frozen=True, slots=True)

@@ -85,7 +85,7 @@ def _customers_named(session: Session, targets: list[str]) -> dict[str, tuple[st
     rows = session.execute(
         select(Customer.id, Customer.name, Customer.erased_at).where(Customer.id.in_(ids))
     )
-    found = {}
+    found: dict[str, tuple[str, str | None]] = {}
     for customer_id, name, erased_at in rows:
         if erased_at is not None:
             found[f"customer {customer_id}"] = (f"customer {customer_id} (erased)", None)
@@ -115,7 +115,7 @@ def label(action: str) -> str:
     return ACTIONS.get(action, action)
 
 
-def _kept(chosen: dict[str, str]) -> dict[str, str]:
+def _kept(chosen: dict[str, str]) -> dict[str, Any]:
     return {name: value for name, value in chosen.items() if value}
 
 

@@ -49,7 +49,7 @@ def call_log() -> ResponseReturnValue:
     """The filters are GET /api/calls's (``api.params.log_filters``); ``tz`` defaults to the
     site's zone and is always written into the links, so the CSV reads the dates the same way."""
     args = with_zone(request.args)
-    shown = {key: args[key] for key in LOG_FILTERS if args.get(key)}
+    shown: dict[str, Any] = {key: args[key] for key in LOG_FILTERS if args.get(key)}
     session = db.session()
     context: dict[str, Any] = {"values": shown, "error": None, "rows": [], **_choices(session)}
     try:

@@ -36,7 +36,8 @@ SORTS = {
     "last_call": "Latest call",
     "newest": "Newest customers",
 }
-TEXT_FIELDS = ("name", "salutation", "preferred_name", "email", "tags", "birthday", "anniversary")
+TEXT_FIELDS: tuple[str, ...] = ("name", "salutation", "preferred_name", "email", "tags")
+TEXT_FIELDS += ("birthday", "anniversary")
 TEXT_FIELDS += ("notes", "preferences", "alerts", "pronunciation")
 LABELS = {
     "name": "Name",
@@ -285,7 +286,7 @@ def page_links(page: int, last: int, around: int = 2) -> list[int | None]:
     return shown
 
 
-def _show_page(customer: Customer, cursor: str | None, **extra: Any) -> ResponseReturnValue:
+def _show_page(customer: Customer, cursor: str | None, **extra: Any) -> str:
     session = db.session()
     try:
         calls = calllog.log(session, customer_id=customer.id, limit=TIMELINE_SIZE, cursor=cursor)
@@ -329,9 +330,7 @@ def _texts_sent(session: Session, customer_id: int) -> list[dict[str, Any]]:
     ]
 
 
-def _form_page(
-    customer: Customer | None, values: dict[str, Any], errors: dict[str, str]
-) -> ResponseReturnValue:
+def _form_page(customer: Customer | None, values: dict[str, Any], errors: dict[str, str]) -> str:
     return render_template(
         "manage/customers/form.html",
         customer=customer,

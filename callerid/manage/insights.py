@@ -56,7 +56,7 @@ def _controls(args: Mapping[str, str]) -> dict[str, Any]:
     tz = args.get("tz") or ""
     if tz and not _is_zone(tz):
         tz = ""  # links and the form drop a zone we cannot read, so they lead out of the error
-    keep = {"tz": tz} if tz else {}
+    keep: dict[str, Any] = {"tz": tz} if tz else {}
     return {
         "presets": [
             {"key": key, "label": label, "url": url_for("manage.insights", period=key, **keep)}
@@ -201,4 +201,9 @@ def _customer_link() -> Callable[[int], str] | None:
     if len(arguments) != 1:
         return None
     (argument,) = arguments
-    return lambda customer_id: url_for(endpoint, **{argument: customer_id})
+
+    def link(customer_id: int) -> str:
+        values: dict[str, Any] = {argument: customer_id}
+        return url_for(endpoint, **values)
+
+    return link

@@ -106,7 +106,7 @@ def missed_called_back_undo(call_sid: str) -> ResponseReturnValue:
 
 
 def _back_url() -> str:
-    keep = {key: request.form[key] for key in ("tz", "show") if request.form.get(key)}
+    keep: dict[str, Any] = {k: request.form[k] for k in ("tz", "show") if request.form.get(k)}
     return url_for("manage.missed", **keep)
 
 

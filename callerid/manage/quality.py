@@ -4,6 +4,7 @@ numbers that are not E.164, each with a one-click fix (a CSRF-checked POST, then
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TypedDict
 
 from flask import current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
@@ -47,7 +48,7 @@ def quality_merge() -> ResponseReturnValue:
         )
     except (quality.Stale, UnknownCustomer, ErasedCustomer):
         return _stale()
-    survivor = session.get(Customer, into)
+    survivor = session.get_one(Customer, into)  # merge_duplicates refused an unknown one
     _announce(survivor)
     records = "record" if merged == 1 else "records"
     flash(f"Merged {merged} {records} into {survivor.name or 'the kept record'}.", "success")
@@ -155,7 +156,14 @@ def _region() -> str:
     return current_app.config.get("CALLERID_DEFAULT_REGION") or "US"
 
 
-def _actor() -> dict[str, object]:
+class _Actor(TypedDict):
+    """Who made a change, as the services' keyword arguments for the audit log name them."""
+
+    actor: str
+    user_id: int
+
+
+def _actor() -> _Actor:
     return {"actor": current_user.name, "user_id": current_user.id}
 
 

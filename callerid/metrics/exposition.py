@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from flask import Flask
 from prometheus_client import generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4
+from prometheus_client.metrics_core import Metric
 from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import Collector
 
@@ -25,15 +26,15 @@ def multiproc_dir() -> str | None:
 
 def render(app: Flask) -> bytes:
     """The Prometheus text format of everything ``app`` publishes."""
-    return generate_latest(_Everything(app))  # type: ignore[arg-type]
+    return generate_latest(_Everything(app))
 
 
-class _Everything:
+class _Everything(Collector):
     # generate_latest only calls collect(); a throwaway object per scrape is all it needs.
     def __init__(self, app: Flask) -> None:
         self._parts: list[Collector] = [_counters(), scrape.collector(app)]
 
-    def collect(self) -> Iterator[object]:
+    def collect(self) -> Iterator[Metric]:
         for part in self._parts:
             yield from part.collect()
 

@@ -35,14 +35,14 @@ class _Slot(Generic[Item, Result]):
     def __init__(self, item: Item, deadline: float) -> None:
         self.item = item
         self.deadline = deadline
-        self.result: Result | None = None
+        self.result: Result  # set by the batch's leader before done, unless it sets error
         self.error: BaseException | None = None
         self.done = False
 
     def outcome(self) -> Result:
         if self.error is not None:
             raise self.error
-        return self.result  # type: ignore[return-value]
+        return self.result
 
 
 class GroupCommit(Generic[Item, Result]):

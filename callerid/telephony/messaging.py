@@ -21,6 +21,7 @@ from .views import bp
 @twilio_signed
 def text_received() -> Response:
     params.check("sms")
+    # Flask types current_app as the app itself; LocalProxy's _get_current_object is untyped.
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     recorder.keep(app, Entry("sms", dict(request.form), utcnow()), "/twilio/sms")
     return Response(twiml.no_reply(), status=200, mimetype="text/xml")

@@ -96,6 +96,7 @@ def callback_status() -> Response:
     # The call-back's id comes in the URL Twilio was given: kept with the form, so that a
     # status spooled now is applied to the same call-back later.
     form = {**request.form.to_dict(), "id": request.args["id"]}
+    # Flask types current_app as the app itself; LocalProxy's _get_current_object is untyped.
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     recorder.keep(app, Entry("callback_status", form, utcnow()), "/twilio/callback/status")
     return Response(status=204)

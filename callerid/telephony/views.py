@@ -125,6 +125,7 @@ def _count(outcome: recorder.Outcome, *, lost: str) -> None:
 
 
 def _app() -> Flask:
+    # Flask types current_app as the app itself; LocalProxy's _get_current_object is untyped.
     return current_app._get_current_object()  # type: ignore[attr-defined]
 
 

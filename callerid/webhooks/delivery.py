@@ -23,7 +23,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, aliased
 
 from .. import db
-from ..db import iso, utcnow
+from ..db import changed_rows, iso, utcnow
 from ..models import Customer, Event
 from . import payloads
 from .sender import Answer
@@ -114,7 +114,7 @@ def _insert_new(session: Session, rows: list[dict[str, Any]]) -> int:
         row.update(leased_by="", last_response="")
     dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
     statement = dialect.insert(WebhookDelivery).values(rows).on_conflict_do_nothing()
-    return session.execute(statement).rowcount or 0
+    return changed_rows(session.execute(statement))
 
 
 def claim(
@@ -278,7 +278,7 @@ def enable(session: Session, endpoint: WebhookEndpoint) -> int:
         .where(WebhookDelivery.endpoint_id == endpoint.id, WebhookDelivery.status == "failed")
         .values(status="pending", next_attempt_at=now, first_attempt_at=None, lease_until=None)
     )
-    return revived.rowcount or 0
+    return changed_rows(revived)
 
 
 def resend(session: Session, delivery: WebhookDelivery) -> None:

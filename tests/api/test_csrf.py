@@ -6,8 +6,7 @@ from sqlalchemy import func, select
 
 from callerid.models import Customer
 
-from ..factories import add_user, token_for
-from .conftest import log_in
+from ..factories import add_user, log_in, token_for
 
 
 def customers_in(session) -> int:

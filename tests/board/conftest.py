@@ -7,16 +7,7 @@ import re
 import pytest
 from flask.testing import FlaskClient
 
-from ..factories import add_user
-
-PASSWORD = "correct horse"
-
-
-def log_in(client: FlaskClient, name: str, password: str = PASSWORD) -> None:
-    page = client.get("/login").get_data(as_text=True)
-    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
-    response = client.post("/login", data={"name": name, "password": password, "csrf_token": token})
-    assert response.status_code == 302, response.get_data(as_text=True)
+from ..factories import PASSWORD, add_user, log_in
 
 
 def page_token(client: FlaskClient) -> str:

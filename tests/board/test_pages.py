@@ -6,8 +6,7 @@ import re
 
 import pytest
 
-from ..factories import add_user
-from .conftest import PASSWORD, log_in
+from ..factories import PASSWORD, add_user, log_in
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "

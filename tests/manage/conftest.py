@@ -2,25 +2,10 @@
 
 from __future__ import annotations
 
-import re
-
 import pytest
 from flask.testing import FlaskClient
 
-from ..factories import add_user
-
-PASSWORD = "correct horse"
-
-
-def log_in(client: FlaskClient, name: str, password: str = PASSWORD) -> str:
-    """Log in as a browser does; return the CSRF token of the pages that follow, for form posts."""
-    page = client.get("/login").get_data(as_text=True)
-    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
-    response = client.post("/login", data={"name": name, "password": password, "csrf_token": token})
-    assert response.status_code == 302, response.get_data(as_text=True)
-    # The login renewed the session and its CSRF token: read the new one, as the next page would.
-    page = client.get("/account").get_data(as_text=True)
-    return re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+from ..factories import PASSWORD, add_user, log_in
 
 
 @pytest.fixture

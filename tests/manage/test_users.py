@@ -11,8 +11,7 @@ from sqlalchemy import select
 from callerid.db import utcnow
 from callerid.models import ApiToken, AuditEntry, User
 
-from ..factories import add_user, token_for
-from .conftest import PASSWORD, log_in
+from ..factories import PASSWORD, add_user, log_in, token_for
 
 
 def csrf(client: FlaskClient, path: str = "/users") -> str:

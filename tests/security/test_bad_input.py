@@ -11,8 +11,8 @@ import pytest
 
 from callerid.directory import customers
 
-from ..api.conftest import bearer, log_in
-from ..factories import add_call, add_customer, add_user
+from ..api.conftest import bearer
+from ..factories import add_call, add_customer, add_user, log_in
 from ..twilio import post_signed, sample, signature
 
 BIG_IDS = [2**31, 2**63, 10**20]  # past PostgreSQL's integer, SQLite's INTEGER, any column

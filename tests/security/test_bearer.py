@@ -7,8 +7,7 @@ from sqlalchemy import func, select
 
 from callerid.models import Customer
 
-from ..api.conftest import log_in
-from ..factories import add_customer, add_user, token_for
+from ..factories import add_customer, add_user, log_in, token_for
 
 EVIL = {"Origin": "https://evil.example"}
 

@@ -10,8 +10,8 @@ import pytest
 from callerid.db import utcnow
 from callerid.models import Customer
 
-from ..board.conftest import log_in, page_token
-from ..factories import add_call, add_customer, add_user
+from ..board.conftest import page_token
+from ..factories import add_call, add_customer, add_user, log_in
 
 PASSWORD = "correct horse"
 

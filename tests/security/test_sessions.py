@@ -15,8 +15,7 @@ from sqlalchemy.exc import OperationalError
 from callerid.auth import tokens
 from callerid.auth.login_sessions import LiveChecks
 
-from ..api.conftest import log_in
-from ..factories import add_user, token_for
+from ..factories import add_user, log_in, token_for
 
 PASSWORD = "correct horse"
 STAFF_ONLY = "/api/missed/count"  # any route that needs a login and answers JSON

@@ -6,8 +6,7 @@ from contextlib import ExitStack
 
 import pytest
 
-from ..api.conftest import log_in
-from ..factories import add_user, token_for
+from ..factories import add_user, log_in, token_for
 from ..twilio import post_signed, sample
 
 PASSWORD = "correct horse"
