@@ -247,7 +247,7 @@ def test_a_customer_who_asked_not_to_be_contacted_is_not_called_back(client, ses
 def test_the_pages_offer_no_call_back_to_a_customer_who_asked_not_to_be_contacted(
     client, session, twilio
 ):
-    from ..manage.conftest import log_in
+    from ..factories import log_in
 
     call = missed_call(session)
     add_user(session, "Maria", role="manager")

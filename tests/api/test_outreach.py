@@ -13,8 +13,7 @@ import pytest
 
 from callerid.models import Call, Callback, OptOut, TextSent
 
-from ..factories import add_call, add_user, token_for
-from .conftest import log_in
+from ..factories import add_call, add_user, log_in, token_for
 
 ZONE = "America/New_York"
 ANNA, BOB, CARA, DAN = "+14155550134", "+13125550188", "+12125550155", "+16175550123"

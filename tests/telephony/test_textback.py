@@ -16,8 +16,7 @@ from callerid.db import utcnow
 from callerid.models import Event, Setting, TextSent
 from callerid.telephony import texting
 
-from ..factories import add_call, add_customer, add_user
-from ..manage.conftest import log_in
+from ..factories import add_call, add_customer, add_user, log_in
 from ..twilio import post_signed, sample
 from ..twilio_api import TwilioApi
 
