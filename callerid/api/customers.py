@@ -12,7 +12,7 @@ from flask.typing import ResponseReturnValue
 from .. import clock, customer_changes, db, inputs, numbers
 from ..auth import manager_required
 from ..db import iso
-from ..directory import customers, merge
+from ..directory import activity, customers, merge
 from ..directory.cards import occasion
 from ..events import stream
 from ..models import Customer
@@ -146,11 +146,11 @@ def summary_json(customer: Customer, calls_count: int, last_call_at: Any) -> dic
 def detail_json(customer: Customer) -> dict[str, Any]:
     """Everything about the customer, and their latest calls with the notes written on them."""
     session = db.session()
-    calls_count, last_call_at = customers.call_stats(session, [customer.id]).get(
+    calls_count, last_call_at = activity.call_stats(session, [customer.id]).get(
         customer.id, (0, None)
     )
-    recent = customers.timeline(session, customer.id)
-    notes = customers.notes_on(session, [call.id for call in recent])
+    recent = activity.timeline(session, customer.id)
+    notes = activity.notes_on(session, [call.id for call in recent])
     return {
         **summary_json(customer, calls_count, last_call_at),
         "notes": customer.notes,

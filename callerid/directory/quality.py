@@ -18,8 +18,8 @@ from sqlalchemy.orm import Session, aliased
 from .. import numbers
 from ..history import audit
 from ..models import NOT_E164_POSTGRESQL, NOT_E164_SQLITE, Customer, PhoneNumber
-from .csvfile import same_person
-from .customers import call_stats
+from .activity import call_stats
+from .csvmerge import same_person
 from .merge import merge
 
 LIMIT = 100  # rows per section

@@ -16,8 +16,8 @@ from werkzeug.datastructures import MultiDict
 
 from .. import clock, customer_changes, db, inputs, numbers, texts
 from ..auth import manager_required
+from ..directory import activity, merge
 from ..directory import customers as records
-from ..directory import merge
 from ..directory.cards import greeting, occasion
 from ..events import stream
 from ..history import calllog
@@ -246,7 +246,7 @@ def customers_erase(customer_id: int) -> ResponseReturnValue:
     session = db.session()
     with _found():
         customer = records.get(session, customer_id)
-    calls_count, _ = records.call_stats(session, [customer_id]).get(customer_id, (0, None))
+    calls_count, _ = activity.call_stats(session, [customer_id]).get(customer_id, (0, None))
     return render_template(
         "manage/customers/erase.html", customer=customer, calls_count=calls_count, phone=_phone
     )
@@ -289,7 +289,7 @@ def _show_page(customer: Customer, cursor: str | None, **extra: Any) -> Response
         calls = calllog.log(session, customer_id=customer.id, limit=TIMELINE_SIZE, cursor=cursor)
     except calllog.BadCursor:
         abort(400, description="That link to older calls is broken: start from the newest.")
-    calls_count, last_call_at = records.call_stats(session, [customer.id]).get(
+    calls_count, last_call_at = activity.call_stats(session, [customer.id]).get(
         customer.id, (0, None)
     )
     return render_template(
@@ -298,12 +298,12 @@ def _show_page(customer: Customer, cursor: str | None, **extra: Any) -> Response
         greeting=greeting(customer),
         occasion=occasion(customer, clock.today()),
         calls=calls.calls,
-        call_notes=records.notes_on(session, [call.id for call in calls.calls]),
+        call_notes=activity.notes_on(session, [call.id for call in calls.calls]),
         older=calls.next_cursor,
         cursor=cursor,
         calls_count=calls_count,
         last_call_at=last_call_at,
-        notes_about=records.notes_about(session, customer.id),
+        notes_about=activity.notes_about(session, customer.id),
         described={n.number: _about(n.number) for n in customer.numbers},
         texts_received=texts.of_customer(session, customer.id),
         opt_outs={
