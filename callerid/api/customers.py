@@ -137,6 +137,7 @@ def summary_json(customer: Customer, calls_count: int, last_call_at: Any) -> dic
         "tags": customer.tag_list,
         "vip": customer.is_vip,
         "do_not_greet": customer.do_not_greet,
+        "do_not_contact": customer.do_not_contact,
         "numbers": [row.number for row in customer.numbers],
         "calls_count": calls_count,
         "last_call_at": iso(last_call_at),

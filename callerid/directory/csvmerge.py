@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from ..models import Customer, PhoneNumber
 from . import record
 from .csvread import BadRow, ImportResult
-from .csvrows import DATES, FLAGS, LONG_FIELDS, MERGED, TEXT_FIELDS, BadValue, Row
+from .csvrows import APPENDED_FIELDS, DATES, FILLED_FIELDS, FLAGS, MERGED, BadValue, Row
 from .csvwrite import CHUNK, Entry, chunks
 
 _TITLES = {"mr", "mrs", "ms", "miss", "mx", "dr", "prof", "sir", "dame", "lord", "lady"}
@@ -175,10 +175,10 @@ def _merge_values(values: dict[str, Any], row: Row) -> bool:
     before = dict(values)
     if not values["name"]:
         values["name"] = row.name
-    for key in (*TEXT_FIELDS, *DATES):
+    for key in (*FILLED_FIELDS, *DATES):
         if not values[key] and row.values[key]:
             values[key] = row.values[key]
-    for key in LONG_FIELDS:
+    for key in APPENDED_FIELDS:
         new, old = row.values[key], values[key] or ""
         if new and new not in old:
             values[key] = f"{old}\n{new}" if old else new

@@ -16,11 +16,11 @@ from .csvread import COLUMNS, BadRow, Columns, ImportResult, Unreadable
 
 # How a merge treats each field (see csvmerge): text filled in when empty, long text appended
 # to, flags turned on (a yes wins), dates filled in when empty.
-TEXT_FIELDS = ("salutation", "preferred_name", "email", "alerts", "pronunciation")
-LONG_FIELDS = ("notes", "preferences")
+FILLED_FIELDS = ("salutation", "preferred_name", "email", "alerts", "pronunciation")
+APPENDED_FIELDS = ("notes", "preferences")
 FLAGS = tuple(record.FLAGS.values())
 DATES = record.DATES
-MERGED = ("name", *TEXT_FIELDS, *LONG_FIELDS, "tags", *FLAGS, *DATES)
+MERGED = ("name", *FILLED_FIELDS, *APPENDED_FIELDS, "tags", *FLAGS, *DATES)
 
 
 @dataclass(slots=True)
@@ -81,8 +81,8 @@ class RowReader:
 
     def _values(self, cell: dict[str, str]) -> dict[str, Any]:
         # The one validator's rules for every field; only the spellings are the spreadsheet's.
-        values: dict[str, Any] = {key: record.text(key, cell[key]) for key in TEXT_FIELDS}
-        values |= {key: record.text(key, cell[key]) for key in LONG_FIELDS}
+        values: dict[str, Any] = {key: record.text(key, cell[key]) for key in FILLED_FIELDS}
+        values |= {key: record.text(key, cell[key]) for key in APPENDED_FIELDS}
         values["tags"] = ", ".join(record.tags_of(record.split_tags(cell["tags"])))
         for column in FLAGS:
             values[column] = record.flag_word(column, cell[column])

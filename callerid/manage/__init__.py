@@ -104,7 +104,17 @@ def answerer(answered_by: str) -> str:
 
 
 def init_app(app: Flask) -> None:
-    from . import audit, calllog, customers, insights, missed, quality, users, webhooks  # noqa: F401
+    from . import (  # noqa: F401
+        audit,
+        calllog,
+        customer_merge,
+        customers,
+        insights,
+        missed,
+        quality,
+        users,
+        webhooks,
+    )
 
     app.register_blueprint(bp)
     app.jinja_env.globals["nav_links"] = nav_links

@@ -106,6 +106,7 @@ def test_a_new_customer_gets_numbers_in_e164_and_tidy_tags(session):
         ({}, "a customer needs a name or a number"),
         ({"name": "X", "colour": "red"}, "unknown field colour"),
         ({"name": "X", "vip": "yes"}, "vip must be true or false"),
+        ({"name": "X", "do_not_contact": "yes"}, "do_not_contact must be true or false"),
         ({"name": "X", "birthday": "17/05/1980"}, "birthday must be a date"),
         ({"name": "X" * 201}, "name has at most 200 characters"),
         ({"name": "X", "email": "not an address"}, "is not an email address"),
