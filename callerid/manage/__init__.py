@@ -8,10 +8,11 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 from typing import Any, NamedTuple
-from zoneinfo import ZoneInfo
 
 from flask import Blueprint, Flask, current_app, request, url_for
 from flask_login import current_user
+
+from .. import zones
 
 bp = Blueprint("manage", __name__)
 
@@ -77,7 +78,7 @@ def business_time(moment: datetime) -> datetime:
         moment = moment.replace(tzinfo=UTC)
     if moment.tzinfo is not UTC:
         return moment
-    return moment.astimezone(ZoneInfo(current_app.config.get("CALLERID_TIMEZONE") or "UTC"))
+    return moment.astimezone(zones.business_zone(current_app.config))
 
 
 _PHONE = re.compile(r"^[+\d][\d\s()-]*$")
