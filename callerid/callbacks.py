@@ -151,6 +151,18 @@ def get(session: Session, callback_id: int) -> Callback | None:
     return session.get(Callback, callback_id)
 
 
+def in_flight(session: Session, now: datetime | None = None) -> list[Callback]:
+    """The call-backs still under way, oldest first: a screen opened meanwhile shows them."""
+    since = (now or utcnow()) - IN_FLIGHT_FOR
+    return list(
+        session.scalars(
+            select(Callback)
+            .where(Callback.ended_at.is_(None), Callback.started_at >= since)
+            .order_by(Callback.started_at, Callback.id)
+        )
+    )
+
+
 def payload(callback: Callback, region: str) -> dict[str, Any]:
     """What screens and the API show of a call-back; ``words`` says where it stands."""
     customer = callback.customer

@@ -3,6 +3,7 @@ CLI runner and a session. Every test that takes ``app`` runs once per database e
 
 from __future__ import annotations
 
+import functools
 import os
 import shutil
 import time
@@ -14,7 +15,7 @@ import pytest
 import time_machine
 from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
-from sqlalchemy import create_engine, func, select, text
+from sqlalchemy import Engine, create_engine, func, select, text
 from sqlalchemy.orm import Session
 
 from callerid import create_app, db, errors, models
@@ -148,13 +149,23 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 
 
 def _empty_postgres(url: str) -> None:
-    engine = create_engine(url)
-    tables = ", ".join(table.name for table in Base.metadata.sorted_tables)
+    """Every table emptied and every id counting from 1 again, as a fresh database has them.
+
+    DELETE rather than TRUNCATE: on the few rows a test leaves, TRUNCATE's new files for every
+    table cost 30 ms a test (40 s of the suite), DELETE under 2 ms. One engine per server is kept
+    for the session."""
+    engine = _cleaner_for(url)
     with engine.begin() as connection:
         # A connection a test left open would otherwise make this wait forever.
         connection.execute(text("SET LOCAL lock_timeout = '10s'"))
-        connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
-    engine.dispose()
+        for table in reversed(Base.metadata.sorted_tables):
+            connection.execute(table.delete())
+        connection.execute(text("SELECT setval(oid, 1, false) FROM pg_class WHERE relkind = 'S'"))
+
+
+@functools.cache
+def _cleaner_for(url: str) -> Engine:
+    return create_engine(url, pool_size=1, pool_pre_ping=True)  # tests end connections
 
 
 def settings_for(database_url: str, instance: Path, **extra: object) -> dict[str, object]:

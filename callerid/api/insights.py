@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import timedelta
 from typing import Any
 
@@ -46,12 +47,14 @@ def _json(found: insights.Insights) -> dict[str, Any]:
         "returning_share": _rate(found.returning_share),
         "missed": found.missed,
         "missed_not_called_back": found.missed_open,
+        **asdict(found.outreach.total),
         "per_day": [
             {
                 "date": d.date.isoformat(),
                 "calls": d.calls,
                 "answered": d.answered,
                 "missed": d.missed,
+                **asdict(found.outreach.day(d.date)),
             }
             for d in found.days
         ],

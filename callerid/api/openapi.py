@@ -59,6 +59,33 @@ def _object(properties: dict[str, Any], *, required: bool = True) -> dict[str, A
     }
 
 
+# What GET /api/insights says of reaching back to missed callers, in all and per day
+# (callerid/history/outreach.py defines each figure).
+OUTREACH = {
+    "called_back": {"type": "integer", "minimum": 0},
+    "call_back_median_seconds": {"type": ["number", "null"], "minimum": 0},
+    "texts_sent": {"type": "integer", "minimum": 0},
+    "texts_delivered": {"type": "integer", "minimum": 0},
+    "texts_failed": {"type": "integer", "minimum": 0},
+    "opted_out": {"type": "integer", "minimum": 0},
+}
+INSIGHTS = {
+    "type": "object",
+    "properties": {
+        **OUTREACH,
+        "per_day": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {"date": {"type": "string", "format": "date"}, **OUTREACH},
+                "required": ["date", "calls", "answered", "missed", *OUTREACH],
+            },
+        },
+    },
+    "required": ["since", "until", "total_calls", *OUTREACH, "per_day"],
+}
+
+
 # A customer as every answer names them; DESK_TEXT: what the desk reads and writes on a card.
 PERSON = {
     "id": {"type": "integer"},
@@ -469,9 +496,11 @@ def _api_paths() -> dict[str, Any]:
         },
         "/api/insights": {
             "get": _operation(
-                "Calls per day and hour, answer rate, returning share, top callers.",
+                "Calls per day and hour, answer rate, returning share, top callers; missed calls"
+                " called back and the median time to call back; missed-call texts sent,"
+                " delivered and failed; opt-outs (per day in tz, and in all).",
                 MANAGER,
-                {200: {"type": "object", "required": ["since", "until", "total_calls"]}},
+                {200: INSIGHTS},
                 parameters=(_query("since", TEXT), _query("until", TEXT), _query("tz", TEXT)),
             )
         },

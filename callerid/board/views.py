@@ -10,7 +10,7 @@ from flask_login import current_user, login_required
 from flask_wtf.csrf import generate_csrf
 from sqlalchemy import select
 
-from .. import db, desk, events
+from .. import callbacks, db, desk, events
 from ..models import Line
 
 bp = Blueprint("board", __name__)
@@ -25,7 +25,8 @@ def index() -> str:
 @bp.get("/board/live")
 @login_required
 def live() -> ResponseReturnValue:
-    """Everything a screen needs to start: the calls on the board, the lines, and the id of the
+    """Everything a screen needs to start: the calls on the board, the call-backs under way,
+    the lines, and the id of the
     newest event, from which it follows /events (anything newer is replayed, so nothing falls
     between the snapshot and the stream)."""
     session = db.session()
@@ -51,6 +52,7 @@ def live() -> ResponseReturnValue:
         live=cards(shown.live),
         recent=cards(shown.recent),
         lines=[{"number": line.number, "label": line.label} for line in lines],
+        callbacks=[callbacks.payload(c, region) for c in callbacks.in_flight(session)],
         user={"name": current_user.name},
         csrf_token=generate_csrf(),
     )

@@ -3,7 +3,8 @@
 "Mrs. Moors. VIP. Severe peanut allergy. Last called 3 days ago." At most ``MAX_WORDS`` words
 (about three seconds of speech, while the caller waits), in the order name, VIP, alerts, last
 call: what matters most survives the cut. Only the alerts field is spoken, never the notes:
-a speakerphone may say it aloud at the desk.
+a speakerphone may say it aloud at the desk. The manager's settings page chooses which of VIP,
+alerts and last call are said (``business_settings``); the name always is.
 """
 
 from __future__ import annotations
@@ -13,7 +14,8 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from .. import numbers
+from .. import business_settings, numbers
+from ..business_settings import BusinessSettings
 from ..models import Call, Customer
 from .lookup import find_by_number
 
@@ -35,17 +37,25 @@ def for_call(session: Session, parent_sid: str, raw_from: str, region: str, now:
         customer = owners[0] if owners else None
     if customer is None:
         return stranger(caller, region)
-    return regular(customer, _last_call(session, customer.id, parent_sid), now)
+    chosen = business_settings.load(session)
+    last_call = _last_call(session, customer.id, parent_sid) if chosen.whisper_last_call else None
+    return regular(customer, last_call, now, chosen)
 
 
-def regular(customer: Customer, last_call_at: datetime | None, now: datetime) -> str:
-    """The whisper for a known customer, cut to ``MAX_WORDS`` words."""
+def regular(
+    customer: Customer,
+    last_call_at: datetime | None,
+    now: datetime,
+    chosen: BusinessSettings = business_settings.DEFAULTS,
+) -> str:
+    """The whisper for a known customer, cut to ``MAX_WORDS`` words, saying what ``chosen``
+    (the manager's settings) asks for besides the name."""
     parts = [_spoken_name(customer)]
-    if customer.is_vip:
+    if customer.is_vip and chosen.whisper_vip:
         parts.append("VIP")
-    if customer.alerts.strip():
+    if customer.alerts.strip() and chosen.whisper_alerts:
         parts.append(customer.alerts)
-    if last_call_at is not None:
+    if last_call_at is not None and chosen.whisper_last_call:
         parts.append(f"Last called {_ago(last_call_at, now)}")
     return _fit(parts)
 

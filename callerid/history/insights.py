@@ -15,8 +15,9 @@ from sqlalchemy.orm import Session
 
 from ..db import utcnow
 from ..models import Call, Customer
-from . import rollup
+from . import outreach, rollup
 from .missed import waiting
+from .outreach import Outreach
 from .rollup import SLOT, epoch_slot, millis_between  # noqa: F401  (named here before rollup)
 
 DEFAULT_DAYS = 30
@@ -63,6 +64,8 @@ class Insights:
     hours: list[int] = field(default_factory=lambda: [0] * 24)
     top_callers: list[TopCaller] = field(default_factory=list)
     screen_pop: ScreenPop = ScreenPop(0, None, None)
+    # Missed calls called back and the missed-call texts (``history.outreach``).
+    outreach: Outreach = field(default_factory=Outreach)
 
     @property
     def answer_rate(self) -> float | None:
@@ -121,6 +124,7 @@ def summarise(session: Session, since: datetime, until: datetime, zone: ZoneInfo
     found.missed_open = _missed_open(session, since, until)
     found.top_callers = _top_callers(session, since, until, rolled, live)
     found.screen_pop = _screen_pop(pops)
+    found.outreach = outreach.summarise(session, since, until, zone)
     return found
 
 

@@ -1,4 +1,5 @@
-"""The manager pages: customers, call log, missed calls, insights, data quality, users, audit.
+"""The manager pages: customers, call log, missed calls, insights, data quality, users, webhooks,
+settings, audit.
 
 The same services as the JSON API (``callerid.api``) behind them; staff reach the missed-calls
 page, everything else here is for managers (``auth.manager_required``)."""
@@ -33,6 +34,7 @@ NAV = [
     NavLink("manage.quality", "Data quality", True),
     NavLink("manage.users", "Users", True),
     NavLink("manage.webhooks", "Webhooks", True),
+    NavLink("manage.settings", "Settings", True),
     NavLink("manage.audit", "Audit log", True),
 ]
 
@@ -103,6 +105,7 @@ def init_app(app: Flask) -> None:
         insights,
         missed,
         quality,
+        settings,
         users,
         webhooks,
     )

@@ -14,7 +14,7 @@ from .. import db
 from ..auth import manager_required
 from ..db import utcnow
 from ..history import insights
-from . import bp, charts, periods
+from . import bp, charts, outreach, periods
 
 HOUR_LABEL_EVERY = 3
 # viewBox sizes close to the drawn sizes on a desktop or tablet, so text stays about 12 px.
@@ -85,6 +85,7 @@ def _figures(found: insights.Insights) -> dict[str, Any]:
         "hour_chart": hour_chart(found.hours),
         "pop_chart": _pop_chart(found.screen_pop),
         "top_callers": _top_callers(found),
+        **outreach.figures(found.outreach),
     }
 
 

@@ -170,7 +170,12 @@ def test_one_call_back_per_caller_at_a_time(client, session, twilio, desk):
     again = call_back(client, call, bearer(session, "sam", "staff"))
     assert again.status_code == 409
     assert again.get_json()["error"]["message"] == "desk is already calling back Anna Moors."
+    # A screen opened meanwhile shows it from the start, not from its next event.
+    (under_way,) = client.get("/board/live", headers=desk).get_json()["callbacks"]
+    assert (under_way["to"], under_way["by"], under_way["ended_at"]) == (ANNA, "desk", None)
+    assert under_way["words"].startswith("Calling back Anna Moors, by desk")
     finished(session)
+    assert client.get("/board/live", headers=desk).get_json()["callbacks"] == []
     assert call_back(client, call, desk).status_code == 202  # once it is over, again
     assert len(twilio.played) >= 1
 
@@ -225,4 +230,9 @@ def test_a_customer_on_another_of_their_numbers_is_one_caller(client, session, t
     assert call_back(client, call, desk).status_code == 202
     again = call_back(client, other, bearer(session, "sam", "staff"))
     assert again.get_json()["error"]["message"] == "desk is already calling back Anna Moors."
+    # A screen opened meanwhile shows it from the start, not from its next event.
+    (under_way,) = client.get("/board/live", headers=desk).get_json()["callbacks"]
+    assert (under_way["to"], under_way["by"], under_way["ended_at"]) == (ANNA, "desk", None)
+    assert under_way["words"].startswith("Calling back Anna Moors, by desk")
     finished(session)
+    assert client.get("/board/live", headers=desk).get_json()["callbacks"] == []

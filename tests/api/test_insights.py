@@ -65,7 +65,8 @@ def test_totals_rates_and_missed_counts_match_the_data(client, manager, known):
 
 def test_calls_are_counted_per_day_and_per_hour(client, manager, known):
     body = client.get(f"/api/insights?{WINDOW}", headers=manager).get_json()
-    assert body["per_day"] == [
+    counts = ("date", "calls", "answered", "missed")  # tests/history/test_outreach.py: the rest
+    assert [{key: day[key] for key in counts} for day in body["per_day"]] == [
         {"date": "2026-01-05", "calls": 3, "answered": 2, "missed": 1},
         {"date": "2026-01-06", "calls": 2, "answered": 0, "missed": 2},
         {"date": "2026-01-07", "calls": 1, "answered": 1, "missed": 0},

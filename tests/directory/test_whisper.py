@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from callerid import numbers
+from callerid import business_settings, numbers
 from callerid.directory import whisper
 from callerid.models import Customer
 
@@ -54,3 +55,21 @@ def test_a_very_long_name_alone_is_cut_to_twelve_words():
 )
 def test_callers_without_a_customer(raw, said):
     assert whisper.stranger(numbers.normalise(raw, "US"), "US") == said
+
+
+@pytest.mark.parametrize(
+    ("switched_off", "said"),
+    [
+        ({"whisper_vip": False}, "Anna Moors. Deaf. Last called today."),
+        ({"whisper_alerts": False}, "Anna Moors. VIP. Last called today."),
+        ({"whisper_last_call": False}, "Anna Moors. VIP. Deaf."),
+        (
+            {"whisper_vip": False, "whisper_alerts": False, "whisper_last_call": False},
+            "Anna Moors.",
+        ),
+    ],
+)
+def test_the_manager_chooses_what_is_said_after_the_name(switched_off, said):
+    chosen = replace(business_settings.DEFAULTS, **switched_off)
+    anna = customer(is_vip=True, alerts="Deaf")
+    assert whisper.regular(anna, NOW - timedelta(hours=2), NOW, chosen) == said

@@ -27,7 +27,7 @@ def violations(page: Page) -> list[str]:
 
 
 MANAGER_PAGES = ["/customers", "/customers/{id}", "/customers/{id}/edit", "/calls", "/missed"]
-MANAGER_PAGES += ["/insights", "/quality", "/users", "/audit", "/account"]
+MANAGER_PAGES += ["/insights", "/quality", "/users", "/audit", "/account", "/settings"]
 
 
 def test_the_board_idle_and_ringing_and_every_manager_page_have_no_violations(

@@ -70,12 +70,17 @@ def test_call_back_from_the_missed_page_and_an_ended_card_with_progress_on_the_b
     expect(board.page.locator("#callback-list li").first).to_have_text(refused)
 
     # From the ended card on the board: the desk phone rings a moment, then Anna answers.
-    twilio.callees[DESK] = Callee(ring=1.5)
+    twilio.callees[DESK] = Callee(ring=5)
     twilio.callees[ANNA] = Callee(talk=30)
     card.get_by_role("button", name="Call back").click()
     progress = board.page.locator("#callback-list li").first
-    expect(progress).to_have_text("Calling back Anna Moors, by Anna: ringing Anna's phone")
+    ringing = "Calling back Anna Moors, by Anna: ringing Anna's phone"
+    expect(progress).to_have_text(ringing)
     shot(board.page, "board-call-back")
+    # A screen opened now shows it at once, before the call-back's next event.
+    board.page.reload()
+    board.wait_open()
+    expect(progress).to_have_text(ringing, timeout=2000)
     expect(progress).to_have_text("Anna called back Anna Moors (30 s)")
     expect(count).to_be_hidden()  # her missed call is closed, without a reload
     expect(card).to_have_attribute("data-state", "missed")  # no new card: nobody rang us

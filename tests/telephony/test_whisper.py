@@ -12,13 +12,13 @@ from datetime import timedelta
 
 import pytest
 
-from callerid import create_app, db
+from callerid import business_settings, create_app, db
 from callerid.db import utcnow
 from callerid.telephony import replayer, whisper
 from callerid.telephony.signature import WHISPER_FRAGMENT
 
 from ..conftest import settings_for
-from ..factories import add_call, add_customer
+from ..factories import add_call, add_customer, add_user
 from ..twilio import BASE_URL, post_signed, sample, signature
 
 ANNA = "+13125550187"  # the caller of the voice-inbound-us sample
@@ -87,6 +87,17 @@ def test_a_vip_with_alerts_comes_in_that_order_in_the_chosen_voice(whispering, s
     assert spoken(response) == "Mrs. Moors. VIP. Severe peanut allergy. Last called yesterday."
     say = ET.fromstring(response.data).find("Say")
     assert (say.get("voice"), say.get("language")) == ("Polly.Joanna", "en-GB")
+
+
+def test_the_whisper_says_only_what_the_settings_page_chose(whispering, session):
+    anna = add_customer(
+        session, "Anna Moors", numbers=(ANNA,), salutation="Mrs.", is_vip=True, alerts="Deaf"
+    )
+    add_call(session, anna, at=utcnow() - timedelta(days=1, hours=1))
+    manager = add_user(session, "Maria", role="manager")
+    business_settings.save(session, {"whisper_vip": False, "whisper_last_call": False}, by=manager)
+    session.commit()
+    assert answer(whispering.test_client()) == "Mrs. Moors. Deaf."
 
 
 def test_a_new_caller_is_told_where_they_call_from(whispering):

@@ -535,6 +535,7 @@ async function start() {
   addLines(first.lines);
   for (const card of [...first.recent].reverse()) upsert(card);
   for (const card of [...first.live].reverse()) upsert(card);
+  for (const callback of first.callbacks) showCallBack(callback); // oldest first: newest on top
   body.dataset.ready = "true";
   stream.start(first.position);
   refreshMissedCount(); // calls may have been missed since the page was drawn
