@@ -14,6 +14,7 @@ from ..auth import manager_required
 from ..db import iso
 from ..directory import activity, customers, merge
 from ..directory.cards import occasion
+from ..directory.search import search
 from ..events import stream
 from ..models import Customer
 from . import bp
@@ -30,7 +31,7 @@ def customer_list() -> ResponseReturnValue:
     page = int_arg(args.get("page"), "page") or 1
     limit = limit_arg(args.get("limit"), 50, MAX_LIMIT)
     with _mapped_errors():
-        found = customers.search(
+        found = search(
             db.session(),
             args.get("q", ""),
             sort=args.get("sort") or "name",

@@ -24,9 +24,10 @@ from ..csvcells import escaped
 from ..db import iso
 from ..models import Customer, PhoneNumber
 from . import csvwrite
-from .csvmerge import Plan, same_person
+from .csvmerge import Plan
 from .csvread import EXAMPLE_HEADER, BadCsv, BadRow, ImportResult, Unreadable, columns_of, records
 from .csvrows import MERGED, RowReader, parse_rows
+from .names import same_person
 from .record import parse_date
 
 # What other modules and scripts import from here; the pieces live in csvread, csvrows,

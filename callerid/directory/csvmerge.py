@@ -3,8 +3,6 @@ memory: what to create and what to change (``csvwrite`` writes it)."""
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from typing import Any
 
 from sqlalchemy import exists, select
@@ -15,42 +13,7 @@ from . import record
 from .csvread import BadRow, ImportResult
 from .csvrows import APPENDED_FIELDS, DATES, FILLED_FIELDS, FLAGS, MERGED, BadValue, Row
 from .csvwrite import CHUNK, Entry, chunks
-
-_TITLES = {"mr", "mrs", "ms", "miss", "mx", "dr", "prof", "sir", "dame", "lord", "lady"}
-
-
-def same_person(a: str, b: str) -> bool:
-    """Whether two names on the same number can be one person. An empty name fits anyone.
-
-    Compared without case, accents, punctuation or titles (Mrs, Dr, ...): equal names match;
-    a single word matches the other name's first or last word ("Anna" or "Moors" and "Anna
-    Moors"); otherwise the last words must be equal and the first words must agree, where an
-    initial or a start of at least three letters agrees ("A. Moors", "Rob" and "Robert"). Middle
-    names are ignored. "Anna Moors" and "James Moors" are two people: a household.
-    """
-    words_a, words_b = _name_words(a), _name_words(b)
-    if not words_a or not words_b or words_a == words_b:
-        return True
-    if len(words_a) == 1 or len(words_b) == 1:
-        single, other = (words_a, words_b) if len(words_a) == 1 else (words_b, words_a)
-        return single[0] in (other[0], other[-1])
-    return words_a[-1] == words_b[-1] and _first_names_agree(words_a[0], words_b[0])
-
-
-def _first_names_agree(a: str, b: str) -> bool:
-    short, long = sorted((a, b), key=len)
-    if len(short) == 1:
-        return long.startswith(short)
-    return len(short) >= 3 and long.startswith(short)
-
-
-def _name_words(name: str) -> list[str]:
-    plain = unicodedata.normalize("NFKD", name.casefold())
-    plain = "".join(ch for ch in plain if not unicodedata.combining(ch))
-    words = re.findall(r"[^\W\d_]+", plain)
-    while len(words) > 1 and words[0] in _TITLES:
-        words.pop(0)
-    return words
+from .names import name_words, same_person
 
 
 def _display_name(entry: Entry) -> str:
@@ -99,7 +62,7 @@ class Plan:
         columns = [getattr(Customer, key) for key in ("id", *MERGED)]
         query = select(*columns).where(~has_number, Customer.name != "").order_by(Customer.id)
         for row in self.session.execute(query):
-            self.numberless.setdefault(tuple(_name_words(row.name)), self._existing(row))
+            self.numberless.setdefault(tuple(name_words(row.name)), self._existing(row))
 
     def _existing(self, row: Any) -> Entry:
         entry = Entry(row.id, _customer_values(row), is_new=False)
@@ -119,7 +82,7 @@ class Plan:
 
     def _match(self, row: Row) -> Entry | None:
         if not row.numbers:
-            return self.numberless.get(tuple(_name_words(row.name)))
+            return self.numberless.get(tuple(name_words(row.name)))
         candidates: list[Entry] = []
         for number in row.numbers:
             candidates += [e for e in self.owners.get(number, ()) if e not in candidates]
@@ -134,7 +97,7 @@ class Plan:
         entry = Entry(None, {"name": row.name, **row.values}, is_new=True, is_seen=True)
         self.entries.append(entry)
         if not row.numbers:
-            self.numberless.setdefault(tuple(_name_words(row.name)), entry)
+            self.numberless.setdefault(tuple(name_words(row.name)), entry)
         for number, label in row.numbers.items():
             self._give_number(entry, number, label, row.line)
 

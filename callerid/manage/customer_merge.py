@@ -11,6 +11,7 @@ from .. import customer_changes, db
 from ..auth import manager_required
 from ..directory import activity, merge
 from ..directory import customers as records
+from ..directory.search import search
 from . import bp
 from .customers import counted, known_customer, page_of, phone_display
 from .writes import saved
@@ -27,7 +28,7 @@ def customers_merge(customer_id: int) -> ResponseReturnValue:
     q = request.args.get("q", "").strip()
     choices = []
     if q:
-        found = records.search(session, q, limit=MERGE_CHOICES + 1, region=_region())
+        found = search(session, q, limit=MERGE_CHOICES + 1, region=_region())
         choices = [item for item in found.customers if item.customer.id != customer_id]
     return render_template(
         "manage/customers/merge.html",

@@ -18,6 +18,7 @@ from ..auth import manager_required
 from ..directory import activity
 from ..directory import customers as records
 from ..directory.cards import greeting, occasion
+from ..directory.search import search
 from ..history import calllog
 from ..models import Customer
 from . import bp, customer_form
@@ -41,7 +42,7 @@ def customers() -> ResponseReturnValue:
     sort = request.args.get("sort", "name")
     sort = sort if sort in SORTS else "name"
     page = _page_number(request.args.get("page"))
-    found = records.search(db.session(), q, sort=sort, page=page, limit=PAGE_SIZE, region=_region())
+    found = search(db.session(), q, sort=sort, page=page, limit=PAGE_SIZE, region=_region())
     last_page = max(1, -(-found.total // PAGE_SIZE))
     return render_template(
         "manage/customers/index.html",
