@@ -10,10 +10,9 @@ from flask_login import current_user
 from .. import customer_changes, db
 from ..auth import manager_required
 from ..directory import activity, merge
-from ..directory import customers as records
 from ..directory.search import search
 from . import bp
-from .customers import counted, known_customer, page_of, phone_display
+from .customers import counted, customer_or_gone, known_customer, page_of, phone_display
 from .writes import saved
 
 MERGE_CHOICES = 10
@@ -23,8 +22,7 @@ MERGE_CHOICES = 10
 @manager_required
 def customers_merge(customer_id: int) -> ResponseReturnValue:
     session = db.session()
-    with known_customer():
-        customer = records.get(session, customer_id)
+    customer = customer_or_gone(customer_id)
     q = request.args.get("q", "").strip()
     choices = []
     if q:
@@ -79,8 +77,7 @@ def customers_merge_apply(customer_id: int, other_id: int) -> ResponseReturnValu
 @manager_required
 def customers_erase(customer_id: int) -> ResponseReturnValue:
     session = db.session()
-    with known_customer():
-        customer = records.get(session, customer_id)
+    customer = customer_or_gone(customer_id)
     calls_count, _ = activity.call_stats(session, [customer_id]).get(customer_id, (0, None))
     return render_template(
         "manage/customers/erase.html",

@@ -84,16 +84,14 @@ def customers_create() -> ResponseReturnValue:
 @bp.get("/customers/<int:customer_id>")
 @manager_required
 def customers_show(customer_id: int) -> ResponseReturnValue:
-    with known_customer():
-        customer = records.get(db.session(), customer_id)
+    customer = customer_or_gone(customer_id)
     return _show_page(customer, request.args.get("before") or None)
 
 
 @bp.get("/customers/<int:customer_id>/edit")
 @manager_required
 def customers_edit(customer_id: int) -> ResponseReturnValue:
-    with known_customer():
-        customer = records.get(db.session(), customer_id)
+    customer = customer_or_gone(customer_id)
     return _form_page(customer, customer_form.values_of(customer), {})
 
 
@@ -225,6 +223,12 @@ def _number_problem(exc: numbers.InvalidNumber) -> str:
 
 def counted(amount: int, noun: str) -> str:
     return f"{amount} {noun}{'' if amount == 1 else 's'}"
+
+
+def customer_or_gone(customer_id: int) -> Customer:
+    """The customer, or a 404 page for an unknown one and a 410 page for an erased one."""
+    with known_customer():
+        return records.get(db.session(), customer_id)
 
 
 @contextmanager
