@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 from ..csvcells import escaped
 from ..db import iso
 from ..models import Customer, PhoneNumber
-from . import csvwrite
+from . import csvwrite, record
 from .csvmerge import Plan
 from .csvread import EXAMPLE_HEADER, BadCsv, BadRow, ImportResult, Unreadable, columns_of, records
 from .csvrows import MERGED, RowReader, parse_rows
@@ -169,22 +169,17 @@ def export_customers(session: Session, batch: int = 1000) -> Iterator[list[str]]
 def _export_row(customer: Any, phones: list[str]) -> Iterator[list[str]]:
     if not customer.name and not phones:
         return
-    yield [
-        str(customer.id),
-        escaped(customer.name),
-        escaped(customer.salutation),
-        escaped(customer.preferred_name),
-        "; ".join(phones),
-        escaped(customer.email),
-        escaped(customer.notes),
-        escaped(customer.preferences),
-        escaped(customer.tags),
-        "yes" if customer.is_vip else "no",
-        "yes" if customer.do_not_greet else "no",
-        customer.birthday.isoformat() if customer.birthday else "",
-        customer.anniversary.isoformat() if customer.anniversary else "",
-        iso(customer.created_at) or "",
-        escaped(customer.alerts),
-        escaped(customer.pronunciation),
-        "yes" if customer.do_not_contact else "no",
-    ]
+    own = {"id": str(customer.id), "phone": "; ".join(phones)}
+    own["created_at"] = iso(customer.created_at) or ""
+    yield [own[column] if column in own else _cell(column, customer) for column in EXPORT_HEADER]
+
+
+def _cell(key: str, customer: Any) -> str:
+    # Each field as the import reads it back (record.flag_word, record.spreadsheet_date).
+    field = record.BY_KEY[key]
+    value = getattr(customer, field.column)
+    if field.kind == "flag":
+        return "yes" if value else "no"
+    if field.kind == "date":
+        return value.isoformat() if value else ""
+    return escaped(value)
