@@ -12,8 +12,8 @@ from ..directory import record
 from ..models import Customer
 
 # The form's text inputs; flags are its checkboxes (``record.FLAGS``), numbers its own box.
-FORM_TEXT = ("name", "salutation", "preferred_name", "email", "tags", "birthday", "anniversary")
-FORM_TEXT += ("notes", "preferences", "alerts", "pronunciation")
+FORM_TEXT: tuple[str, ...] = ("name", "salutation", "preferred_name", "email", "tags")
+FORM_TEXT += ("birthday", "anniversary", "notes", "preferences", "alerts", "pronunciation")
 LABELS = {
     "name": "Name",
     "salutation": "Salutation",

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import gevent
@@ -18,7 +19,7 @@ from ..twilio import post_signed, sample
 SAFETY = 10.0  # seconds: a watch that blocked the worker is stopped then, and the test fails
 
 
-def wait_cooperatively(condition, seconds: float = SAFETY) -> bool:
+def wait_cooperatively(condition: Callable[[], bool], seconds: float = SAFETY) -> bool:
     """Yield to other greenlets until ``condition`` holds; whether it did in time."""
     deadline = time.monotonic() + seconds
     while not condition():
@@ -30,8 +31,8 @@ def wait_cooperatively(condition, seconds: float = SAFETY) -> bool:
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_a_webhook_is_answered_while_the_wal_watch_waits(app, client, database_url):
-    news: list[float] = []
-    watcher = WalWatcher(Path(make_url(database_url).database), lambda: news.append(1))
+    news: list[int] = []
+    watcher = WalWatcher(Path(make_url(database_url).database or ""), lambda: news.append(1))
     # The watch runs as a greenlet beside this test's, as in a gevent worker. Were its wait a
     # blocking one, this greenlet would get the hub back only once a real thread stopped it.
     safety = threading.Timer(SAFETY, watcher._stopped.set)
