@@ -41,6 +41,7 @@ def create_app(settings: Mapping[str, Any] | None = None) -> Flask:
         auth,
         board,
         body_size,
+        clients,
         db,
         errors,
         gate,
@@ -59,6 +60,7 @@ def create_app(settings: Mapping[str, Any] | None = None) -> Flask:
     db.init_app(app)
     csrf.init_app(app)
     auth.init_app(app)
+    clients.init_app(app)  # after auth: a bearer request is a 401 or its token before this
     errors.init_app(app)
     manage.init_app(app)
     telephony.init_app(app)

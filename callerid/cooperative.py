@@ -8,6 +8,7 @@ run in place everywhere else (tests, the CLI).
 
 from __future__ import annotations
 
+import select
 import sys
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -22,6 +23,26 @@ def off_the_loop(work: Callable[..., T], *args: Any) -> T:
 
         return gevent.get_hub().threadpool.apply(work, args)
     return work(*args)
+
+
+def wait_readable(fd: int, timeout: float) -> bool:
+    """Wait up to ``timeout`` seconds for ``fd`` to have something to read; whether it has.
+    In a gevent greenlet only that greenlet waits (the hub watches the descriptor), so the
+    worker's other requests go on; in an OS thread the thread waits."""
+    if _in_greenlet():
+        from gevent.select import select as cooperative_select
+
+        ready, _, _ = cooperative_select([fd], [], [], timeout)
+    else:
+        ready, _, _ = select.select([fd], [], [], timeout)
+    return bool(ready)
+
+
+def _in_greenlet() -> bool:
+    # A gevent worker's threads are greenlets (threading is patched), and so is anything
+    # gevent.spawn runs; an OS thread's own greenlet is not a gevent.Greenlet.
+    gevent = sys.modules.get("gevent")
+    return gevent is not None and isinstance(gevent.getcurrent(), gevent.Greenlet)
 
 
 def _under_gevent() -> bool:

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from . import calls, clock, directory, ringing
 from .db import iso, utcnow
+from .directory import activity
 from .events import store as events
 from .models import Call, Customer, Event, Note, User
 
@@ -157,19 +158,9 @@ def note_json(note: Note) -> dict[str, Any]:
 
 
 def notes_of(session: Session, call_ids: list[int]) -> dict[int, list[dict[str, Any]]]:
-    """The notes written on each of these calls, oldest first, keyed by call id."""
-    found: dict[int, list[dict[str, Any]]] = {}
-    if not call_ids:
-        return found
-    rows = session.scalars(
-        select(Note)
-        .options(selectinload(Note.author))
-        .where(Note.call_id.in_(call_ids))
-        .order_by(Note.id)
-    )
-    for note in rows:
-        found.setdefault(note.call_id or 0, []).append(note_json(note))
-    return found
+    """The notes written on each of these calls, oldest first, keyed by call id, as JSON."""
+    found = activity.notes_on(session, call_ids)
+    return {call_id: [note_json(note) for note in notes] for call_id, notes in found.items()}
 
 
 def save_caller(session: Session, call: Call, name: str, region: str) -> tuple[Customer, int]:

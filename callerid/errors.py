@@ -18,6 +18,8 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import BadRequest, Forbidden, HTTPException, ServiceUnavailable
 
+from .clients import wants_json
+
 log = logging.getLogger(__name__)
 RETRY_AFTER = 2  # seconds; SSE clients retry after 2 s too
 QUIET_SECONDS = 1.0  # one overload line per kind and logger per second
@@ -162,10 +164,7 @@ def http_error(error: HTTPException) -> ResponseReturnValue:
     """The error as JSON (``{"error": {"code", "name", "message"}}``) where a program asks, as a
     page where a person does."""
     code = error.code or 500
-    if (
-        request.path.startswith(("/api", "/events", "/twilio", "/board/", "/metrics"))
-        or request.accept_mimetypes.best == "application/json"
-    ):
+    if wants_json():
         body = {"error": {"code": code, "name": error.name, "message": error.description}}
         if isinstance(error, BadField):
             body["error"]["field"] = error.field

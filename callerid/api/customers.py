@@ -12,8 +12,9 @@ from flask.typing import ResponseReturnValue
 from .. import clock, customer_changes, db, inputs, numbers
 from ..auth import manager_required
 from ..db import iso
-from ..directory import customers, merge
+from ..directory import activity, customers, merge
 from ..directory.cards import occasion
+from ..directory.search import search
 from ..events import stream
 from ..models import Customer
 from . import bp
@@ -30,7 +31,7 @@ def customer_list() -> ResponseReturnValue:
     page = int_arg(args.get("page"), "page") or 1
     limit = limit_arg(args.get("limit"), 50, MAX_LIMIT)
     with _mapped_errors():
-        found = customers.search(
+        found = search(
             db.session(),
             args.get("q", ""),
             sort=args.get("sort") or "name",
@@ -138,6 +139,7 @@ def summary_json(customer: Customer, calls_count: int, last_call_at: Any) -> dic
         "tags": customer.tag_list,
         "vip": customer.is_vip,
         "do_not_greet": customer.do_not_greet,
+        "do_not_contact": customer.do_not_contact,
         "numbers": [row.number for row in customer.numbers],
         "calls_count": calls_count,
         "last_call_at": iso(last_call_at),
@@ -147,11 +149,11 @@ def summary_json(customer: Customer, calls_count: int, last_call_at: Any) -> dic
 def detail_json(customer: Customer) -> dict[str, Any]:
     """Everything about the customer, and their latest calls with the notes written on them."""
     session = db.session()
-    calls_count, last_call_at = customers.call_stats(session, [customer.id]).get(
+    calls_count, last_call_at = activity.call_stats(session, [customer.id]).get(
         customer.id, (0, None)
     )
-    recent = customers.timeline(session, customer.id)
-    notes = customers.notes_on(session, [call.id for call in recent])
+    recent = activity.timeline(session, customer.id)
+    notes = activity.notes_on(session, [call.id for call in recent])
     return {
         **summary_json(customer, calls_count, last_call_at),
         "notes": customer.notes,

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import io
-import re
 from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
@@ -18,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from .. import db
 from ..auth import manager_required
+from ..csvcells import escaped
 from ..db import utcnow
 from ..history import audit, calllog
 from ..models import Call, Note
@@ -48,10 +48,6 @@ COLUMNS = [
     "voicemail_url",
 ]
 CHUNK = 1000
-# Spreadsheets run a cell that starts like a formula, so such text gets a leading apostrophe
-# (owasp.org/www-community/attacks/CSV_Injection). E.164 numbers are only digits: kept as they are.
-_FORMULA = re.compile(r"^[=+\-@\t\r]")
-_E164 = re.compile(r"^\+\d+$")
 
 
 # ?format=excel: for people opening the file in a spreadsheet rather than for scripts. Excel
@@ -149,10 +145,7 @@ def _cell(value: Any) -> str:
         return ""
     if isinstance(value, bool):
         return "true" if value else "false"
-    text = str(value)
-    if _FORMULA.match(text) and not _E164.match(text):
-        return "'" + text
-    return text
+    return escaped(str(value))
 
 
 def _csv(rows: list[list[str]]) -> str:

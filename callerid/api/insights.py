@@ -9,16 +9,14 @@ from typing import Any
 from flask import jsonify, request
 from flask.typing import ResponseReturnValue
 
-from .. import db
+from .. import db, zones
 from ..auth import manager_required
 from ..db import iso, utcnow
 from ..history import insights
 from . import bp
 from .params import bad, time_arg, zone_arg
 
-# One year at most: the answer is counted from the calls themselves, and on SQLite a longer
-# window would hold up the worker (and the webhooks it serves) for seconds.
-MAX_DAYS = 366
+MAX_DAYS = zones.MAX_DAYS
 
 
 @bp.get("/insights")

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, time, timedelta
+from datetime import datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from flask import abort, current_app, jsonify, request
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 
-from .. import db, numbers
+from .. import db, numbers, zones
 from ..db import iso, utcnow
 from ..history import missed
 from ..history.retention import ANONYMISED
@@ -56,9 +55,9 @@ def missed_count() -> ResponseReturnValue:
 def open_since() -> datetime:
     """Where the missed-calls list and its count start by default: midnight ``DEFAULT_DAYS``
     days back in the business's zone (today included), as the insights page's default period."""
-    zone = ZoneInfo(current_app.config.get("CALLERID_TIMEZONE") or "UTC")
+    zone = zones.business_zone(current_app.config)
     first = utcnow().astimezone(zone).date() - timedelta(days=DEFAULT_DAYS - 1)
-    return datetime.combine(first, time(), zone).astimezone(UTC)
+    return zones.local_midnight(first, zone)
 
 
 @bp.post("/missed/<call_sid>/called-back")

@@ -132,7 +132,8 @@ SCHEMAS: dict[str, Any] = {
             "voicemail_url": _nullable(TEXT),
         }
     ),
-    "CustomerSummary": _object({**PERSON, "email": TEXT}),
+    # do_not_contact: asked never to be called back or texted by us (managers set it).
+    "CustomerSummary": _object({**PERSON, "email": TEXT, "do_not_contact": {"type": "boolean"}}),
     "Customer": {
         "allOf": [
             _ref("CustomerSummary"),
@@ -169,6 +170,7 @@ SCHEMAS: dict[str, Any] = {
             "pronunciation": {"type": "string", "maxLength": 120},
             "vip": {"type": "boolean"},
             "do_not_greet": {"type": "boolean"},
+            "do_not_contact": {"type": "boolean"},
             "birthday": _nullable({"type": "string", "format": "date"}),
             "anniversary": _nullable({"type": "string", "format": "date"}),
             "tags": {"type": "array", "items": {"type": "string"}},

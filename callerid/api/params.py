@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, tzinfo
 from typing import Any, NoReturn
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from flask import abort, request
 from flask_login import current_user
 from werkzeug.datastructures import MultiDict
 
-from .. import inputs
+from .. import inputs, zones
 from ..history import calllog
 
 
@@ -42,8 +42,8 @@ def limit_arg(raw: str | None, default: int, maximum: int) -> int:
 def zone_arg(raw: str | None) -> ZoneInfo:
     """An IANA time zone ("Europe/Berlin"); UTC when not given."""
     try:
-        return ZoneInfo(raw or "UTC")
-    except (ZoneInfoNotFoundError, ValueError):
+        return zones.zone_named(raw)
+    except zones.UnknownZone:
         bad(f"tz must be an IANA time zone such as Europe/Berlin, not {raw!r}.")
 
 

@@ -15,6 +15,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.datastructures import WWWAuthenticate
 
 from .. import db
+from ..clients import sends_bearer, wants_json
 from ..models import ApiToken
 from . import login_sessions, tokens
 from .users import DEFAULT_HASH_METHOD, authenticate, create_user, set_password, use_hash_method
@@ -118,12 +119,8 @@ def bearer_token(req: Request) -> ApiToken | None:
     return g.callerid_bearer
 
 
-def _sends_bearer(req: Request) -> bool:
-    return req.headers.get("Authorization", "").partition(" ")[0].lower() == "bearer"
-
-
 def _live_bearer(req: Request) -> ApiToken | None:
-    if not _sends_bearer(req):
+    if not sends_bearer():
         return None
     token = req.headers["Authorization"].partition(" ")[2].strip()
     row = tokens.live_token(db.session(), token) if token else None
@@ -138,7 +135,7 @@ def _bearer_or_401() -> None:
     would otherwise act for it without the CSRF and Origin checks that bearer requests skip
     (issue 13, finding 7). Only a ``user`` token logs its user in; a ``metrics`` token opens
     /metrics and nothing else."""
-    if not _sends_bearer(request):
+    if not sends_bearer():
         return
     row = bearer_token(request)
     if row is None:
@@ -166,10 +163,7 @@ def _mark_used(token_id: int) -> None:
 
 
 def _unauthorized() -> Any:
-    if _wants_json():
-        abort(401, description="Log in or send Authorization: Bearer <token>.")
+    # Programs (the board's script included) get a 401 they can act on; people the login page.
+    if wants_json():
+        abort(401, description="Log in again (a session ends), or send a bearer token.")
     return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
-
-
-def _wants_json() -> bool:
-    return request.path.startswith(("/api/", "/events")) or request.path == "/api"

@@ -10,17 +10,17 @@ from typing import Any
 
 from flask import abort, current_app, jsonify, request
 from flask.typing import ResponseReturnValue
-from flask_login import current_user
+from flask_login import current_user, login_required
 from sqlalchemy.orm import Session
 
 from .. import calls, clock, customer_changes, db, desk, directory
 from ..events import stream
 from ..models import Call, Customer
-from .views import bp, login_required_json
+from .views import bp
 
 
 @bp.post("/board/calls/<call_sid>/claim")
-@login_required_json
+@login_required
 def claim(call_sid: str) -> ResponseReturnValue:
     """ "I've got it" from the screen named in ``{"screen"}`` (optional): that screen keeps the
     card open, every other one folds it to "Answered by <name>"."""
@@ -34,7 +34,7 @@ def claim(call_sid: str) -> ResponseReturnValue:
 
 
 @bp.post("/board/calls/<call_sid>/shown")
-@login_required_json
+@login_required
 def shown(call_sid: str) -> ResponseReturnValue:
     """A screen displayed the card; the first one sets ``card_shown_at`` (screen-pop time)."""
     desk.mark_shown(db.session(), call_sid)
@@ -43,7 +43,7 @@ def shown(call_sid: str) -> ResponseReturnValue:
 
 
 @bp.post("/board/calls/<call_sid>/caller")
-@login_required_json
+@login_required
 def save_caller(call_sid: str) -> ResponseReturnValue:
     """Save a new caller's name from their card: their next call says "Welcome back"."""
     name = _json().get("name")
@@ -62,7 +62,7 @@ def save_caller(call_sid: str) -> ResponseReturnValue:
 
 
 @bp.patch("/board/customers/<int:customer_id>")
-@login_required_json
+@login_required
 def edit_customer(customer_id: int) -> ResponseReturnValue:
     """Correct a customer's name, salutation, preferred name, notes, preferences, VIP or
     do-not-greet; open cards of that customer redraw on every screen (``customer.updated``).

@@ -6,18 +6,18 @@ from typing import TypedDict
 
 from flask import abort, jsonify, request
 from flask.typing import ResponseReturnValue
-from flask_login import current_user
+from flask_login import current_user, login_required
 
 from .. import attach as attaching
 from .. import db, inputs
 from ..db import iso
 from ..directory import suggest
 from .actions import _call, _commit, _json, _region
-from .views import bp, login_required_json
+from .views import bp
 
 
 @bp.get("/board/calls/<call_sid>/suggestions")
-@login_required_json
+@login_required
 def suggestions(call_sid: str) -> ResponseReturnValue:
     """``?name=`` (at least 3 letters): up to 5 customers whose name starts so, each with only
     their name, the last 2 digits of another number and when they last called."""
@@ -40,7 +40,7 @@ def suggestions(call_sid: str) -> ResponseReturnValue:
 
 
 @bp.post("/board/calls/<call_sid>/attach")
-@login_required_json
+@login_required
 def attach(call_sid: str) -> ResponseReturnValue:
     """``{"customer_id"}``: the caller's number joins that customer; ``undo_until`` says until
     when ``POST .../attach/undo`` takes it back."""
@@ -57,7 +57,7 @@ def attach(call_sid: str) -> ResponseReturnValue:
 
 
 @bp.post("/board/calls/<call_sid>/attach/undo")
-@login_required_json
+@login_required
 def undo_attach(call_sid: str) -> ResponseReturnValue:
     customer_id = _customer_id()
     call = _call(call_sid)

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable
 from typing import Any
 
-from flask import Blueprint, abort, current_app, jsonify, render_template, request
+from flask import Blueprint, current_app, jsonify, render_template
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 from flask_wtf.csrf import generate_csrf
@@ -18,29 +16,6 @@ from ..models import Line
 bp = Blueprint("board", __name__)
 
 
-def login_required_json(view: Callable[..., Any]) -> Callable[..., Any]:
-    """The board's JSON answers 401 to anonymous requests; the page itself redirects to /login."""
-
-    @functools.wraps(view)
-    def checked(*args: Any, **kwargs: Any) -> Any:
-        if not current_user.is_authenticated:
-            abort(401, description="Your session has ended: log in again.")
-        return view(*args, **kwargs)
-
-    return checked
-
-
-@bp.before_request
-def _same_origin_writes() -> None:
-    # CSRFProtect already checks the token of every write here; a foreign Origin is refused too,
-    # as the API does for session-authenticated writes.
-    if request.method in {"GET", "HEAD", "OPTIONS"}:
-        return
-    origin = request.headers.get("Origin")
-    if origin and origin.rstrip("/") != request.host_url.rstrip("/"):
-        abort(403, description="Cross-origin request refused.")
-
-
 @bp.get("/")
 @login_required
 def index() -> str:
@@ -48,7 +23,7 @@ def index() -> str:
 
 
 @bp.get("/board/live")
-@login_required_json
+@login_required
 def live() -> ResponseReturnValue:
     """Everything a screen needs to start: the calls on the board, the call-backs under way,
     the lines, and the id of the
@@ -86,7 +61,7 @@ def live() -> ResponseReturnValue:
 
 
 @bp.get("/board/token")
-@login_required_json
+@login_required
 def token() -> ResponseReturnValue:
     """A fresh CSRF token: the board stays open for days, Flask-WTF's tokens last an hour."""
     response = jsonify(csrf_token=generate_csrf())

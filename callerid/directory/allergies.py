@@ -15,7 +15,8 @@ from sqlalchemy.orm import Session
 
 from ..history import audit
 from ..models import Customer
-from .customers import TEXT_FIELDS, update
+from .customers import update
+from .record import TEXT_FIELDS
 
 LIMIT = 100
 # Word stems that say "this could hurt them": allergy, allergic, anaphylaxis, EpiPen, coeliac.

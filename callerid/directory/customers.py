@@ -1,47 +1,28 @@
-"""Managing customers: search, read, create and change them, numbers included."""
+"""Managing customers: read, create and change them, numbers included, keeping the search key
+that finding them (``search``) reads."""
 
 from __future__ import annotations
 
-import re
 import unicodedata
 from collections.abc import Mapping
-from dataclasses import dataclass
-from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Select, and_, event, func, or_, select
+from sqlalchemy import event
 from sqlalchemy.orm import Session, selectinload
 
-from .. import inputs, numbers
-from ..models import Call, Customer, Note, PhoneNumber
+from .. import numbers
+from ..models import Customer, PhoneNumber
+from . import record
 from .lookup import add_number
+from .record import InvalidCustomer
 
-SORTS = ("name", "last_call", "calls", "newest")
-TIMELINE_CALLS = 20
+__all__ = ["InvalidCustomer"]  # raised here; its home is ``record``
 
-# Fields a manager may set, with their longest length (the columns' sizes; the desk's limits).
-TEXT_FIELDS = {
-    "name": 200,
-    "salutation": 40,
-    "preferred_name": 100,
-    "email": 200,
-    "notes": 4000,
-    "preferences": 4000,
-    "alerts": 300,
-    "pronunciation": 120,
-}
-FLAGS = {"vip": "is_vip", "do_not_greet": "do_not_greet"}
-DATES = ("birthday", "anniversary")
-TAGS_LENGTH = 400
-LABEL_LENGTH = 40
+
 NUMBER_LISTS = ("numbers", "add_numbers", "remove_numbers")
 # What GET answers besides the fields: sent back unchanged by a client that edits what it read.
 READ_ONLY = {"id", "created_at", "updated_at", "erased_at", "calls_count", "last_call_at"}
 READ_ONLY |= {"occasion", "timeline", "calls_url"}
-
-# Only these characters: "(415) 555-0134", "+44 7912 345678", "0134".
-_NUMBERISH = re.compile(r"^[\d\s()+.\-/]+$")
-MIN_DIGITS = 3
 
 
 class UnknownCustomer(LookupError):
@@ -59,100 +40,6 @@ class ErasedCustomer(LookupError):
         super().__init__(f"customer {customer.id} was erased")
         self.customer_id = customer.id
         self.erased_at = customer.erased_at
-
-
-class InvalidCustomer(ValueError):
-    """A value that does not fit (wrong type, too long, unknown field); the message says which."""
-
-
-@dataclass(frozen=True, slots=True)
-class Listed:
-    customer: Customer
-    calls_count: int
-    last_call_at: datetime | None
-
-
-@dataclass(frozen=True, slots=True)
-class Found:
-    customers: list[Listed]
-    total: int
-    page: int
-    has_more: bool
-
-
-def search(
-    session: Session,
-    q: str = "",
-    *,
-    sort: str = "name",
-    page: int = 1,
-    limit: int = 50,
-    region: str = "US",
-) -> Found:
-    """Customers whose name, preferred name or email contain every word of ``q`` (any case, any
-    accents, any order: "tomas", "Whitfield, Eleanor"); for a ``q`` made
-    of digits and phone punctuation, those with that number written in any format, or, when it
-    is not a whole number, with a number containing its digits ("555 0134"). All of them when
-    ``q`` is empty. Erased customers never appear. Sorted by ``sort`` (one of ``SORTS``: name
-    A-Z, latest call first, most calls first, newest customer first; ties by name, then id) and
-    cut into pages numbered from 1. Raises ``InvalidCustomer`` for an unknown sort."""
-    if sort not in SORTS:
-        raise InvalidCustomer(f"sort must be one of {', '.join(SORTS)}")
-    matching = [Customer.erased_at.is_(None)]
-    if q.strip():
-        matching.append(_matches(q.strip(), region))
-    total = session.scalar(select(func.count(Customer.id)).where(*matching)) or 0
-    if sort in _BY_FIELDS:
-        listed = _by_fields(session, matching, _BY_FIELDS[sort], page, limit)
-    else:
-        listed = _by_calls(session, matching, sort, page, limit)
-    return Found(listed, total, page, has_more=page * limit < total)
-
-
-_BY_NAME = (func.lower(Customer.name), Customer.id)
-# Sorts by the customer's own columns; the others need each customer's calls counted.
-_BY_FIELDS: dict[str, tuple[Any, ...]] = {
-    "name": _BY_NAME,
-    "newest": (Customer.created_at.desc(), Customer.id.desc()),
-}
-
-
-def _by_fields(
-    session: Session, matching: list[Any], order: tuple[Any, ...], page: int, limit: int
-) -> list[Listed]:
-    query = select(Customer).where(*matching).order_by(*order)
-    rows = list(session.scalars(_paged(query, page, limit)))
-    counted = call_stats(session, [c.id for c in rows])
-    return [Listed(c, *counted.get(c.id, (0, None))) for c in rows]
-
-
-def _by_calls(
-    session: Session, matching: list[Any], sort: str, page: int, limit: int
-) -> list[Listed]:
-    # Sorting by calls takes every matching customer's count: one aggregate over their calls.
-    stats = (
-        select(
-            Call.customer_id,
-            func.count().label("calls_count"),
-            func.max(Call.received_at).label("last_call_at"),
-        )
-        .where(Call.customer_id.in_(select(Customer.id).where(*matching)))
-        .group_by(Call.customer_id)
-        .subquery()
-    )
-    calls_count = func.coalesce(stats.c.calls_count, 0)
-    first = calls_count.desc() if sort == "calls" else stats.c.last_call_at.desc().nulls_last()
-    query = (
-        select(Customer, calls_count, stats.c.last_call_at)
-        .outerjoin(stats, stats.c.customer_id == Customer.id)
-        .where(*matching)
-        .order_by(first, *_BY_NAME)
-    )
-    return [Listed(*row) for row in session.execute(_paged(query, page, limit))]
-
-
-def _paged(query: Select[Any], page: int, limit: int) -> Select[Any]:
-    return query.options(selectinload(Customer.numbers)).offset((page - 1) * limit).limit(limit)
 
 
 def folded(text: str) -> str:
@@ -177,38 +64,6 @@ def _keep_search_key(_mapper: Any, _connection: Any, customer: Customer) -> None
     )
 
 
-def _matches(q: str, region: str) -> Any:
-    digits = re.sub(r"\D", "", q)
-    if not (_NUMBERISH.match(q) and len(digits) >= MIN_DIGITS):
-        # Every word, in any order: "Whitfield, Eleanor" finds Eleanor Whitfield.
-        words = folded(q.replace(",", " ")).split()
-        return and_(*(Customer.search_key.contains(word, autoescape=True) for word in words))
-    try:
-        # A whole number: one look-up in the numbers' index.
-        owners = select(PhoneNumber.customer_id).where(
-            PhoneNumber.number == numbers.parse(q, region)
-        )
-    except numbers.InvalidNumber:
-        # Part of a number. A national trunk 0 or an international 00 never appears in E.164.
-        parts = {part for part in (digits, digits.lstrip("0")) if len(part) >= MIN_DIGITS}
-        owners = select(PhoneNumber.customer_id).where(
-            or_(*(PhoneNumber.number.contains(part, autoescape=True) for part in parts))
-        )
-    return Customer.id.in_(owners)
-
-
-def call_stats(session: Session, customer_ids: list[int]) -> dict[int, tuple[int, datetime]]:
-    """How many calls each of these customers made and when the last one came."""
-    if not customer_ids:
-        return {}
-    rows = session.execute(
-        select(Call.customer_id, func.count(), func.max(Call.received_at))
-        .where(Call.customer_id.in_(customer_ids))
-        .group_by(Call.customer_id)
-    )
-    return {customer_id: (count, last) for customer_id, count, last in rows}
-
-
 def get(session: Session, customer_id: int, *, for_update: bool = False) -> Customer:
     """The customer with this id (its row locked until commit with ``for_update``, on PostgreSQL).
     Raises ``UnknownCustomer``, or ``ErasedCustomer`` for one whose personal data was erased."""
@@ -225,50 +80,8 @@ def get(session: Session, customer_id: int, *, for_update: bool = False) -> Cust
     return customer
 
 
-def timeline(session: Session, customer_id: int, limit: int = TIMELINE_CALLS) -> list[Call]:
-    """The customer's latest ``limit`` calls, newest first, with their lines loaded."""
-    return list(
-        session.scalars(
-            select(Call)
-            .options(selectinload(Call.line), selectinload(Call.customer))
-            .where(Call.customer_id == customer_id)
-            .order_by(Call.received_at.desc(), Call.id.desc())
-            .limit(limit)
-        )
-    )
-
-
-def notes_on(session: Session, call_ids: list[int]) -> dict[int, list[Note]]:
-    """The notes written on each of these calls, oldest first, authors loaded."""
-    found: dict[int, list[Note]] = {}
-    if call_ids:
-        rows = session.scalars(
-            select(Note)
-            .options(selectinload(Note.author))
-            .where(Note.call_id.in_(call_ids))
-            .order_by(Note.id)
-        )
-        for note in rows:
-            found.setdefault(note.call_id or 0, []).append(note)
-    return found
-
-
-def notes_about(session: Session, customer_id: int, limit: int = 50) -> list[Note]:
-    """The latest ``limit`` notes about the customer that were not written on a call, newest
-    first, authors loaded."""
-    return list(
-        session.scalars(
-            select(Note)
-            .options(selectinload(Note.author))
-            .where(Note.customer_id == customer_id, Note.call_id.is_(None))
-            .order_by(Note.id.desc())
-            .limit(limit)
-        )
-    )
-
-
 def create(session: Session, data: Mapping[str, Any], region: str = "US") -> Customer:
-    """Add a customer from ``data`` (the fields of ``TEXT_FIELDS``, ``FLAGS``, ``DATES``, ``tags``
+    """Add a customer from ``data`` (the fields of ``record.FIELDS``, ``tags``
     as a list or a comma-separated text, ``numbers`` in any format). Raises ``InvalidCustomer``
     for a value that does not fit or a customer with neither name nor number, and
     ``numbers.InvalidNumber`` (with the number and the reason) for a number that is not one.
@@ -319,13 +132,11 @@ def attach_number(
     """Give the customer ``raw_number`` (any format, national ones read in ``region``) labelled
     ``label`` ("mobile", "home"). A number they already have keeps its row and takes the label
     when one is given. Raises ``UnknownCustomer``, ``ErasedCustomer``, ``numbers.InvalidNumber``
-    and ``InvalidCustomer`` (a label over ``LABEL_LENGTH``), changing nothing then. The caller
-    commits."""
+    and ``InvalidCustomer`` (a label over ``record.LABEL_LENGTH``), changing nothing then. The
+    caller commits."""
     customer = get(session, customer_id)
     number = numbers.parse(raw_number, region)
-    label = (label or "").strip()
-    if len(label) > LABEL_LENGTH:
-        raise InvalidCustomer(f"a label has at most {LABEL_LENGTH} characters")
+    label = record.label(label)
     row = add_number(session, customer, number, label)
     row.label = label or row.label
     session.flush()
@@ -359,87 +170,18 @@ def _replace_numbers(customer: Customer, wanted: list[str]) -> None:
 
 def _changes(data: Mapping[str, Any], region: str) -> tuple[dict[str, Any], dict[str, list[str]]]:
     """Check ``data``; return the model attributes to set and the number lists, in E.164."""
-    known = set(TEXT_FIELDS) | set(FLAGS) | set(DATES) | {"tags"} | set(NUMBER_LISTS)
+    known = set(record.BY_KEY) | set(NUMBER_LISTS)
     unknown = set(data) - known - READ_ONLY
     if unknown:
         raise InvalidCustomer(f"unknown field {', '.join(sorted(unknown))}")
     values: dict[str, Any] = {}
     lists: dict[str, list[str]] = {}
     for key, value in data.items():
-        if key in TEXT_FIELDS:
-            values[key] = _text(key, value)
-        elif key in FLAGS:
-            if not isinstance(value, bool):
-                raise InvalidCustomer(f"{key} must be true or false")
-            values[FLAGS[key]] = value
-        elif key in DATES:
-            values[key] = _date(key, value)
-        elif key == "tags":
-            values["tags"] = ", ".join(tags_of(value))
-        elif key in NUMBER_LISTS:
+        if key in NUMBER_LISTS:
             lists[key] = _numbers(key, value, region)
+        elif key in record.BY_KEY:
+            column, values[column] = record.checked(key, value)
     return values, lists
-
-
-def checked_text(key: str, value: Any) -> str:
-    """``value`` as the text field ``key`` (of ``TEXT_FIELDS``) stores it: trimmed, within its
-    length. Raises ``InvalidCustomer`` saying what does not fit. For paths that read fields one
-    by one (the CSV import), so that they keep the same rules as ``create`` and ``update``."""
-    return _text(key, value)
-
-
-def _text(key: str, value: Any) -> str:
-    if value is None:
-        return ""
-    if not isinstance(value, str):
-        raise InvalidCustomer(f"{key} must be text")
-    _storable(key, value)
-    value = value.strip()
-    if len(value) > TEXT_FIELDS[key]:
-        raise InvalidCustomer(f"{key} has at most {TEXT_FIELDS[key]} characters")
-    if key == "email" and value and ("@" not in value or any(c.isspace() for c in value)):
-        raise InvalidCustomer(f"{value!r} is not an email address")
-    return value
-
-
-def _storable(key: str, value: str) -> None:
-    # The request gate refuses such text on the web; the CSV import and the CLI come here only.
-    problem = inputs.text_problem(value)
-    if problem:
-        raise InvalidCustomer(f"{key} {problem}")
-
-
-def _date(key: str, value: Any) -> date | None:
-    if value is None or value == "":
-        return None
-    if isinstance(value, str):
-        try:
-            return date.fromisoformat(value)
-        except ValueError:
-            pass
-    raise InvalidCustomer(f"{key} must be a date like 1980-05-17, or null")
-
-
-def tags_of(value: Any) -> list[str]:
-    """Tags from a list of texts or one comma-separated text: trimmed, without repeats (compared
-    in any case), first spelling kept. Raises ``InvalidCustomer``."""
-    if value is None:
-        return []
-    if isinstance(value, str):
-        value = value.split(",")
-    if not isinstance(value, list) or not all(isinstance(tag, str) for tag in value):
-        raise InvalidCustomer("tags must be a list of texts or one comma-separated text")
-    if any("," in tag for tag in value):
-        raise InvalidCustomer("a tag cannot contain a comma")
-    for tag in value:
-        _storable("tags", tag)
-    tags: list[str] = []
-    for tag in (t.strip() for t in value):
-        if tag and tag.lower() not in {t.lower() for t in tags}:
-            tags.append(tag)
-    if len(", ".join(tags)) > TAGS_LENGTH:
-        raise InvalidCustomer(f"tags have at most {TAGS_LENGTH} characters together")
-    return tags
 
 
 def _numbers(key: str, value: Any, region: str) -> list[str]:

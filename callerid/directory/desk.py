@@ -11,20 +11,11 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from ..models import Customer
-from . import customers
+from . import customers, record
 
-# What a card lets staff change; numbers, dates, tags and email are the managers' (/api/customers).
-DESK_FIELDS = (
-    "name",
-    "salutation",
-    "preferred_name",
-    "notes",
-    "preferences",
-    "alerts",
-    "pronunciation",
-    "vip",
-    "do_not_greet",
-)
+# What a card lets staff change (``record.FIELDS`` marks them); numbers, dates, tags, email and
+# do-not-contact are the managers' (/api/customers).
+DESK_FIELDS = record.DESK_FIELDS
 
 
 class InvalidChange(ValueError):

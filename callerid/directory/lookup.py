@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
-from sqlalchemy import Boolean, Connection, Date, Row, bindparam, func, select, text
+from sqlalchemy import Boolean, Connection, Date, Row, bindparam, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.types import TypeEngine
 
 from ..db import UTCDateTime
-from ..models import Call, Customer, Line, PhoneNumber
+from ..models import Customer, Line, PhoneNumber
 
 
 def find_by_number(session: Session, number: str) -> list[Customer]:
@@ -26,20 +26,7 @@ def find_by_number(session: Session, number: str) -> list[Customer]:
             .order_by(Customer.id)
         )
     )
-    if len(owners) < 2:
-        return owners
-    # A shared number (household, switchboard): lead with whoever called from it last.
-    last_calls = dict(
-        session.execute(
-            select(Call.customer_id, func.max(Call.received_at))
-            .where(Call.from_number == number, Call.customer_id.in_([c.id for c in owners]))
-            .group_by(Call.customer_id)
-        )
-        .tuples()
-        .all()
-    )
-    never = datetime.min.replace(tzinfo=UTC)
-    return sorted(owners, key=lambda c: last_calls.get(c.id) or never, reverse=True)
+    return _lead_first(session, number, owners) if len(owners) > 1 else owners
 
 
 def add_number(session: Session, customer: Customer, number: str, label: str = "") -> PhoneNumber:
@@ -121,9 +108,19 @@ def owners_of_many(connection: Connection, numbers: Collection[str]) -> dict[str
     return owners
 
 
-def _lead_first(connection: Connection, number: str, owners: list[Row[Any]]) -> list[Row[Any]]:
-    # A shared number (household, switchboard): lead with whoever called from it last.
-    found = connection.execute(_LAST_CALLS, {"number": number, "owners": [c.id for c in owners]})
+class _Owner(Protocol):
+    @property
+    def id(self) -> int: ...
+
+
+_O = TypeVar("_O", bound=_Owner)
+
+
+def _lead_first(executor: Session | Connection, number: str, owners: list[_O]) -> list[_O]:
+    """The owners of a shared number (household, switchboard), given in id order, with whoever
+    called from it last leading; those who never did keep their order, last. Customers and
+    rows alike, so that the ORM's look-up and the webhook's SQL rank them one way."""
+    found = executor.execute(_LAST_CALLS, {"number": number, "owners": [c.id for c in owners]})
     last_calls = dict(found.tuples().all())
     never = datetime.min.replace(tzinfo=UTC)
     return sorted(owners, key=lambda c: last_calls.get(c.id) or never, reverse=True)

@@ -1,9 +1,9 @@
 """Merging two records of one customer: everything of the merged one moves to the survivor.
 
 Nothing is lost: numbers, calls and notes move; the survivor's empty fields are filled from the
-merged record; notes and preferences are appended; tags are united; VIP and "do not greet" hold
-if either record said so; a differing name, email or date the survivor already has a value for is
-written into the survivor's notes. The merged record is then deleted.
+merged record; notes and preferences are appended; tags are united; VIP, "do not greet" and "do
+not contact" hold if either record said so; a differing name, email or date the survivor already
+has a value for is written into the survivor's notes. The merged record is then deleted.
 """
 
 from __future__ import annotations
@@ -16,7 +16,8 @@ from sqlalchemy.orm import Session
 from ..db import changed_rows
 from ..history import audit, rollup
 from ..models import Call, Customer, Note
-from .customers import TEXT_FIELDS, get, tags_of
+from .customers import get
+from .record import FLAGS, TEXT_FIELDS, tags_of
 
 # Fields the survivor takes from the merged record when its own is empty, with how to name them.
 FILLED = {
@@ -157,8 +158,8 @@ def _combine(survivor: Customer, merged: Customer) -> None:
     survivor.notes = _joined(survivor.notes, merged.notes, kept)
     survivor.preferences = _joined(survivor.preferences, merged.preferences)
     survivor.tags = ", ".join(tags_of(survivor.tag_list + merged.tag_list))
-    survivor.is_vip = survivor.is_vip or merged.is_vip
-    survivor.do_not_greet = survivor.do_not_greet or merged.do_not_greet
+    for column in FLAGS.values():  # a yes on either record wins (vip, do not contact, ...)
+        setattr(survivor, column, getattr(survivor, column) or getattr(merged, column))
     survivor.created_at = min(survivor.created_at, merged.created_at)
 
 

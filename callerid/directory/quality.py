@@ -3,12 +3,14 @@ numbers that are not E.164, each with the one change that fixes it.
 
 Built for a million customers: the grouping and the shape check run in SQL on the numbers' index,
 each section is cut to a page, and Python only looks at the rows it shows.
+
+One module of some 380 lines because each section's report and its one fix share their
+definitions (a household's label, what a stored number that is not E.164 is, who is stale).
 """
 
 from __future__ import annotations
 
 import difflib
-import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
@@ -28,20 +30,18 @@ from sqlalchemy.orm import Session, aliased
 from .. import numbers
 from ..history import audit
 from ..models import NOT_E164_POSTGRESQL, NOT_E164_SQLITE, Customer, PhoneNumber
-from .csvfile import same_person
-from .customers import call_stats
+from .activity import call_stats
 from .merge import merge
+from .names import name_words, same_person
+from .record import LABEL_LENGTH
 
 LIMIT = 100  # rows per section
 SCAN = 2000  # shared numbers looked at per report, at most
 BATCH = 500
 # Marks a number whose owners a manager confirmed as different people; stored in the label.
 HOUSEHOLD = "household"
-LABEL_LENGTH = 40
 # Two spellings of one word closer than this count as a typo ("Jon"/"John", "Moore"/"Moors").
 TYPO_RATIO = 0.8
-# Titles in front of a name say nothing about who it is.
-_TITLES = {"mr", "mrs", "ms", "miss", "mx", "dr", "prof", "sir", "dame"}
 
 AUDIT_HOUSEHOLD = "number.household"
 AUDIT_REMOVE = "number.remove"
@@ -113,17 +113,6 @@ def report(session: Session, region: str, limit: int = LIMIT, scan: int = SCAN) 
 
 
 # Names ----------------------------------------------------------------------------------------
-
-
-def name_words(name: str) -> list[str]:
-    """The words of a name without case, accents, punctuation or leading titles:
-    "Mrs. Zoë O'Brien" -> ["zoe", "o", "brien"]."""
-    plain = unicodedata.normalize("NFKD", name.casefold())
-    plain = "".join(ch if ch.isalpha() else " " for ch in plain if not unicodedata.combining(ch))
-    words = plain.split()
-    while len(words) > 1 and words[0] in _TITLES:
-        words.pop(0)
-    return words
 
 
 def likely_same(a: str, b: str) -> str | None:

@@ -13,7 +13,8 @@ from datetime import datetime
 from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
-from ..models import Call, Customer, PhoneNumber
+from ..models import Customer, PhoneNumber
+from .activity import call_stats
 from .customers import folded
 
 MIN_LETTERS = 3
@@ -53,7 +54,8 @@ def suggest(session: Session, raw_name: str, number: str) -> list[Suggestion]:
     )
     # The key also holds the preferred name and email: only the name may match here.
     found = [c for c in candidates if _name_starts(c.name, words)][:LIMIT]
-    last_calls = _last_calls(session, [c.id for c in found])
+    stats = call_stats(session, [c.id for c in found])
+    last_calls = {customer_id: last for customer_id, (_, last) in stats.items()}
     return [Suggestion(c.id, c.name, _hint(c, number), last_calls.get(c.id)) for c in found]
 
 
@@ -69,14 +71,3 @@ def _name_starts(name: str, words: list[str]) -> bool:
 def _hint(customer: Customer, number: str) -> str:
     others = [row.number for row in customer.numbers if row.number != number]
     return others[0][-2:] if others else ""
-
-
-def _last_calls(session: Session, customer_ids: list[int]) -> dict[int, datetime]:
-    if not customer_ids:
-        return {}
-    rows = session.execute(
-        select(Call.customer_id, func.max(Call.received_at))
-        .where(Call.customer_id.in_(customer_ids))
-        .group_by(Call.customer_id)
-    )
-    return {customer_id: last for customer_id, last in rows if last is not None}

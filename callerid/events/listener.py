@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import Engine
 
 from .. import errors
-from ..background import Background
+from .waker import TICK, Waker
 
 log = logging.getLogger(__name__)
 # Events got their positions (sent by the sequencer, heard by every follower).
@@ -25,25 +25,19 @@ NEW_CHANNEL = "callerid_events_new"
 APPLICATION_NAME = "callerid-listen"
 # Between reconnection attempts: doubles from FIRST_RETRY up to LAST_RETRY seconds.
 FIRST_RETRY, LAST_RETRY = 0.5, 30.0
-# How often a silent connection is checked for being stopped.
-TICK = 1.0
 
 
-class Listener(Background):
-    """A thread (a greenlet under gevent) holding one autocommit connection in ``LISTEN``;
-    calls ``on_notify`` for each notification, and once after every (re)connection because
-    anything committed while it was not listening was not announced. ``stop`` returns once the
-    connection is closed (within ``TICK`` seconds)."""
+class Listener(Waker):
+    """One autocommit connection in ``LISTEN``: news for each notification, and after every
+    (re)connection; reconnects with a growing back-off. ``stop`` returns once the connection is
+    closed."""
 
     NAME = "callerid-listen"
-    STOP_WITHIN = TICK + 5
 
     def __init__(self, connect: Callable[[], Any], on_notify: Callable[[], None]) -> None:
         self._connect = connect
-        self._on_notify = on_notify
-        self.listening = False
         self._heard = False
-        super().__init__()
+        super().__init__(on_notify)
 
     def _run(self) -> None:
         retry = FIRST_RETRY
@@ -61,14 +55,13 @@ class Listener(Background):
         connection = self._connect()
         try:
             connection.execute(f"LISTEN {CHANNEL}")
-            self.listening = self._heard = True
+            self._heard = True
             log.info("listening for events on PostgreSQL channel %s", CHANNEL)
-            self._on_notify()
-            while not self._stopped.is_set():
-                for _notification in connection.notifies(timeout=TICK):
-                    self._on_notify()
+            with self._hearing():
+                while not self._stopped.is_set():
+                    for _notification in connection.notifies(timeout=TICK):
+                        self._on_news()
         finally:
-            self.listening = False
             connection.close()
 
 

@@ -5,20 +5,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Protocol
 
 from sqlalchemy import Engine
 
 from . import listener, walwatch
-
-
-class Waker(Protocol):
-    listening: bool
-
-    def start(self) -> None: ...
-
-    def stop(self) -> None: ...
-
+from .waker import Waker
 
 WakerFactory = Callable[[Callable[[], None]], Waker]
 

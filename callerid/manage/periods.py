@@ -5,8 +5,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from .. import zones
 
 # key -> (label, local days it covers, today included)
 PRESETS: dict[str, tuple[str, int]] = {
@@ -17,8 +19,7 @@ PRESETS: dict[str, tuple[str, int]] = {
 }
 DEFAULT = "30d"
 CUSTOM = "custom"
-# As GET /api/insights: longer windows hold a worker (and its webhooks) up on SQLite.
-MAX_DAYS = 366
+MAX_DAYS = zones.MAX_DAYS  # as GET /api/insights
 
 
 class BadPeriod(ValueError):
@@ -46,8 +47,8 @@ class Period:
 def zone_named(name: str) -> ZoneInfo:
     """The IANA zone ``name`` ("Europe/Berlin"). Raises ``BadPeriod``."""
     try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
+        return zones.zone_named(name)
+    except zones.UnknownZone:
         raise BadPeriod(
             f"“{name}” is not a time zone we know; use a name such as "
             "Europe/Berlin or America/New_York."
@@ -67,7 +68,7 @@ def choose(args: Mapping[str, str], now: datetime, default_zone: str) -> Period:
         raise BadPeriod("Choose one of the periods offered, or pick the first and last day.")
     today = now.astimezone(zone).date()
     first = today - timedelta(days=PRESETS[key][1] - 1)
-    return Period(key, first, today, _midnight(first, zone), now, zone)
+    return Period(key, first, today, zones.local_midnight(first, zone), now, zone)
 
 
 def _custom(raw_first: str, raw_last: str, zone: ZoneInfo) -> Period:
@@ -80,7 +81,12 @@ def _custom(raw_first: str, raw_last: str, zone: ZoneInfo) -> Period:
         raise BadPeriod(f"Pick at most {MAX_DAYS} days at a time.")
     try:
         return Period(
-            CUSTOM, first, last, _midnight(first, zone), _midnight(last + timedelta(1), zone), zone
+            CUSTOM,
+            first,
+            last,
+            zones.local_midnight(first, zone),
+            zones.local_midnight(last + timedelta(1), zone),
+            zone,
         )
     except OverflowError:  # near year 1 or 9999 a local midnight has no UTC twin
         raise BadPeriod("Pick days nearer to today.") from None
@@ -91,10 +97,6 @@ def _day(raw: str, which: str) -> date:
         return date.fromisoformat(raw.strip())
     except ValueError:
         raise BadPeriod(f"The {which} day “{raw}” is not a date; write it as 2026-01-31.") from None
-
-
-def _midnight(day: date, zone: ZoneInfo) -> datetime:
-    return datetime.combine(day, time(), zone).astimezone(UTC)
 
 
 def _long(day: date) -> str:

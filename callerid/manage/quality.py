@@ -4,9 +4,10 @@ numbers that are not E.164, each with a one-click fix (a CSRF-checked POST, then
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from typing import TypedDict
 
-from flask import current_app, flash, redirect, render_template, request, url_for
+from flask import current_app, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from phonenumbers import NumberParseException
@@ -15,9 +16,9 @@ from .. import db, desk, inputs, numbers
 from ..auth import manager_required
 from ..directory import allergies, namesakes, quality
 from ..directory.customers import ErasedCustomer, UnknownCustomer
-from ..events import stream
 from ..models import Customer, PhoneNumber
 from . import bp
+from .writes import refused, saved
 
 
 @bp.get("/quality", endpoint="quality")
@@ -42,44 +43,33 @@ def quality_merge() -> ResponseReturnValue:
     into = _int(request.form.get("into"))
     others = [_int(raw) for raw in request.form.getlist("merge")]
     session = db.session()
-    try:
+    with _stale(UnknownCustomer, ErasedCustomer):
         merged = quality.merge_duplicates(
             session, request.form.get("number", ""), into, others, **_actor()
         )
-    except (quality.Stale, UnknownCustomer, ErasedCustomer):
-        return _stale()
     survivor = session.get_one(Customer, into)  # merge_duplicates refused an unknown one
-    _announce(survivor)
     records = "record" if merged == 1 else "records"
-    flash(f"Merged {merged} {records} into {survivor.name or 'the kept record'}.", "success")
-    return redirect(url_for("manage.quality"))
+    return _announced(
+        survivor, f"Merged {merged} {records} into {survivor.name or 'the kept record'}."
+    )
 
 
 @bp.post("/quality/household", endpoint="quality_household")
 @manager_required
 def quality_household() -> ResponseReturnValue:
     number = request.form.get("number", "")
-    session = db.session()
-    try:
-        owners = quality.mark_household(session, number, **_actor())
-    except quality.Stale:
-        return _stale()
-    session.commit()
-    flash(f"{_shown(number)} is marked as a household of {owners}.", "success")
-    return redirect(url_for("manage.quality"))
+    with _stale():
+        owners = quality.mark_household(db.session(), number, **_actor())
+    return saved(f"{_shown(number)} is marked as a household of {owners}.", _here())
 
 
 @bp.post("/quality/remove", endpoint="quality_remove")
 @manager_required
 def quality_remove() -> ResponseReturnValue:
-    session = db.session()
-    try:
-        row = quality.remove_number(session, _int(request.form.get("phone_id")), **_actor())
-    except quality.Stale:
-        return _stale()
-    _announce(row.customer)
-    flash(f"Removed {_shown(row.number)} from {row.customer.name or 'the customer'}.", "success")
-    return redirect(url_for("manage.quality"))
+    with _stale():
+        row = quality.remove_number(db.session(), _int(request.form.get("phone_id")), **_actor())
+    who = row.customer.name or "the customer"
+    return _announced(row.customer, f"Removed {_shown(row.number)} from {who}.")
 
 
 @bp.post("/quality/normalise", endpoint="quality_normalise")
@@ -87,26 +77,21 @@ def quality_remove() -> ResponseReturnValue:
 def quality_normalise() -> ResponseReturnValue:
     session = db.session()
     phone = session.get(PhoneNumber, _int(request.form.get("phone_id")))
-    try:
+    with _stale(), refused(_here(), numbers.InvalidNumber, say=_unreadable):
         number = quality.normalise_number(
             session, _int(request.form.get("phone_id")), _region(), **_actor()
         )
-    except quality.Stale:
-        return _stale()
-    except numbers.InvalidNumber as error:
-        session.rollback()
-        flash(f"{error.raw_number} cannot be read: {error.reason}. Remove it instead.", "error")
-        return redirect(url_for("manage.quality"))
-    _announce(phone.customer if phone is not None else None)
-    flash(f"Stored as {number}: it now finds its customer when they call.", "success")
-    return redirect(url_for("manage.quality"))
+    return _announced(
+        phone.customer if phone is not None else None,
+        f"Stored as {number}: it now finds its customer when they call.",
+    )
 
 
 @bp.post("/quality/alerts", endpoint="quality_alerts")
 @manager_required
 def quality_alerts() -> ResponseReturnValue:
     """Move the sentence about an allergy from notes or preferences into alerts."""
-    try:
+    with _stale(allergies.Stale):
         customer = allergies.move_to_alerts(
             db.session(),
             _int(request.form.get("customer_id")),
@@ -114,20 +99,14 @@ def quality_alerts() -> ResponseReturnValue:
             request.form.get("sentence", ""),
             **_actor(),
         )
-    except allergies.Stale:
-        return _stale()
-    _announce(customer)
-    flash(f"Moved into {customer.name or 'the customer'}'s alerts.", "success")
-    return redirect(url_for("manage.quality"))
+    return _announced(customer, f"Moved into {customer.name or 'the customer'}'s alerts.")
 
 
-def _announce(customer: Customer | None) -> None:
+def _announced(customer: Customer | None, message: str) -> ResponseReturnValue:
     """Commit, telling open screens (``customer.updated``): a card on the board may show them."""
-    session = db.session()
     if customer is not None:
-        desk.customer_changed(session, customer, _region())
-    session.commit()
-    stream.wake(current_app)
+        desk.customer_changed(db.session(), customer, _region())
+    return saved(message, _here(), wake=True)
 
 
 def _shown(number: str) -> str:
@@ -171,7 +150,18 @@ def _int(raw: str | None) -> int:
     return inputs.whole_number(raw) or 0
 
 
-def _stale() -> ResponseReturnValue:
-    db.session().rollback()
-    flash("That was already changed, perhaps on another screen. Here is the list as it is now.")
-    return redirect(url_for("manage.quality"))
+def _stale(*also: type[Exception]) -> AbstractContextManager[None]:
+    """A fix whose rows changed since the page was drawn: back to the list as it is now."""
+    return refused(_here(), quality.Stale, *also, say=_stale_message, category="message")
+
+
+def _stale_message(_refusal: Exception) -> str:
+    return "That was already changed, perhaps on another screen. Here is the list as it is now."
+
+
+def _unreadable(error: numbers.InvalidNumber) -> str:
+    return f"{error.raw_number} cannot be read: {error.reason}. Remove it instead."
+
+
+def _here() -> str:
+    return url_for("manage.quality")

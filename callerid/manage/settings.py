@@ -12,7 +12,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from flask import current_app, flash, redirect, render_template, request, url_for
+from flask import current_app, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from phonenumbers import NumberParseException
@@ -24,6 +24,7 @@ from ..auth import manager_required
 from ..business_settings import FLAGS, KEYS, LABELS, InvalidSettings
 from ..models import TextSent
 from . import bp
+from .writes import saved
 
 # Delivery problems listed: the latest few are enough to see what goes wrong.
 PROBLEMS_SHOWN = 10
@@ -66,12 +67,8 @@ def settings_save() -> ResponseReturnValue:
     except InvalidSettings as error:
         session.rollback()
         return _page(typed, error.errors, 400)
-    session.commit()
-    if changed:
-        flash(f"Saved: {', '.join(LABELS[key] for key in changed)}.", "success")
-    else:
-        flash("Nothing changed.", "success")
-    return redirect(url_for("manage.settings"))
+    said = f"Saved: {', '.join(LABELS[key] for key in changed)}." if changed else "Nothing changed."
+    return saved(said, url_for("manage.settings"))
 
 
 def _typed(form: Mapping[str, str]) -> dict[str, Any]:

@@ -14,6 +14,7 @@ from .. import db
 from ..auth import manager_required, tokens, users
 from ..models import User
 from . import bp
+from .writes import refused, saved, sentence
 
 
 @bp.get("/users", endpoint="users")
@@ -29,17 +30,11 @@ def users_create() -> ResponseReturnValue:
     role = request.form.get("role", "staff")
     typed = request.form.get("password", "")
     password = typed or users.generate_password()
-    session = db.session()
-    try:
-        user = users.add(session, name, role, password, by=current_user)
-    except (users.UserExists, ValueError) as error:
-        session.rollback()
-        flash(_sentence(str(error)), "error")
-        return redirect(url_for("manage.users"))
-    session.commit()
+    with refused(url_for("manage.users"), users.UserExists, ValueError, say=sentence):
+        user = users.add(db.session(), name, role, password, by=current_user)
     if typed:
-        flash(f"Added {user.name} ({user.role}) with the password you typed.", "success")
-        return redirect(url_for("manage.users_show", user_id=user.id))
+        return saved(f"Added {user.name} ({user.role}) with the password you typed.", _back(user))
+    db.session().commit()
     return _secret(user, "password", password, f"Added {user.name} ({user.role})")
 
 
@@ -63,21 +58,16 @@ def users_password(user_id: int) -> ResponseReturnValue:
     typed = request.form.get("password", "")
     if request.form.get("mode") == "typed" and not typed:
         flash("Type the new password, or choose to generate one.", "error")
-        return redirect(url_for("manage.users_show", user_id=user.id))
+        return redirect(_back(user))
     password = typed or users.generate_password()
-    session = db.session()
-    try:
-        users.reset_password(session, user, password, by=current_user)
-    except users.WeakPassword as error:
-        session.rollback()
-        flash(_sentence(str(error)), "error")
-        return redirect(url_for("manage.users_show", user_id=user.id))
-    session.commit()
+    with refused(_back(user), users.WeakPassword, say=sentence):
+        users.reset_password(db.session(), user, password, by=current_user)
     if typed:
-        flash(
-            f"{user.name}'s password is changed; any wait after failed tries is lifted.", "success"
+        return saved(
+            f"{user.name}'s password is changed; any wait after failed tries is lifted.",
+            _back(user),
         )
-        return redirect(url_for("manage.users_show", user_id=user.id))
+    db.session().commit()
     return _secret(user, "password", password, f"{user.name}'s password is reset")
 
 
@@ -86,49 +76,32 @@ def users_password(user_id: int) -> ResponseReturnValue:
 def users_phone(user_id: int) -> ResponseReturnValue:
     """The phone a call-back by this user rings first."""
     user = _user(user_id)
-    session = db.session()
     region = current_app.config["CALLERID_DEFAULT_REGION"]
-    try:
+    with refused(_back(user), users.BadPhone):
         phone = users.set_phone(
-            session, user, request.form.get("phone", ""), region, by=current_user
+            db.session(), user, request.form.get("phone", ""), region, by=current_user
         )
-    except users.BadPhone as error:
-        session.rollback()
-        flash(str(error), "error")
-        return redirect(url_for("manage.users_show", user_id=user.id))
-    session.commit()
-    if phone:
-        flash(f"Call-backs by {user.name} ring {phone} first.", "success")
-    else:
-        flash(f"Call-backs by {user.name} ring the front desk first.", "success")
-    return redirect(url_for("manage.users_show", user_id=user.id))
+    rings = phone or "the front desk"
+    return saved(f"Call-backs by {user.name} ring {rings} first.", _back(user))
 
 
 @bp.post("/users/<int:user_id>/deactivate", endpoint="users_deactivate")
 @manager_required
 def users_deactivate(user_id: int) -> ResponseReturnValue:
     user = _user(user_id)
-    session = db.session()
-    try:
-        users.deactivate(session, user, by=current_user)
-    except users.Refused as error:
-        session.rollback()
-        flash(str(error), "error")
-        return redirect(url_for("manage.users_show", user_id=user.id))
-    session.commit()
-    flash(f"{user.name} is deactivated: they are logged out and their tokens stop.", "success")
-    return redirect(url_for("manage.users_show", user_id=user.id))
+    with refused(_back(user), users.Refused):
+        users.deactivate(db.session(), user, by=current_user)
+    return saved(
+        f"{user.name} is deactivated: they are logged out and their tokens stop.", _back(user)
+    )
 
 
 @bp.post("/users/<int:user_id>/reactivate", endpoint="users_reactivate")
 @manager_required
 def users_reactivate(user_id: int) -> ResponseReturnValue:
     user = _user(user_id)
-    session = db.session()
-    users.reactivate(session, user, by=current_user)
-    session.commit()
-    flash(f"{user.name} can log in again.", "success")
-    return redirect(url_for("manage.users_show", user_id=user.id))
+    users.reactivate(db.session(), user, by=current_user)
+    return saved(f"{user.name} can log in again.", _back(user))
 
 
 @bp.post("/users/<int:user_id>/tokens", endpoint="users_token_create")
@@ -136,15 +109,10 @@ def users_reactivate(user_id: int) -> ResponseReturnValue:
 def users_token_create(user_id: int) -> ResponseReturnValue:
     user = _user(user_id)
     kind = request.form.get("kind", "user")
-    session = db.session()
-    try:
-        source = request.form.get("source", "")
-        token = tokens.issue(session, user, kind=kind, by=current_user, source=source)
-    except (tokens.UnknownKind, tokens.BadSource) as error:
-        session.rollback()
-        flash(_sentence(str(error)), "error")
-        return redirect(url_for("manage.users_show", user_id=user.id))
-    session.commit()
+    source = request.form.get("source", "")
+    with refused(_back(user), tokens.UnknownKind, tokens.BadSource, say=sentence):
+        token = tokens.issue(db.session(), user, kind=kind, by=current_user, source=source)
+    db.session().commit()
     what = "API token" if kind == "user" else f"{kind} token"
     return _secret(user, "token", token, f"A new {what} for {user.name}")
 
@@ -158,9 +126,7 @@ def users_token_revoke(user_id: int, token_id: int) -> ResponseReturnValue:
         tokens.revoke(session, user, token_id, by=current_user)
     except tokens.UnknownToken:
         abort(404, description="No such token.")
-    session.commit()
-    flash(f"Token {token_id} of {user.name} is revoked: it no longer works.", "success")
-    return redirect(url_for("manage.users_show", user_id=user.id))
+    return saved(f"Token {token_id} of {user.name} is revoked: it no longer works.", _back(user))
 
 
 def _user(user_id: int) -> User:
@@ -177,5 +143,5 @@ def _secret(user: User, kind: str, secret: str, headline: str) -> ResponseReturn
     return page, 200, {"Cache-Control": "no-store"}
 
 
-def _sentence(message: str) -> str:
-    return message[:1].upper() + message[1:] + ("" if message.endswith(".") else ".")
+def _back(user: User) -> str:
+    return url_for("manage.users_show", user_id=user.id)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
@@ -16,6 +16,7 @@ from ..auth import manager_required
 from ..webhooks import delivery, endpoints, payloads
 from ..webhooks.tables import WebhookEndpoint
 from . import bp
+from .writes import refused, saved, sentence
 
 
 @bp.get("/webhooks", endpoint="webhooks")
@@ -31,14 +32,9 @@ def webhooks_page() -> ResponseReturnValue:
 @bp.post("/webhooks", endpoint="webhooks_create")
 @manager_required
 def webhooks_create() -> ResponseReturnValue:
-    session = db.session()
-    try:
-        endpoint = endpoints.create(session, _form(), _allowed(), by=_me())
-    except endpoints.InvalidEndpoint as error:
-        session.rollback()
-        flash(_sentence(str(error)), "error")
-        return redirect(url_for("manage.webhooks"))
-    session.commit()
+    with refused(url_for("manage.webhooks"), endpoints.InvalidEndpoint, say=sentence):
+        endpoint = endpoints.create(db.session(), _form(), _allowed(), by=_me())
+    db.session().commit()
     return _secret(endpoint, "Endpoint added")
 
 
@@ -57,16 +53,12 @@ def webhooks_show(endpoint_id: int) -> ResponseReturnValue:
 @bp.post("/webhooks/<int:endpoint_id>", endpoint="webhooks_update")
 @manager_required
 def webhooks_update(endpoint_id: int) -> ResponseReturnValue:
-    endpoint, session = _endpoint(endpoint_id), db.session()
-    try:
-        changed = endpoints.update(session, endpoint, _form(), _allowed(), by=_me())
-    except endpoints.InvalidEndpoint as error:
-        session.rollback()
-        flash(_sentence(str(error)), "error")
-        return _back(endpoint_id)
-    session.commit()
-    flash(f"Saved: {', '.join(changed)}." if changed else "Nothing changed.", "success")
-    return _back(endpoint_id)
+    endpoint = _endpoint(endpoint_id)
+    with refused(_back(endpoint_id), endpoints.InvalidEndpoint, say=sentence):
+        changed = endpoints.update(db.session(), endpoint, _form(), _allowed(), by=_me())
+    return saved(
+        f"Saved: {', '.join(changed)}." if changed else "Nothing changed.", _back(endpoint_id)
+    )
 
 
 @bp.post("/webhooks/<int:endpoint_id>/action", endpoint="webhooks_action")
@@ -81,13 +73,8 @@ def webhooks_action(endpoint_id: int) -> ResponseReturnValue:
         return _secret(endpoint, "New signing secret")
     if action == "delete":
         endpoints.delete(session, endpoint, by=_me())
-        session.commit()
-        flash("Endpoint deleted; nothing more is sent to it.", "success")
-        return redirect(url_for("manage.webhooks"))
-    message = _simple_action(session, endpoint, action)
-    session.commit()
-    flash(message, "success")
-    return _back(endpoint_id)
+        return saved("Endpoint deleted; nothing more is sent to it.", url_for("manage.webhooks"))
+    return saved(_simple_action(session, endpoint, action), _back(endpoint_id))
 
 
 def _simple_action(session: Any, endpoint: WebhookEndpoint, action: str) -> str:
@@ -114,9 +101,9 @@ def webhooks_resend(endpoint_id: int, delivery_id: int) -> ResponseReturnValue:
     except endpoints.UnknownEndpoint:
         abort(404, description="No such delivery.")
     delivery.resend(session, row)
-    session.commit()
-    flash(f"Delivery {row.id} will be sent again, with the same webhook-id.", "success")
-    return _back(endpoint_id)
+    return saved(
+        f"Delivery {row.id} will be sent again, with the same webhook-id.", _back(endpoint_id)
+    )
 
 
 def _form() -> dict[str, Any]:
@@ -144,8 +131,8 @@ def _endpoint(endpoint_id: int) -> WebhookEndpoint:
         abort(404, description="No such endpoint.")
 
 
-def _back(endpoint_id: int) -> ResponseReturnValue:
-    return redirect(url_for("manage.webhooks_show", endpoint_id=endpoint_id))
+def _back(endpoint_id: int) -> str:
+    return url_for("manage.webhooks_show", endpoint_id=endpoint_id)
 
 
 def _allowed() -> Any:
@@ -154,7 +141,3 @@ def _allowed() -> Any:
 
 def _me() -> Any:
     return current_user._get_current_object()
-
-
-def _sentence(message: str) -> str:
-    return message[:1].upper() + message[1:] + ("" if message.endswith(".") else ".")

@@ -58,6 +58,7 @@ def test_a_created_customer_comes_back_with_numbers_in_e164(client, manager):
             "numbers": ["(415) 555-0199"],
             "tags": ["regular", "wine"],
             "do_not_greet": True,
+            "do_not_contact": True,
             "anniversary": "2010-06-01",
         },
         headers=manager,
@@ -72,6 +73,9 @@ def test_a_created_customer_comes_back_with_numbers_in_e164(client, manager):
         True,
         "2010-06-01",
     )
+    assert body["do_not_contact"] is True
+    listed = client.get("/api/customers?q=Dana", headers=manager).get_json()["customers"]
+    assert [row["do_not_contact"] for row in listed] == [True]
     assert body["calls_count"] == 0 and body["timeline"] == []
 
 

@@ -37,6 +37,7 @@ def pair(session):
         email="anna.m@example.com",
         anniversary=date(2005, 9, 3),
         is_vip=True,
+        do_not_contact=True,
     )
     session.get(PhoneNumber, merged.numbers[1].id).label = "mobile"
     session.commit()
@@ -73,6 +74,7 @@ def test_empty_fields_fill_in_texts_append_tags_unite_and_vip_holds(session, pai
     assert anna.preferences == "Sparkling water"
     assert anna.tag_list == ["regular", "wine", "birthday club"]
     assert anna.is_vip is True
+    assert anna.do_not_contact is True  # a wish not to be contacted survives the merge
     # The merged record's differing name and email are kept in the notes: nothing is lost.
     assert anna.notes.startswith("Allergic to nuts\n\nPrefers the terrace\n\n")
     assert "name: Anna M." in anna.notes and "email: anna.m@example.com" in anna.notes

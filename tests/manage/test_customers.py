@@ -359,6 +359,7 @@ def test_editing_changes_the_fields_and_toggles_vip_and_do_not_greet(as_manager,
         notes="Corner table",
         preferences="",
         do_not_greet="on",
+        do_not_contact="on",
     )
     assert response.status_code == 302
     assert response.headers["Location"] == f"/customers/{anna.id}"
@@ -371,10 +372,13 @@ def test_editing_changes_the_fields_and_toggles_vip_and_do_not_greet(as_manager,
         "terrace",
     )
     assert (anna.birthday, anna.anniversary) == (None, date(2011, 7, 2))
-    assert (anna.is_vip, anna.do_not_greet) == (False, True)
+    assert (anna.is_vip, anna.do_not_greet, anna.do_not_contact) == (False, True, True)
     assert [n.number for n in anna.numbers] == [ANNA]  # the form does not touch numbers
     page = as_manager.get(f"/customers/{anna.id}").get_data(as_text=True)
     assert "Saved." in page and "“Thank you for calling”" in page
+    assert "Do not contact: no call-back button, no missed-call text" in page
+    form = as_manager.get(f"/customers/{anna.id}/edit").get_data(as_text=True)
+    assert re.search(r'name="do_not_contact" value="on"[^>]* checked', form)
 
 
 def test_a_rejected_edit_changes_nothing_and_keeps_what_was_typed(as_manager, session, anna):
