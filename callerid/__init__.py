@@ -9,14 +9,13 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask
-from flask_wtf.csrf import CSRFProtect
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 import config
 
 from . import database_url
+from .extensions import csrf
 
-csrf = CSRFProtect()
 TOP = Path(__file__).resolve().parent.parent
 
 

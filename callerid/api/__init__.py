@@ -6,6 +6,7 @@ from flask import Blueprint, abort, request
 from flask_login import current_user
 
 from ..auth import bearer_token
+from ..extensions import csrf
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
@@ -25,8 +26,6 @@ def _same_origin_writes() -> None:
     origin = request.headers.get("Origin")
     if origin and origin.rstrip("/") != request.host_url.rstrip("/"):
         abort(403, description="Cross-origin request refused.")
-    from .. import csrf
-
     csrf.protect()
 
 
