@@ -8,9 +8,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from . import desk, directory, ringing
+from . import audit, desk, directory, ringing
 from .db import utcnow
-from .history import audit
 from .models import Call, Customer, PhoneNumber
 
 UNDO_WITHIN = timedelta(minutes=1)

@@ -14,12 +14,11 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from . import desk
+from . import audit, desk
 from .directory import customers
 from .directory import erase as erasure
 from .directory import merge as merging
 from .events import store as events
-from .history import audit
 from .models import Customer, PhoneNumber
 
 Actor = tuple[str, int | None]  # who, for the audit log: their name and user id

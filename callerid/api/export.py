@@ -16,10 +16,10 @@ from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from .. import db
+from .. import audit, db
 from ..auth import manager_required
 from ..db import utcnow
-from ..history import audit, calllog
+from ..history import calllog
 from ..models import Call, Note
 from . import bp
 from .calls import call_json

@@ -9,8 +9,8 @@ from datetime import timedelta
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from .. import audit
 from ..db import utcnow
-from ..history import audit
 from ..models import ApiToken, User
 
 PREFIX = "cid_"

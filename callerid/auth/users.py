@@ -10,9 +10,8 @@ from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from .. import numbers
+from .. import audit, numbers
 from ..db import utcnow
-from ..history import audit
 from ..models import ApiToken, User
 from . import login_sessions, throttle
 

@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from ..history import audit, rollup
+from .. import audit
+from ..history import rollup
 from ..models import Call, Customer, Note
 from .customers import TEXT_FIELDS, get, tags_of
 

@@ -15,8 +15,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import ColumnElement, Select, and_, func, not_, select, text
 from sqlalchemy.orm import Session, aliased
 
-from .. import numbers
-from ..history import audit
+from .. import audit, numbers
 from ..models import NOT_E164_POSTGRESQL, NOT_E164_SQLITE, Customer, PhoneNumber
 from .csvfile import same_person
 from .customers import call_stats

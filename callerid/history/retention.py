@@ -27,11 +27,11 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
-from .. import numbers
+from .. import audit, numbers
 from ..db import iso, utcnow
 from ..events import store as events
 from ..models import Call, Callback, Event, Note, TextReceived
-from . import audit, rollup
+from . import rollup
 
 ANONYMISED = "anonymised"
 RETURNING = rollup.RETURNING  # "returning"

@@ -12,10 +12,9 @@ from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from .. import attach, customer_changes, db
+from .. import attach, audit, customer_changes, db
 from ..auth import manager_required
 from ..directory import allergies, quality
-from ..history import audit
 from ..models import Customer
 from . import bp
 

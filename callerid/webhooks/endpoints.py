@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..history import audit
+from .. import audit
 from ..models import User
 from . import addresses, delivery, payloads
 from .tables import WebhookDelivery, WebhookEndpoint
