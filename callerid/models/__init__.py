@@ -20,7 +20,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from .db import Base, UTCDateTime, utcnow
+from ..db import Base, UTCDateTime, utcnow
 
 # SQLite only gives a 64-bit autoincrement to "INTEGER PRIMARY KEY"; PostgreSQL gets BIGINT.
 BigId = BigInteger().with_variant(Integer(), "sqlite")
@@ -494,4 +494,4 @@ class Setting(Base):
 
 # The webhooks' tables live with their subject; imported here so every table is known wherever
 # the models are (migrations, create_all).
-from .webhooks import tables as _webhook_tables  # noqa: E402,F401
+from ..webhooks import tables as _webhook_tables  # noqa: E402,F401
