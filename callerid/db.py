@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from flask import Flask, g
-from sqlalchemy import Connection, DateTime, Engine, create_engine, event, text
+from sqlalchemy import BigInteger, Connection, DateTime, Engine, Integer, create_engine, event, text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
@@ -33,6 +33,10 @@ def utcnow() -> datetime:
 def iso(moment: datetime | None) -> str | None:
     """ISO 8601 in UTC to the second, as the API and events show times: 2026-11-20T18:02:11Z."""
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ") if moment else None
+
+
+# SQLite only gives a 64-bit autoincrement to "INTEGER PRIMARY KEY"; PostgreSQL gets BIGINT.
+BigId = BigInteger().with_variant(Integer(), "sqlite")
 
 
 class UTCDateTime(TypeDecorator[datetime]):
