@@ -13,7 +13,7 @@ from callerid.auth.users import create_user
 from callerid.db import utcnow
 from callerid.models import Call, Customer, Line, PhoneNumber, User
 from callerid.webhooks import delivery
-from callerid.webhooks.tables import WebhookDelivery, WebhookEndpoint
+from callerid.models.webhooks import WebhookDelivery, WebhookEndpoint
 
 _sids = count(1)
 

@@ -12,8 +12,8 @@ from flask_login import current_user
 from .. import db
 from ..auth import manager_required
 from ..errors import BadField
+from ..models import WebhookEndpoint
 from ..webhooks import delivery, endpoints
-from ..webhooks.tables import WebhookEndpoint
 from . import bp
 from .params import json_object
 

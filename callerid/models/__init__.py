@@ -7,7 +7,6 @@ migrations and tests, and importing this package makes every table known (create
 
 from __future__ import annotations
 
-from ..webhooks.tables import WebhookDelivery, WebhookEndpoint
 from .calls import Call, Callback, Line, Note
 from .customers import NOT_E164_POSTGRESQL, NOT_E164_SQLITE, Customer, PhoneNumber
 from .events import Event, EventCounter
@@ -15,6 +14,7 @@ from .rollups import CallerDay, CallSlot, ScreenPopDay
 from .settings import Setting
 from .texts import OptOut, TextReceived, TextSent
 from .users import ApiToken, AuditEntry, LoginSession, LoginThrottle, User
+from .webhooks import WebhookDelivery, WebhookEndpoint
 
 __all__ = [
     "NOT_E164_POSTGRESQL",

@@ -24,10 +24,9 @@ from sqlalchemy.orm import Session, aliased
 
 from .. import db
 from ..db import iso, utcnow
-from ..models import Customer, Event
+from ..models import Customer, Event, WebhookDelivery, WebhookEndpoint
 from . import payloads
 from .sender import Answer
-from .tables import WebhookDelivery, WebhookEndpoint
 
 PLAN_BATCH = 500
 CLAIM_BATCH = 16

@@ -10,9 +10,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from .. import audit
-from ..models import User
+from ..models import User, WebhookDelivery, WebhookEndpoint
 from . import addresses, delivery, payloads
-from .tables import WebhookDelivery, WebhookEndpoint
 
 FLAGS = ("share_alerts", "share_notes", "in_order")
 FIELDS = ("name", "url", "format", "event_types", *FLAGS)

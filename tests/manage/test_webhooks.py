@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from callerid.webhooks import addresses
-from callerid.webhooks.tables import WebhookDelivery, WebhookEndpoint
+from callerid.models.webhooks import WebhookDelivery, WebhookEndpoint
 
 from ..factories import add_webhook
 

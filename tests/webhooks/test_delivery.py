@@ -15,7 +15,7 @@ from callerid import customer_changes
 from callerid.events import store
 from callerid.models import Event
 from callerid.webhooks import addresses, delivery, dispatcher, endpoints
-from callerid.webhooks.tables import WebhookDelivery, WebhookEndpoint
+from callerid.models.webhooks import WebhookDelivery, WebhookEndpoint
 
 from ..factories import add_customer, add_user
 from .receiver import Receiver
