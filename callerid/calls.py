@@ -12,21 +12,9 @@ from . import clock, db, directory
 from .db import utcnow
 from .events import store as events
 from .models import Call
+from .models.calls import RANK, TERMINAL
 from .ringing import Ring, record
 
-# Twilio's CallStatus values by how far along a call is; a call only ever moves up this scale.
-RANK = {
-    "queued": 0,
-    "initiated": 0,
-    "ringing": 1,
-    "in-progress": 2,
-    "completed": 3,
-    "busy": 3,
-    "no-answer": 3,
-    "canceled": 3,
-    "failed": 3,
-}
-TERMINAL = 3
 MISSED_STATUSES = {"busy", "no-answer", "canceled", "failed"}
 # The <Dial action>'s DialCallStatus values that mean someone at the desk took the call.
 DIAL_ANSWERED = {"completed", "answered"}

@@ -15,15 +15,15 @@ from . import calls, clock, directory, ringing
 from .db import iso, utcnow
 from .events import store as events
 from .models import Call, Customer, Event, Note, User
+from .models.calls import OUTCOMES, RANK, TERMINAL
 
 # A call still "ringing" after this long lost its callbacks; an answered one leaves the live area.
 RINGING_FOR = timedelta(minutes=10)
 ANSWERED_FOR = timedelta(minutes=15)
 RECENT_LIMIT = 12
 RECENT_WITHIN = timedelta(hours=24)
-OUTCOMES = ("booking", "question", "complaint", "other")
 NOTE_MAX = 2000
-ANSWERED_RANK = calls.RANK["in-progress"]
+ANSWERED_RANK = RANK["in-progress"]
 
 
 class NoNumber(ValueError):
@@ -44,7 +44,7 @@ def board(session: Session, *, now: datetime | None = None) -> Board:
     """The calls a screen shows: ``live`` ones (ringing, or answered in the last ``ANSWERED_FOR``)
     and the ``RECENT_LIMIT`` latest ``recent`` ended ones, each newest first."""
     now = now or utcnow()
-    open_statuses = [status for status, rank in calls.RANK.items() if rank < calls.TERMINAL]
+    open_statuses = [status for status, rank in RANK.items() if rank < TERMINAL]
     candidates = session.scalars(
         select(Call)
         .options(selectinload(Call.customer), selectinload(Call.line))
@@ -56,10 +56,7 @@ def board(session: Session, *, now: datetime | None = None) -> Board:
         call
         for call in candidates
         if (call.answered_at or call.received_at) >= now - ANSWERED_FOR
-        and (
-            calls.RANK[call.status] >= calls.RANK["in-progress"]
-            or call.received_at >= now - RINGING_FOR
-        )
+        and (RANK[call.status] >= RANK["in-progress"] or call.received_at >= now - RINGING_FOR)
     ]
     recent = session.scalars(
         select(Call)

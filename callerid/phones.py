@@ -28,7 +28,7 @@ EXTENSION_DIGITS = 6
 _EXTENSION = re.compile(rf"[*#]?\d{{1,{EXTENSION_DIGITS}}}")
 # What a desk phone's caller-name field holds (3CX, Asterisk's CALLERID(name) on most handsets).
 DISPLAY_MAX = 15
-# Twilio's CallStatus each event moves a call to (calls.RANK).
+# Twilio's CallStatus each event moves a call to (models.calls.RANK).
 _STATUS = {"ringing": "ringing", "answered": "in-progress", "ended": "completed"}
 
 

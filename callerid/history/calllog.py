@@ -12,9 +12,8 @@ from sqlalchemy import ColumnElement, and_, case, func, not_, or_, select, text
 from sqlalchemy.orm import Session, selectinload
 
 from .. import inputs, numbers
-from ..calls import RANK
-from ..desk import OUTCOMES
 from ..models import Call, Note
+from ..models.calls import OUTCOMES, RANK
 from . import rollup
 
 # What ``status`` may be: a Twilio CallStatus, or one of the two words people use.

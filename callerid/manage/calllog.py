@@ -16,9 +16,9 @@ from .. import db
 from ..api.missed import caller_display
 from ..api.params import LOG_FILTERS, log_filters, zone_arg
 from ..auth import manager_required
-from ..desk import OUTCOMES
 from ..history import calllog
 from ..models import Call, Line
+from ..models.calls import OUTCOMES
 from . import bp
 
 PAGE = 50

@@ -24,6 +24,23 @@ if TYPE_CHECKING:  # relationships name their targets; the registry resolves the
     from .users import User
 
 
+# Twilio's CallStatus values by how far along a call is; a call only ever moves up this scale.
+RANK = {
+    "queued": 0,
+    "initiated": 0,
+    "ringing": 1,
+    "in-progress": 2,
+    "completed": 3,
+    "busy": 3,
+    "no-answer": 3,
+    "canceled": 3,
+    "failed": 3,
+}
+TERMINAL = 3
+# What a call was about, set at the desk (desk.annotate) and filtered on in the call log.
+OUTCOMES = ("booking", "question", "complaint", "other")
+
+
 class Line(Base):
     """A number the business answers (Twilio's ``To``), with a label such as "Reservations"."""
 
