@@ -12,8 +12,8 @@ from callerid.auth import tokens
 from callerid.auth.users import create_user
 from callerid.db import utcnow
 from callerid.models import Call, Customer, Line, PhoneNumber, User
-from callerid.webhooks import delivery
 from callerid.models.webhooks import WebhookDelivery, WebhookEndpoint
+from callerid.webhooks import delivery
 
 _sids = count(1)
 

@@ -8,8 +8,8 @@ import re
 import pytest
 from sqlalchemy import select
 
-from callerid.webhooks import addresses
 from callerid.models.webhooks import WebhookDelivery, WebhookEndpoint
+from callerid.webhooks import addresses
 
 from ..factories import add_webhook
 

@@ -14,8 +14,8 @@ from standardwebhooks import Webhook
 from callerid import customer_changes
 from callerid.events import store
 from callerid.models import Event
-from callerid.webhooks import addresses, delivery, dispatcher, endpoints
 from callerid.models.webhooks import WebhookDelivery, WebhookEndpoint
+from callerid.webhooks import addresses, delivery, dispatcher, endpoints
 
 from ..factories import add_customer, add_user
 from .receiver import Receiver
