@@ -10,8 +10,8 @@ from flask.typing import ResponseReturnValue
 from .. import audit, db
 from ..auth import manager_required
 from ..db import iso
+from ..request_args import limit_arg
 from . import bp
-from .params import limit_arg
 
 MAX_LIMIT = 500
 

@@ -16,9 +16,9 @@ from ..directory import customers, merge
 from ..directory.cards import occasion
 from ..events import stream
 from ..models import Customer
+from ..request_args import actor, bad, int_arg, json_object, limit_arg
 from . import bp
 from .calls import call_json
-from .params import actor, bad, int_arg, json_object, limit_arg
 
 MAX_LIMIT = 200
 

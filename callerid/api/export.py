@@ -21,9 +21,9 @@ from ..auth import manager_required
 from ..db import utcnow
 from ..history import calllog
 from ..models import Call, Note
+from ..request_args import LOG_FILTERS, actor, log_filters, zone_arg
 from . import bp
 from .calls import call_json
-from .params import LOG_FILTERS, actor, log_filters, zone_arg
 
 # The columns are GET /api/calls's fields, nested ones flattened: the two always agree.
 COLUMNS = [

@@ -12,8 +12,8 @@ from .. import db
 from ..auth import manager_required
 from ..db import iso, utcnow
 from ..history import insights
+from ..request_args import bad, time_arg, zone_arg
 from . import bp
-from .params import bad, time_arg, zone_arg
 
 # One year at most: the answer is counted from the calls themselves, and on SQLite a longer
 # window would hold up the worker (and the webhooks it serves) for seconds.

@@ -13,9 +13,9 @@ from .. import db
 from ..auth import manager_required
 from ..errors import BadField
 from ..models import WebhookEndpoint
+from ..request_args import json_object
 from ..webhooks import delivery, endpoints
 from . import bp
-from .params import json_object
 
 
 @bp.get("/webhooks")

@@ -15,6 +15,7 @@ from .. import inputs, numbers
 from ..models import Call, Note
 from ..models.calls import OUTCOMES, RANK
 from . import rollup
+from .retention import ANONYMISED
 
 # What ``status`` may be: a Twilio CallStatus, or one of the two words people use.
 STATUSES = ("missed", "answered", *RANK)
@@ -198,3 +199,17 @@ def _decode_cursor(cursor: str) -> tuple[datetime, int]:
         return _EPOCH + timedelta(microseconds=int(micros)), call_id
     except (ValueError, OverflowError) as exc:
         raise BadCursor(cursor) from exc
+
+
+_NO_NUMBER = {
+    numbers.WITHHELD: "Number withheld",
+    numbers.INVALID: "Unrecognised number",
+    ANONYMISED: "Anonymised",
+}
+
+
+def caller_display(call: Call, region: str) -> str:
+    """The caller's number as people write it, or why there is none."""
+    if call.from_number:
+        return numbers.display(call.from_number, region)
+    return _NO_NUMBER.get(call.caller_kind, call.raw_from)

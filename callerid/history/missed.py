@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, time, timedelta, tzinfo
 
 from sqlalchemy import ColumnElement, String, and_, case, cast, func, literal_column, select, update
 from sqlalchemy.orm import Session, selectinload
@@ -13,6 +13,17 @@ from ..db import iso, utcnow
 from ..events import store as events
 from ..models import Call
 from .retention import ANONYMISED
+
+# How far back the missed-calls list and its count start by default, in days (today included).
+DEFAULT_DAYS = 30
+
+
+def open_since(zone: tzinfo, now: datetime) -> datetime:
+    """Where the missed-calls list and its count start by default: midnight ``DEFAULT_DAYS``
+    days back in the business's ``zone`` (today, as of ``now``, included), as the insights
+    page's default period."""
+    first = now.astimezone(zone).date() - timedelta(days=DEFAULT_DAYS - 1)
+    return datetime.combine(first, time(), zone).astimezone(UTC)
 
 
 def _text(constant: str) -> ColumnElement[str]:

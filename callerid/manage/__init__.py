@@ -70,7 +70,6 @@ def _missed_count() -> int | None:
     from sqlalchemy.exc import SQLAlchemyError
 
     from .. import db
-    from ..api.missed import open_since
     from ..history import missed
 
     try:
@@ -110,3 +109,13 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals["nav_links"] = nav_links
     app.jinja_env.filters["business_time"] = business_time
     app.jinja_env.filters["answerer"] = answerer
+
+
+def open_since() -> datetime:
+    """Where the missed calls waiting to be called back start: ``history.missed.open_since`` in
+    the business's time zone."""
+    from ..db import utcnow
+    from ..history import missed
+
+    zone = ZoneInfo(current_app.config.get("CALLERID_TIMEZONE") or "UTC")
+    return missed.open_since(zone, utcnow())

@@ -14,12 +14,11 @@ from sqlalchemy.orm import Session
 from werkzeug.exceptions import BadRequest
 
 from .. import db, texts
-from ..api.missed import caller_display, open_since
-from ..api.params import zone_arg
 from ..db import utcnow
-from ..history import missed
+from ..history import calllog, missed
 from ..models import Call, Line
-from . import bp
+from ..request_args import zone_arg
+from . import bp, open_since
 from .calllog import with_zone
 
 GROUPS = 200
@@ -114,7 +113,7 @@ def _load_lines(session: Session) -> None:
 def _caller_name(call: Call) -> str:
     if call.customer is not None and call.customer.name:
         return call.customer.name
-    return caller_display(call, current_app.config["CALLERID_DEFAULT_REGION"])
+    return calllog.caller_display(call, current_app.config["CALLERID_DEFAULT_REGION"])
 
 
 def _entry(call: Call, group: Any, zone: Any) -> dict[str, Any]:
@@ -127,7 +126,7 @@ def _entry(call: Call, group: Any, zone: Any) -> dict[str, Any]:
         "customer_url": url_for("manage.customers_show", customer_id=customer.id)
         if linked and customer is not None
         else None,
-        "number": caller_display(call, current_app.config["CALLERID_DEFAULT_REGION"]),
+        "number": calllog.caller_display(call, current_app.config["CALLERID_DEFAULT_REGION"]),
         "tel": call.from_number,
         "last_at": call.received_at.astimezone(zone),
         "line": call.line,
