@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from . import audit, desk, directory, ringing
+from . import audit, directory, ringing, screens
 from .db import utcnow
 from .models import Call, Customer, PhoneNumber
 
@@ -50,7 +50,7 @@ def attach(
         user_id=user_id,
         detail=f"added the number of call {call.call_sid} from the board",
     )
-    desk.customer_changed(session, customer, region)
+    screens.customer_changed(session, customer, region)
     return customer
 
 
@@ -88,4 +88,4 @@ def undo(
         user_id=user_id,
         detail=f"took back the number of call {call.call_sid}",
     )
-    desk.customer_changed(session, customer, region, also=[call])
+    screens.customer_changed(session, customer, region, also=[call])

@@ -2,7 +2,7 @@
 
 The manager pages and the JSON API change customers through these functions: the directory does
 the change, then the board's cards that show the customer are sent again, fresh, in the same
-transaction (see ``desk.customer_changed``). Erasure announces only cards already stripped of
+transaction (see ``screens.customer_changed``). Erasure announces only cards already stripped of
 the customer: the event itself must not bring back what was erased.
 """
 
@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from . import audit, desk
+from . import audit, screens
 from .directory import customers
 from .directory import erase as erasure
 from .directory import merge as merging
@@ -36,7 +36,7 @@ def create(
     """``directory.customers.create``, announced (a ringing card may now know its caller), and
     in the audit log when ``by`` says who."""
     customer = customers.create(session, data, region)
-    desk.customer_changed(session, customer, region)
+    screens.customer_changed(session, customer, region)
     if by is not None:
         audit.record(session, AUDIT_CREATE, f"customer {customer.id}", actor=by[0], user_id=by[1])
     return customer
@@ -54,7 +54,7 @@ def update(
     when ``by`` says who; raises what it raises."""
     with audited(session, customer_id, by):
         customer = customers.update(session, customer_id, data, region)
-    desk.customer_changed(session, customer, region)
+    screens.customer_changed(session, customer, region)
     return customer
 
 
@@ -93,7 +93,7 @@ def attach_number(
 ) -> PhoneNumber:
     """``directory.customers.attach_number``, announced; raises what it raises."""
     row = customers.attach_number(session, customer_id, raw_number, label, region)
-    desk.customer_changed(session, row.customer, region)
+    screens.customer_changed(session, row.customer, region)
     return row
 
 
@@ -109,7 +109,7 @@ def merge(
     """``directory.merge.merge`` (audited there), announced for the survivor: the merged
     customer's calls are the survivor's now, so their cards come with it."""
     merged = merging.merge(session, customer_id, into_id, actor=actor, user_id=user_id)
-    desk.customer_changed(session, merged.survivor, region)
+    screens.customer_changed(session, merged.survivor, region)
     return merged
 
 
@@ -120,7 +120,7 @@ def erase(
     null, ``erased`` true and the cards that showed them, now anonymous. Raises what it raises."""
     customer = customers.get(session, customer_id)
     own = {row.number for row in customer.numbers}
-    shown = desk.board(session)
+    shown = screens.board(session)
     showing = [
         call
         for call in (*shown.live, *shown.recent)
@@ -129,7 +129,7 @@ def erase(
     erased = erasure.erase(session, customer_id, actor=actor, user_id=user_id, region=region)
     for call in showing:
         session.expire(call)  # anonymised by bulk UPDATEs the session did not see
-    cards = [desk.card(session, call, region) for call in showing]
+    cards = [screens.card(session, call, region) for call in showing]
     payload = {"customer_id": customer_id, "customer": None, "erased": True, "cards": cards}
     events.append(session, "customer.updated", payload)
     return erased

@@ -6,7 +6,7 @@ from flask import abort, current_app, jsonify, request
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 
-from .. import calls, db, desk
+from .. import calls, db, screens
 from ..events import stream
 from . import bp
 
@@ -26,7 +26,7 @@ def add_note(call_sid: str) -> ResponseReturnValue:
         abort(404, description=f"No call {call_sid}.")
     region = current_app.config["CALLERID_DEFAULT_REGION"]
     try:
-        note, _ = desk.add_note(
+        note, _ = screens.add_note(
             session,
             call,
             region,
@@ -39,5 +39,5 @@ def add_note(call_sid: str) -> ResponseReturnValue:
     session.commit()
     stream.wake(current_app)
     answer = {"call_sid": call.call_sid, "outcome": call.outcome}
-    answer["note"] = desk.note_json(note) if note else None
+    answer["note"] = screens.note_json(note) if note else None
     return jsonify(answer), 201

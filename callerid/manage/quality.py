@@ -10,7 +10,7 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from phonenumbers import NumberParseException
 
-from .. import db, desk, inputs, numbers
+from .. import db, inputs, numbers, screens
 from ..auth import manager_required
 from ..directory import allergies, namesakes, quality
 from ..directory.customers import ErasedCustomer, UnknownCustomer
@@ -124,7 +124,7 @@ def _announce(customer: Customer | None) -> None:
     """Commit, telling open screens (``customer.updated``): a card on the board may show them."""
     session = db.session()
     if customer is not None:
-        desk.customer_changed(session, customer, _region())
+        screens.customer_changed(session, customer, _region())
     session.commit()
     stream.wake(current_app)
 

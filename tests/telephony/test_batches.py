@@ -9,7 +9,7 @@ from datetime import timedelta
 
 from sqlalchemy import event, func, select
 
-from callerid import db, desk, ringing
+from callerid import db, ringing, screens
 from callerid.db import utcnow
 from callerid.models import Call, Event, Note
 from callerid.telephony import recorder
@@ -62,7 +62,7 @@ def test_each_call_of_a_batch_gets_its_own_customer_history_and_card(app, sessio
     # Each card is the one the board rebuilds for that call afterwards.
     for ring in rings:
         call = session.scalar(select(Call).where(Call.call_sid == ring.call_sid))
-        assert cards[ring.call_sid] == desk.card(session, call, "US")
+        assert cards[ring.call_sid] == screens.card(session, call, "US")
         assert call.line.number == LINE
 
 

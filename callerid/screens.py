@@ -1,4 +1,6 @@
-"""The desk: what the front-desk screens show, and what staff do from a card."""
+"""The front-desk screens: what they show (the board, its cards) and what staff do from a card.
+
+Not ``directory.desk``, which holds the changes to customers staff make from a card."""
 
 from __future__ import annotations
 
