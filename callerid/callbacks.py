@@ -33,7 +33,7 @@ IN_FLIGHT_FOR = timedelta(minutes=10)
 RANK = {"starting": 0, "calling-staff": 1, "calling-customer": 2, "answered": 3, "ended": 4}
 
 
-class Refused(Exception):
+class CannotCallBack(Exception):
     """A call-back that cannot start; the message says why, in words for the person asking."""
 
 
@@ -46,19 +46,21 @@ def start(
 ) -> Callback:
     """Record a call-back to the caller of ``call_sid`` by ``user`` (ringing their phone, else
     ``forward_to``) and announce it; the caller commits, then has the call placed. Raises
-    ``UnknownCall``, or ``Refused`` when nobody can be called or a call-back to that number is
-    already under way."""
+    ``UnknownCall``, or ``CannotCallBack`` when nobody can be called or a call-back to that
+    number is already under way."""
     call = session.scalar(select(Call).where(Call.call_sid == call_sid))
     if call is None:
         raise UnknownCall(call_sid)
     if not call.from_number:
-        raise Refused("The caller's number is withheld or unusable: there is nobody to call.")
+        raise CannotCallBack(
+            "The caller's number is withheld or unusable: there is nobody to call."
+        )
     line = call.line.number if call.line is not None else ""
     if not line.startswith("+"):
-        raise Refused("There is no line to call from: the call did not come in on a number.")
+        raise CannotCallBack("There is no line to call from: the call did not come in on a number.")
     staff = user.phone or forward_to
     if not staff:
-        raise Refused(
+        raise CannotCallBack(
             "There is no phone to ring for you: add one on the Users page, "
             "or set CALLERID_FORWARD_TO."
         )
@@ -66,7 +68,7 @@ def start(
     _end_stale(session, call.from_number, now, region)
     if call.customer_id is not None and _running_for(session, call.customer_id):
         # The same customer on another of their numbers: still one call-back per caller.
-        raise Refused(_busy(session, Callback.customer_id == call.customer_id, _name(call)))
+        raise CannotCallBack(_busy(session, Callback.customer_id == call.customer_id, _name(call)))
     callback = Callback(
         call=call,
         customer=call.customer,
@@ -81,7 +83,9 @@ def start(
         with session.begin_nested():
             session.add(callback)
     except IntegrityError:
-        raise Refused(_busy(session, Callback.number == call.from_number, _name(call))) from None
+        raise CannotCallBack(
+            _busy(session, Callback.number == call.from_number, _name(call))
+        ) from None
     _announce(session, "callback.started", callback, region)
     return callback
 

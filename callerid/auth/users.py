@@ -62,7 +62,7 @@ class UnknownUser(LookupError):
     pass
 
 
-class Refused(ValueError):
+class WouldLockOut(ValueError):
     """A change that would lock people out: deactivating yourself or the last active manager."""
 
 
@@ -131,12 +131,12 @@ def authenticate(session: Session, name: str, password: str) -> User | None:
 
 
 @dataclass(frozen=True, slots=True)
-class Listed:
+class ListedUser:
     user: User
     live_tokens: int
 
 
-def listing(session: Session) -> list[Listed]:
+def listing(session: Session) -> list[ListedUser]:
     """Every user, managers first then by name, with how many unrevoked API tokens they hold."""
     live = (
         select(ApiToken.user_id, func.count().label("live"))
@@ -149,7 +149,7 @@ def listing(session: Session) -> list[Listed]:
         .outerjoin(live, live.c.user_id == User.id)
         .order_by(case((User.role == "manager", 0), else_=1), func.lower(User.name), User.id)
     ).all()
-    return [Listed(user, count) for user, count in rows]
+    return [ListedUser(user, count) for user, count in rows]
 
 
 def get(session: Session, user_id: int) -> User:
@@ -193,11 +193,11 @@ def change_own_password(session: Session, user: User, current: str, new: str) ->
 def deactivate(session: Session, user: User, *, by: User) -> None:
     """Stop ``user`` logging in; their logins end and their tokens stop working at their next
     request, their open screens within a heartbeat.
-    Raises ``Refused`` for oneself and for the last active manager."""
+    Raises ``WouldLockOut`` for oneself and for the last active manager."""
     if user.id == by.id:
-        raise Refused("You cannot deactivate yourself: ask another manager.")
+        raise WouldLockOut("You cannot deactivate yourself: ask another manager.")
     if user.is_manager and user.is_active and not _active_manager_ids(session) - {user.id}:
-        raise Refused(f"{user.name} is the last active manager: make another manager first.")
+        raise WouldLockOut(f"{user.name} is the last active manager: make another manager first.")
     if user.is_active:
         user.is_active = False
         login_sessions.end_all(session, user)

@@ -33,7 +33,7 @@ TIMEOUT = 10
 simulate_group = AppGroup("simulate", help="Play Twilio's part against a running server.")
 
 
-class Refused(click.ClickException):
+class ServerRefused(click.ClickException):
     """The server answered a simulated webhook with an error."""
 
 
@@ -114,7 +114,9 @@ class Twilio:
         voice_url = self.signed_base + "/twilio/voice"
         twiml = self.post(voice_url, params, "voice webhook")
         if twiml is None:
-            raise Refused("the voice webhook answered without TwiML; is that a callerid server?")
+            raise ServerRefused(
+                "the voice webhook answered without TwiML; is that a callerid server?"
+            )
         click.echo(f"  {say(twiml, region)}")
         dial = find_dial(twiml, voice_url)
         answered = dial is not None and answer
@@ -136,7 +138,7 @@ class Twilio:
 
     def post(self, twilio_url: str, params: Mapping[str, str], what: str) -> ET.Element | None:
         """POST ``params`` signed for ``twilio_url``; return the TwiML answer, if any. Raises
-        ``Refused`` for an error answer or an unreachable server."""
+        ``ServerRefused`` for an error answer or an unreachable server."""
         parts = urlsplit(twilio_url)
         target = self.base_url + parts.path + (f"?{parts.query}" if parts.query else "")
         signature = RequestValidator(self.token).compute_signature(twilio_url, dict(params))
@@ -145,17 +147,17 @@ class Twilio:
         try:
             response = self.http.post(target, data=dict(params), headers=headers, timeout=TIMEOUT)
         except requests.RequestException as exc:
-            raise Refused(
+            raise ServerRefused(
                 f"cannot reach {self.base_url} ({type(exc).__name__}): is the server running? "
                 "Start it with 'bash scripts/run', or pass --url."
             ) from exc
         if response.status_code == 403:
-            raise Refused(
+            raise ServerRefused(
                 "signature refused: does TWILIO_AUTH_TOKEN match the server's? "
                 f"(signed for {twilio_url})"
             )
         if response.status_code >= 400:
-            raise Refused(f"{target} answered {response.status_code}: {response.text[:300]}")
+            raise ServerRefused(f"{target} answered {response.status_code}: {response.text[:300]}")
         return _twiml(response)
 
 
@@ -402,4 +404,4 @@ def _twiml(response: requests.Response) -> ET.Element | None:
     try:
         return ET.fromstring(response.content)
     except ET.ParseError as exc:
-        raise Refused(f"the server's answer is not TwiML: {response.text[:300]}") from exc
+        raise ServerRefused(f"the server's answer is not TwiML: {response.text[:300]}") from exc

@@ -34,8 +34,9 @@ SORTS = {
     "last_call": "Latest call",
     "newest": "Newest customers",
 }
-TEXT_FIELDS = ("name", "salutation", "preferred_name", "email", "tags", "birthday", "anniversary")
-TEXT_FIELDS += ("notes", "preferences", "alerts", "pronunciation")
+# The customer form's text inputs (directory.customers.TEXT_FIELDS is their length limits).
+FORM_FIELDS = ("name", "salutation", "preferred_name", "email", "tags", "birthday", "anniversary")
+FORM_FIELDS += ("notes", "preferences", "alerts", "pronunciation")
 LABELS = {
     "name": "Name",
     "salutation": "Salutation",
@@ -332,7 +333,7 @@ def _form_page(
 
 def _submitted(form: MultiDict[str, str], *, with_numbers: bool = False) -> dict[str, Any]:
     """The directory's fields from a customer form; unticked boxes are not sent, so mean no."""
-    data: dict[str, Any] = {field: form.get(field, "") for field in TEXT_FIELDS}
+    data: dict[str, Any] = {field: form.get(field, "") for field in FORM_FIELDS}
     data["vip"] = "vip" in form
     data["do_not_greet"] = "do_not_greet" in form
     if with_numbers:
@@ -347,7 +348,7 @@ def _shown(form: MultiDict[str, str]) -> dict[str, Any]:
 
 
 def _values_of(customer: Customer) -> dict[str, Any]:
-    values: dict[str, Any] = {field: getattr(customer, field) for field in TEXT_FIELDS}
+    values: dict[str, Any] = {field: getattr(customer, field) for field in FORM_FIELDS}
     values["tags"] = ", ".join(customer.tag_list)
     for field in ("birthday", "anniversary"):
         values[field] = values[field].isoformat() if values[field] else ""

@@ -111,7 +111,7 @@ def users_deactivate(user_id: int) -> ResponseReturnValue:
     session = db.session()
     try:
         users.deactivate(session, user, by=current_user)
-    except users.Refused as error:
+    except users.WouldLockOut as error:
         session.rollback()
         flash(str(error), "error")
         return redirect(url_for("manage.users_show", user_id=user.id))

@@ -107,7 +107,7 @@ def _url(value: Any, allowed: Sequence[addresses.Network]) -> str:
         raise InvalidEndpoint("url", "url is required")
     try:
         addresses.check_endpoint(url, allowed)
-    except addresses.Refused as error:
+    except addresses.AddressRefused as error:
         raise InvalidEndpoint("url", f"url: {error}") from error
     return url
 

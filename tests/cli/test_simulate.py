@@ -97,7 +97,7 @@ def test_signatures_are_made_over_the_url_twilio_would_call(app, monkeypatch):
         "http://127.0.0.1:9", "https://desk.example.com", "tok", pause=lambda s: None
     )
     monkeypatch.setattr(twilio.http, "post", post)
-    with pytest.raises(simulate.Refused):
+    with pytest.raises(simulate.ServerRefused):
         twilio.post("https://desk.example.com/twilio/voice", {"CallSid": "CA1"}, "voice")
     assert seen["url"] == "http://127.0.0.1:9/twilio/voice"
     validator = RequestValidator("tok")
