@@ -25,7 +25,6 @@ ANSWERED_FOR = timedelta(minutes=15)
 RECENT_LIMIT = 12
 RECENT_WITHIN = timedelta(hours=24)
 NOTE_MAX = 2000
-ANSWERED_RANK = RANK["in-progress"]
 
 
 class NoNumber(ValueError):

@@ -41,7 +41,8 @@ def label(session: Session, raw_number: str, text: str, region: str) -> tuple[Li
 
 
 def _key(raw_number: str, region: str) -> str:
-    # The key find_line files a call under: E.164, or the address itself for client:/sip: lines.
+    # The key a call is filed under (lookup.line_key): E.164, or the address itself for
+    # client:/sip: lines.
     text = raw_number.strip()
     if text.lower().startswith(("client:", "sip:")):
         return text[:64]

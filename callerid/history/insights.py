@@ -17,7 +17,7 @@ from ..db import utcnow
 from ..models import Call, Customer
 from . import rollup
 from .missed import waiting
-from .rollup import SLOT, epoch_slot, millis_between  # noqa: F401  (named here before rollup)
+from .rollup import SLOT
 
 DEFAULT_DAYS = 30
 TOP_CALLERS = 10
