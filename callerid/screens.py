@@ -27,6 +27,10 @@ RECENT_WITHIN = timedelta(hours=24)
 NOTE_MAX = 2000
 
 
+class InvalidNote(ValueError):
+    """A note or outcome the desk cannot record; the message says why, for the person."""
+
+
 class NoNumber(ValueError):
     """The call has no usable caller number (withheld, invalid), so there is nobody to save."""
 
@@ -125,15 +129,15 @@ def add_note(
     """Add a note and/or set the outcome (one of ``OUTCOMES``, "" clears it) of ``call``; announce
     it as ``call.noted`` and return the note (None when only the outcome changed) and event id.
 
-    Raises ValueError for an unknown outcome, a note over ``NOTE_MAX`` characters, or nothing to
-    record. The caller commits."""
+    Raises ``InvalidNote`` for an unknown outcome, a note over ``NOTE_MAX`` characters, or
+    nothing to record. The caller commits."""
     body = (body or "").strip()
     if outcome is not None and outcome not in (*OUTCOMES, ""):
-        raise ValueError(f"outcome must be one of {', '.join(OUTCOMES)}")
+        raise InvalidNote(f"outcome must be one of {', '.join(OUTCOMES)}")
     if len(body) > NOTE_MAX:
-        raise ValueError(f"a note has at most {NOTE_MAX} characters")
+        raise InvalidNote(f"a note has at most {NOTE_MAX} characters")
     if not body and outcome is None:
-        raise ValueError("send a note body, an outcome, or both")
+        raise InvalidNote("send a note body, an outcome, or both")
     if outcome is not None:
         call.outcome = outcome
     note = None

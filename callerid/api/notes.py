@@ -34,7 +34,7 @@ def add_note(call_sid: str) -> ResponseReturnValue:
             outcome=outcome,
             author=current_user._get_current_object(),
         )
-    except ValueError as exc:
+    except screens.InvalidNote as exc:
         abort(400, description=str(exc))
     session.commit()
     stream.wake(current_app)

@@ -46,6 +46,10 @@ def _dummy_hash(method: str) -> str:
     return generate_password_hash("not a real password", method)
 
 
+class InvalidUser(ValueError):
+    """An unknown role, or a name that is empty or too long."""
+
+
 class UserExists(ValueError):
     pass
 
@@ -67,14 +71,15 @@ class WouldLockOut(ValueError):
 
 
 def create_user(session: Session, name: str, role: str, password: str) -> User:
-    """Add a user; raises ValueError for an unknown role or empty password, UserExists if taken."""
+    """Add a user; raises ``InvalidUser`` for an unknown role or a bad name, ``WeakPassword``,
+    or ``UserExists`` if the name is taken."""
     name = name.strip()
     if role not in ROLES:
-        raise ValueError(f"role must be one of {', '.join(ROLES)}")
+        raise InvalidUser(f"role must be one of {', '.join(ROLES)}")
     if not name:
-        raise ValueError("a user needs a name")
+        raise InvalidUser("a user needs a name")
     if len(name) > 80:
-        raise ValueError("a name has at most 80 characters")
+        raise InvalidUser("a name has at most 80 characters")
     check_strength(password)
     if session.scalar(select(User).where(User.name == name)) is not None:
         raise UserExists(f"a user named {name!r} already exists")

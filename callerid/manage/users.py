@@ -32,7 +32,7 @@ def users_create() -> ResponseReturnValue:
     session = db.session()
     try:
         user = users.add(session, name, role, password, by=current_user)
-    except (users.UserExists, ValueError) as error:
+    except (users.InvalidUser, users.UserExists, users.WeakPassword) as error:
         session.rollback()
         flash(_sentence(str(error)), "error")
         return redirect(url_for("manage.users"))
