@@ -9,10 +9,10 @@ from typing import Any
 from flask import jsonify
 from flask.typing import ResponseReturnValue
 
-from ..inputs import MAX_ID
-from ..phones import CALL_ID_MAX, DISPLAY_MAX, EVENTS
-from ..webhooks.payloads import EVENT_TYPES, FORMATS
-from . import bp
+from ...inputs import MAX_ID
+from ...phones import CALL_ID_MAX, DISPLAY_MAX, EVENTS
+from ...webhooks.payloads import EVENT_TYPES, FORMATS
+from .. import bp
 
 JSON = "application/json"
 STAFF, MANAGER, BOARD = "staff", "manager", "board"  # tags: who may call it, and the board's
