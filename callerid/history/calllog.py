@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session, selectinload
 from .. import inputs, numbers
 from ..models import Call, Note
 from ..models.calls import OUTCOMES, RANK
-from . import rollup
+from . import counting
 from .retention import ANONYMISED
 
 # What ``status`` may be: a Twilio CallStatus, or one of the two words people use.
@@ -45,7 +45,7 @@ class Page:
 
 
 # Built once: making these expressions costs more than running them.
-_is_returning = cache(rollup.came_back)
+_is_returning = cache(counting.came_back)
 
 
 _UNKNOWN = Call.caller_kind.in_((numbers.WITHHELD, numbers.INVALID))
