@@ -14,11 +14,11 @@ from flask.cli import with_appcontext
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from .. import db, numbers
-from ..auth.users import create_user, find
-from ..directory.cards import occasion
-from ..models import Call, Customer, Event, Line, Note, PhoneNumber, User
-from .simulate import DEFAULT_URL
+from ... import db, numbers
+from ...auth.users import create_user, find
+from ...directory.cards import occasion
+from ...models import Call, Customer, Event, Line, Note, PhoneNumber, User
+from ..simulate import DEFAULT_URL
 
 SEED = 20261120  # same seed, same demo: screenshots and docs stay true
 PASSWORD = "callerid-demo"
