@@ -20,7 +20,7 @@ from flask import current_app
 from flask.cli import AppGroup
 from twilio.request_validator import RequestValidator
 
-from .. import numbers
+from ... import numbers
 
 DEFAULT_URL = "http://127.0.0.1:8000"  # where `bash scripts/run` listens
 DEMO_LINE = "+12025550143"
