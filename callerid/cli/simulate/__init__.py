@@ -2,32 +2,27 @@
 
 from __future__ import annotations
 
-import math
-import secrets
 import time
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from email.utils import format_datetime
 from pathlib import Path
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urlsplit
 
 import click
-import phonenumbers
 import requests
 from flask import current_app
 from flask.cli import AppGroup
 from twilio.request_validator import RequestValidator
 
 from ... import numbers
+from .answers import Dial, find_dial, say
+from .forms import ACCOUNT_SID, API_VERSION, durations, new_call_sid, progress, voice_params
 
 DEFAULT_URL = "http://127.0.0.1:8000"  # where `bash scripts/run` listens
 DEMO_LINE = "+12025550143"
 # scripts/run generates a development auth token once and keeps it here, beside the database.
 DEV_TOKEN_FILE = "dev_twilio_token"
-ACCOUNT_SID = "AC" + "c0ffee" * 5 + "00"
-API_VERSION = "2010-04-01"
 TIMEOUT = 10
 
 simulate_group = AppGroup("simulate", help="Play Twilio's part against a running server.")
@@ -243,123 +238,6 @@ class DeskLeg:
             "Caller": self.dial.caller_id or self.parent["From"],
             "Called": self.dial.target,
         }
-
-
-@dataclass(frozen=True)
-class Dial:
-    """What a <Dial> asks of Twilio: whom to ring and where to report."""
-
-    target: str
-    caller_id: str | None
-    timeout: str
-    action: str | None
-    status_callback: str | None
-    events: frozenset[str]
-    whisper: str | None = None  # the <Number url> played to whoever answers
-
-
-def find_dial(twiml: ET.Element | None, page_url: str) -> Dial | None:
-    """The first <Dial> in ``twiml``, its URLs made absolute against ``page_url``; None if none."""
-    dial = twiml.find("Dial") if twiml is not None else None
-    return read_dial(dial, page_url) if dial is not None else None
-
-
-def read_dial(dial: ET.Element, page_url: str) -> Dial:
-    noun = next((child for child in dial if child.tag in {"Number", "Client", "Sip"}), None)
-    source = noun if noun is not None else dial
-    target = (source.text or "").strip()
-    if noun is not None and noun.tag == "Client":
-        target = f"client:{target}"
-    callback = source.get("statusCallback")
-    whisper = source.get("url") if noun is not None else None
-    return Dial(
-        target=target,
-        caller_id=dial.get("callerId"),
-        timeout=dial.get("timeout", "30"),
-        action=urljoin(page_url, dial.get("action")) if dial.get("action") else None,
-        status_callback=urljoin(page_url, callback) if callback else None,
-        # Without statusCallbackEvent, Twilio reports only the end of the leg.
-        events=frozenset((source.get("statusCallbackEvent") or "completed").split()),
-        whisper=urljoin(page_url, whisper) if whisper else None,
-    )
-
-
-def say(twiml: ET.Element | None, region: str) -> str:
-    """What Twilio would do with this TwiML, in plain words."""
-    if twiml is None:
-        return "(no TwiML: Twilio only needs a 2xx here)"
-    steps = [_step(verb, region) for verb in twiml]
-    return "Twilio would " + (", then ".join(steps) if steps else "hang up (empty response)")
-
-
-def _step(verb: ET.Element, region: str) -> str:
-    if verb.tag == "Dial":
-        dial = read_dial(verb, "")
-        shown = _shown(dial.caller_id, region)
-        return f"dial {dial.target} (ringing up to {dial.timeout} s); caller shown as {shown}"
-    if verb.tag == "Say":
-        return f'say "{(verb.text or "").strip()}"'
-    if verb.tag == "Record":
-        return "record a voicemail"
-    if verb.tag == "Hangup":
-        return "hang up"
-    return f"<{verb.tag}>"
-
-
-def _shown(caller_id: str | None, region: str) -> str:
-    if not caller_id:
-        return "the caller sent it (no callerId)"
-    try:
-        return numbers.display(caller_id, region)
-    except phonenumbers.NumberParseException:
-        return caller_id
-
-
-def voice_params(call_sid: str, raw_from: str, to: str) -> dict[str, str]:
-    """The parameters of Twilio's incoming-call webhook, as its real requests carry them: the
-    place names it does not know are sent as empty strings (and signed all the same)."""
-    params = {
-        "AccountSid": ACCOUNT_SID,
-        "ApiVersion": API_VERSION,
-        "CallSid": call_sid,
-        "CallStatus": "ringing",
-        "Direction": "inbound",
-        "From": raw_from,
-        "Caller": raw_from,
-        "To": to,
-        "Called": to,
-    }
-    for side, number in (("From", raw_from), ("Caller", raw_from), ("To", to), ("Called", to)):
-        for part in ("City", "State", "Zip"):
-            params[side + part] = ""
-        params[side + "Country"] = _country(number)
-    return params
-
-
-def progress(status: str, sequence: int) -> dict[str, str]:
-    """The fields every call-progress callback carries."""
-    return {
-        "CallStatus": status,
-        "CallbackSource": "call-progress-events",
-        "SequenceNumber": str(sequence),
-        "Timestamp": format_datetime(datetime.now(UTC)),
-    }
-
-
-def durations(seconds: int) -> dict[str, str]:
-    """A finished leg's length: CallDuration in seconds, Duration in billed minutes."""
-    return {"CallDuration": str(seconds), "Duration": str(math.ceil(seconds / 60))}
-
-
-def new_call_sid() -> str:
-    return "CA" + secrets.token_hex(16)
-
-
-def _country(number: str) -> str:
-    try:
-        return phonenumbers.region_code_for_number(phonenumbers.parse(number)) or ""
-    except phonenumbers.NumberParseException:
-        return ""
 
 
 def _caller_id(raw_from: str, region: str) -> str:
