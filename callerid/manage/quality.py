@@ -12,7 +12,7 @@ from phonenumbers import NumberParseException
 
 from .. import db, inputs, numbers, screens
 from ..auth import manager_required
-from ..directory import allergies, namesakes, quality
+from ..directory import allergies, namesakes, quality, quality_fixes
 from ..directory.customers import ErasedCustomer, UnknownCustomer
 from ..events import stream
 from ..models import Customer, PhoneNumber
@@ -42,10 +42,10 @@ def quality_merge() -> ResponseReturnValue:
     others = [_int(raw) for raw in request.form.getlist("merge")]
     session = db.session()
     try:
-        merged = quality.merge_duplicates(
+        merged = quality_fixes.merge_duplicates(
             session, request.form.get("number", ""), into, others, **_actor()
         )
-    except (quality.Stale, UnknownCustomer, ErasedCustomer):
+    except (quality_fixes.Stale, UnknownCustomer, ErasedCustomer):
         return _stale()
     survivor = session.get(Customer, into)
     _announce(survivor)
@@ -60,8 +60,8 @@ def quality_household() -> ResponseReturnValue:
     number = request.form.get("number", "")
     session = db.session()
     try:
-        owners = quality.mark_household(session, number, **_actor())
-    except quality.Stale:
+        owners = quality_fixes.mark_household(session, number, **_actor())
+    except quality_fixes.Stale:
         return _stale()
     session.commit()
     flash(f"{_shown(number)} is marked as a household of {owners}.", "success")
@@ -73,8 +73,8 @@ def quality_household() -> ResponseReturnValue:
 def quality_remove() -> ResponseReturnValue:
     session = db.session()
     try:
-        row = quality.remove_number(session, _int(request.form.get("phone_id")), **_actor())
-    except quality.Stale:
+        row = quality_fixes.remove_number(session, _int(request.form.get("phone_id")), **_actor())
+    except quality_fixes.Stale:
         return _stale()
     _announce(row.customer)
     flash(f"Removed {_shown(row.number)} from {row.customer.name or 'the customer'}.", "success")
@@ -87,10 +87,10 @@ def quality_normalise() -> ResponseReturnValue:
     session = db.session()
     phone = session.get(PhoneNumber, _int(request.form.get("phone_id")))
     try:
-        number = quality.normalise_number(
+        number = quality_fixes.normalise_number(
             session, _int(request.form.get("phone_id")), _region(), **_actor()
         )
-    except quality.Stale:
+    except quality_fixes.Stale:
         return _stale()
     except numbers.InvalidNumber as error:
         session.rollback()
