@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 from . import calls, db, numbers
 from .db import iso, utcnow
 from .events import store as events
-from .history import missed
+from .history import returned
 from .models import Call, Callback, User
 
 # A call-back with no news for this long is over: it no longer blocks the next one.
@@ -214,9 +214,9 @@ def _answered(session: Session, callback: Callback, region: str) -> None:
     _forward(callback, "answered")
     _announce(session, "callback.answered", callback, region)
     if callback.call is not None:
-        waiting = missed.latest_open(session, callback.call)
+        waiting = returned.latest_open(session, callback.call)
         if waiting is not None:
-            missed.call_back(session, waiting.call_sid, callback.by)
+            returned.call_back(session, waiting.call_sid, callback.by)
 
 
 def _end(

@@ -12,7 +12,7 @@ from flask_login import current_user, login_required
 
 from .. import db
 from ..db import iso, utcnow
-from ..history import calllog, missed
+from ..history import calllog, missed, returned
 from ..request_args import limit_arg, time_arg
 from . import bp
 
@@ -50,10 +50,10 @@ def missed_count() -> ResponseReturnValue:
 def called_back(call_sid: str) -> ResponseReturnValue:
     session = db.session()
     try:
-        done = missed.call_back(session, call_sid, current_user.name)
-    except missed.UnknownCall:
+        done = returned.call_back(session, call_sid, current_user.name)
+    except returned.UnknownCall:
         abort(404, description=f"No call {call_sid}.")
-    except missed.NotMissed:
+    except returned.NotMissed:
         abort(409, description=f"Call {call_sid} was answered: there is nothing to call back.")
     session.commit()
     return jsonify(
@@ -72,10 +72,10 @@ def called_back_undo(call_sid: str) -> ResponseReturnValue:
     """Undo a "Called back": the calls it marked wait again."""
     session = db.session()
     try:
-        reopened = missed.undo_call_back(session, call_sid, current_user.name)
-    except missed.UnknownCall:
+        reopened = returned.undo_call_back(session, call_sid, current_user.name)
+    except returned.UnknownCall:
         abort(404, description=f"No call {call_sid}.")
-    except missed.NotCalledBack:
+    except returned.NotCalledBack:
         abort(409, description=f"Call {call_sid} is not marked called back.")
     session.commit()
     return jsonify({"call_sid": call_sid, "reopened": reopened})

@@ -15,7 +15,7 @@ from werkzeug.exceptions import BadRequest
 
 from .. import db, texts
 from ..db import utcnow
-from ..history import calllog, missed
+from ..history import calllog, missed, returned
 from ..models import Call, Line
 from ..request_args import zone_arg
 from . import bp, open_since
@@ -39,7 +39,7 @@ def missed_page() -> ResponseReturnValue:
     session = db.session()
     _load_lines(session)
     groups = missed.open_groups(session, since=open_since(), limit=GROUPS)
-    done = missed.recently_called_back(session, since=utcnow() - RECENT) if show_done else []
+    done = returned.recently_called_back(session, since=utcnow() - RECENT) if show_done else []
     # What each waiting caller texted since their first missed call of the list.
     replies = texts.latest_from(
         session,
@@ -64,11 +64,11 @@ def missed_called_back(call_sid: str) -> ResponseReturnValue:
     session = db.session()
     back = _back_url()
     try:
-        done = missed.call_back(session, call_sid, current_user.name)
-    except missed.UnknownCall:
+        done = returned.call_back(session, call_sid, current_user.name)
+    except returned.UnknownCall:
         flash("That call is no longer in the list: nothing was marked.", "error")
         return redirect(back)
-    except missed.NotMissed:
+    except returned.NotMissed:
         flash("That call was answered: there is nothing to call back.", "error")
         return redirect(back)
     session.commit()
@@ -86,8 +86,8 @@ def missed_called_back(call_sid: str) -> ResponseReturnValue:
 def missed_called_back_undo(call_sid: str) -> ResponseReturnValue:
     session = db.session()
     try:
-        reopened = missed.undo_call_back(session, call_sid, current_user.name)
-    except (missed.UnknownCall, missed.NotCalledBack):
+        reopened = returned.undo_call_back(session, call_sid, current_user.name)
+    except (returned.UnknownCall, returned.NotCalledBack):
         flash("That call is not marked called back any more: nothing was undone.", "error")
         return redirect(_back_url())
     session.commit()
