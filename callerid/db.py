@@ -1,4 +1,7 @@
-"""The database: one engine and session factory per app, SQLite tuned for a busy front desk."""
+"""The database: one engine and session factory per app, SQLite tuned for a busy front desk.
+
+Over 300 lines because the engine's making, SQLite's tuning and lock waits, and the per-request
+session are one lifecycle that ``init_app`` wires, and every module imports them from here."""
 
 from __future__ import annotations
 

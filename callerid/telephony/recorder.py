@@ -5,6 +5,9 @@ Voice webhooks of a process share batches, and so do status callbacks (groupcomm
 a call's seven requests are callbacks). A batch is tried again as batches.py says, within the
 webhook's patience; what is still not recorded is spooled by its own webhook, which answers all
 the same.
+
+Over 300 lines because the commit-or-spool decision for every kind of webhook lives in this one
+place, so that none of them can acknowledge what is in neither.
 """
 
 from __future__ import annotations
