@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from datetime import date
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -31,12 +32,17 @@ AUDITED += ("pronunciation", "tags", "is_vip", "do_not_greet", "birthday", "anni
 
 
 def create(
-    session: Session, data: Mapping[str, Any], region: str, *, by: Actor | None = None
+    session: Session,
+    data: Mapping[str, Any],
+    region: str,
+    *,
+    today: date,
+    by: Actor | None = None,
 ) -> Customer:
     """``directory.customers.create``, announced (a ringing card may now know its caller), and
     in the audit log when ``by`` says who."""
     customer = customers.create(session, data, region)
-    screens.customer_changed(session, customer, region)
+    screens.customer_changed(session, customer, region, today=today)
     if by is not None:
         audit.record(session, AUDIT_CREATE, f"customer {customer.id}", actor=by[0], user_id=by[1])
     return customer
@@ -48,13 +54,14 @@ def update(
     data: Mapping[str, Any],
     region: str,
     *,
+    today: date,
     by: Actor | None = None,
 ) -> Customer:
     """``directory.customers.update``, announced, and in the audit log (the fields that changed)
     when ``by`` says who; raises what it raises."""
     with audited(session, customer_id, by):
         customer = customers.update(session, customer_id, data, region)
-    screens.customer_changed(session, customer, region)
+    screens.customer_changed(session, customer, region, today=today)
     return customer
 
 
@@ -89,11 +96,11 @@ def _snapshot(customer: Customer | None) -> dict[str, Any] | None:
 
 
 def attach_number(
-    session: Session, customer_id: int, raw_number: str, label: str, region: str
+    session: Session, customer_id: int, raw_number: str, label: str, region: str, *, today: date
 ) -> PhoneNumber:
     """``directory.customers.attach_number``, announced; raises what it raises."""
     row = customers.attach_number(session, customer_id, raw_number, label, region)
-    screens.customer_changed(session, row.customer, region)
+    screens.customer_changed(session, row.customer, region, today=today)
     return row
 
 
@@ -105,16 +112,23 @@ def merge(
     actor: str,
     user_id: int | None,
     region: str,
+    today: date,
 ) -> merging.Merged:
     """``directory.merge.merge`` (audited there), announced for the survivor: the merged
     customer's calls are the survivor's now, so their cards come with it."""
     merged = merging.merge(session, customer_id, into_id, actor=actor, user_id=user_id)
-    screens.customer_changed(session, merged.survivor, region)
+    screens.customer_changed(session, merged.survivor, region, today=today)
     return merged
 
 
 def erase(
-    session: Session, customer_id: int, *, actor: str, user_id: int | None, region: str
+    session: Session,
+    customer_id: int,
+    *,
+    actor: str,
+    user_id: int | None,
+    region: str,
+    today: date,
 ) -> erasure.Erased:
     """``directory.erase.erase`` (audited there), then ``customer.updated`` with ``customer``
     null, ``erased`` true and the cards that showed them, now anonymous. Raises what it raises."""
@@ -129,7 +143,7 @@ def erase(
     erased = erasure.erase(session, customer_id, actor=actor, user_id=user_id, region=region)
     for call in showing:
         session.expire(call)  # anonymised by bulk UPDATEs the session did not see
-    cards = [screens.card(session, call, region) for call in showing]
+    cards = [screens.card(session, call, region, today=today) for call in showing]
     payload = {"customer_id": customer_id, "customer": None, "erased": True, "cards": cards}
     events.append(session, "customer.updated", payload)
     return erased

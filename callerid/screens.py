@@ -7,13 +7,13 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, selectinload
 
-from . import calls, clock, directory, ringing
+from . import calls, directory, ringing
 from .db import iso, utcnow
 from .events import store as events
 from .models import Call, Customer, Event, Note, User
@@ -74,22 +74,24 @@ def board(session: Session, *, now: datetime | None = None) -> Board:
     return Board(live=live, recent=list(recent))
 
 
-def card(session: Session, call: Call, region: str) -> dict[str, Any]:
+def card(session: Session, call: Call, region: str, *, today: date) -> dict[str, Any]:
     """The call's card, as the events announcing it carry it (``directory.card_for_call``)."""
     customers = calls.customers_of(session, call)
-    return directory.card_for_call(session, call, customers, region, today=clock.today())
+    return directory.card_for_call(session, call, customers, region, today=today)
 
 
 SCREEN_LENGTH = 64
 
 
-def claim(session: Session, call: Call, who: str, screen: str, region: str) -> int | None:
+def claim(
+    session: Session, call: Call, who: str, screen: str, region: str, *, today: date
+) -> int | None:
     """ "I've got it" from the board screen ``screen`` (a browser tab's own id): the call is
     answered by ``who`` (``calls.claim``), and ``call.claimed`` tells every screen which tab took
     it, so that tab keeps the card open while the others fold it. Several screens share one
     login, so the login cannot say which screen it was. Returns the ``call.claimed`` event's id,
     or None when the call was already answered or over. The caller commits."""
-    if calls.claim(session, call, who, region) is None:
+    if calls.claim(session, call, who, region, today=today) is None:
         return None
     payload = {"call_sid": call.call_sid, "claimed_by": who, "screen": screen[:SCREEN_LENGTH]}
     return events.append(session, "call.claimed", payload)
@@ -125,6 +127,7 @@ def add_note(
     body: str = "",
     outcome: str | None = None,
     author: User | None = None,
+    today: date,
 ) -> tuple[Note | None, int]:
     """Add a note and/or set the outcome (one of ``OUTCOMES``, "" clears it) of ``call``; announce
     it as ``call.noted`` and return the note (None when only the outcome changed) and event id.
@@ -145,7 +148,10 @@ def add_note(
         note = Note(call_id=call.id, customer_id=call.customer_id, author=author, body=body)
         session.add(note)
         session.flush()
-    payload = {**card(session, call, region), "note": note_json(note) if note else None}
+    payload = {
+        **card(session, call, region, today=today),
+        "note": note_json(note) if note else None,
+    }
     return note, events.append(session, "call.noted", payload)
 
 
@@ -174,7 +180,9 @@ def notes_of(session: Session, call_ids: list[int]) -> dict[int, list[dict[str, 
     return found
 
 
-def save_caller(session: Session, call: Call, name: str, region: str) -> tuple[Customer, int]:
+def save_caller(
+    session: Session, call: Call, name: str, region: str, *, today: date
+) -> tuple[Customer, int]:
     """Make the caller of ``call`` a customer named ``name`` (so their next call is greeted),
     link the call to them and announce ``customer.updated``; return the customer and event id.
 
@@ -187,7 +195,7 @@ def save_caller(session: Session, call: Call, name: str, region: str) -> tuple[C
     customer = directory.new_customer(session, name, call.from_number)
     call.customer = customer
     call.matched_by = ringing.matched_by(directory.find_by_number(session, call.from_number))
-    return customer, customer_changed(session, customer, region)
+    return customer, customer_changed(session, customer, region, today=today)
 
 
 def cards_showing(session: Session, customer: Customer, also: Sequence[Call] = ()) -> list[Call]:
@@ -204,15 +212,20 @@ def cards_showing(session: Session, customer: Customer, also: Sequence[Call] = (
 
 
 def customer_changed(
-    session: Session, customer: Customer, region: str, also: Sequence[Call] = ()
+    session: Session,
+    customer: Customer,
+    region: str,
+    also: Sequence[Call] = (),
+    *,
+    today: date,
 ) -> int:
     """Announce ``customer.updated`` with the customer's details and fresh cards for every call on
     the board that shows them (and for the calls ``also``, which stopped showing them), so open
     screens redraw those cards."""
     session.flush()
     calls = cards_showing(session, customer, also)
-    cards = [card(session, call, region) for call in calls]
-    details = directory.customer_details(session, customer, today=clock.today())
+    cards = [card(session, call, region, today=today) for call in calls]
+    details = directory.customer_details(session, customer, today=today)
     return events.append(
         session,
         "customer.updated",

@@ -6,7 +6,7 @@ from flask import abort, current_app, jsonify, request
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 
-from .. import calls, db, screens
+from .. import calls, clock, db, screens
 from ..events import stream
 from . import bp
 
@@ -33,6 +33,7 @@ def add_note(call_sid: str) -> ResponseReturnValue:
             body=text,
             outcome=outcome,
             author=current_user._get_current_object(),
+            today=clock.business_today(current_app.config),
         )
     except screens.InvalidNote as exc:
         abort(400, description=str(exc))

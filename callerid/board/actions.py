@@ -28,7 +28,9 @@ def claim(call_sid: str) -> ResponseReturnValue:
     screen = body.get("screen") if isinstance(body, dict) else None
     session = db.session()
     call = _call(call_sid)
-    event_id = screens.claim(session, call, current_user.name, str(screen or ""), _region())
+    event_id = screens.claim(
+        session, call, current_user.name, str(screen or ""), _region(), today=_today()
+    )
     _commit()
     return jsonify(claimed=event_id is not None, answered_by=call.answered_by, status=call.status)
 
@@ -52,7 +54,7 @@ def save_caller(call_sid: str) -> ResponseReturnValue:
     session = db.session()
     call = _call(call_sid)
     try:
-        customer, _ = screens.save_caller(session, call, name, _region())
+        customer, _ = screens.save_caller(session, call, name, _region(), today=_today())
     except screens.AlreadyKnown as exc:
         abort(409, description=f"This caller is already saved as {exc}.")
     except (screens.NoNumber, directory.InvalidChange) as exc:
@@ -77,7 +79,7 @@ def edit_customer(customer_id: int) -> ResponseReturnValue:
             directory.update_customer(session, customer, _json())
     except directory.InvalidChange as exc:
         abort(400, description=str(exc))
-    screens.customer_changed(session, customer, _region())
+    screens.customer_changed(session, customer, _region(), today=_today())
     _commit()
     return jsonify(customer=directory.customer_details(session, customer, today=_today()))
 
@@ -111,4 +113,4 @@ def _region() -> str:
 
 
 def _today() -> date:
-    return clock.today()
+    return clock.business_today(current_app.config)

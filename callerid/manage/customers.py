@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import date
 from typing import Any
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
@@ -95,7 +96,9 @@ def customers_create() -> ResponseReturnValue:
     customer = None
     if not errors:
         try:
-            customer = customer_changes.create(db.session(), data, _region(), by=_by())
+            customer = customer_changes.create(
+                db.session(), data, _region(), today=_today(), by=_by()
+            )
         except records.InvalidCustomer:
             errors["name"] = "Give a name, a phone number, or both."
     if customer is None:
@@ -132,7 +135,9 @@ def customers_update(customer_id: int) -> ResponseReturnValue:
         errors = _field_errors(data)
         if not errors:
             try:
-                customer_changes.update(session, customer_id, data, _region(), by=_by())
+                customer_changes.update(
+                    session, customer_id, data, _region(), today=_today(), by=_by()
+                )
             except records.InvalidCustomer:
                 errors["name"] = "A customer without phone numbers needs a name."
     if errors:
@@ -151,7 +156,9 @@ def customers_add_number(customer_id: int) -> ResponseReturnValue:
     errors: dict[str, str] = {}
     with _found():
         try:
-            row = customer_changes.attach_number(session, customer_id, raw_number, label, _region())
+            row = customer_changes.attach_number(
+                session, customer_id, raw_number, label, _region(), today=_today()
+            )
         except numbers.InvalidNumber as exc:
             errors["number"] = _number_problem(exc)
         except records.InvalidCustomer as exc:
@@ -174,7 +181,9 @@ def customers_remove_number(customer_id: int) -> ResponseReturnValue:
     with _found():
         try:
             change = {"remove_numbers": [number]}
-            customer_changes.update(session, customer_id, change, _region(), by=_by())
+            customer_changes.update(
+                session, customer_id, change, _region(), today=_today(), by=_by()
+            )
         except numbers.InvalidNumber:
             flash(f"{number!r} is not a phone number; nothing was removed.", "error")
         except records.InvalidCustomer:
@@ -209,7 +218,7 @@ def _show_page(customer: Customer, cursor: str | None, **extra: Any) -> Response
         "manage/customers/show.html",
         customer=customer,
         greeting=greeting(customer),
-        occasion=occasion(customer, clock.today()),
+        occasion=occasion(customer, _today()),
         calls=calls.calls,
         call_notes=records.notes_on(session, [call.id for call in calls.calls]),
         older=calls.next_cursor,
@@ -346,3 +355,7 @@ def _by() -> customer_changes.Actor:
 
 def _region() -> str:
     return current_app.config["CALLERID_DEFAULT_REGION"]
+
+
+def _today() -> date:
+    return clock.business_today(current_app.config)

@@ -12,7 +12,7 @@ from ..auth import manager_required
 from ..directory import customers as records
 from ..directory import merge
 from . import bp
-from .customers import _commit, _count, _found, _phone, _region
+from .customers import _commit, _count, _found, _phone, _region, _today
 
 MERGE_CHOICES = 10
 
@@ -61,6 +61,7 @@ def customers_merge_apply(customer_id: int, other_id: int) -> ResponseReturnValu
                 actor=current_user.name,
                 user_id=current_user.id,
                 region=_region(),
+                today=_today(),
             )
         except merge.SelfMerge:
             abort(400, description="A customer cannot be merged into itself.")
@@ -96,6 +97,7 @@ def customers_erase_apply(customer_id: int) -> ResponseReturnValue:
             actor=current_user.name,
             user_id=current_user.id,
             region=_region(),
+            today=_today(),
         )
     _commit()
     flash(

@@ -4,13 +4,14 @@ numbers that are not E.164, each with a one-click fix (a CSRF-checked POST, then
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date
 
 from flask import current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from phonenumbers import NumberParseException
 
-from .. import db, inputs, numbers, screens
+from .. import clock, db, inputs, numbers, screens
 from ..auth import manager_required
 from ..directory import allergies, namesakes, quality, quality_fixes
 from ..directory.customers import ErasedCustomer, UnknownCustomer
@@ -124,7 +125,7 @@ def _announce(customer: Customer | None) -> None:
     """Commit, telling open screens (``customer.updated``): a card on the board may show them."""
     session = db.session()
     if customer is not None:
-        screens.customer_changed(session, customer, _region())
+        screens.customer_changed(session, customer, _region(), today=_today())
     session.commit()
     stream.wake(current_app)
 
@@ -167,3 +168,7 @@ def _stale() -> ResponseReturnValue:
     db.session().rollback()
     flash("That was already changed, perhaps on another screen. Here is the list as it is now.")
     return redirect(url_for("manage.quality"))
+
+
+def _today() -> date:
+    return clock.business_today(current_app.config)

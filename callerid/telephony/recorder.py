@@ -16,7 +16,7 @@ import enum
 import functools
 import logging
 from collections.abc import Callable, Mapping, Sequence
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import TypeVar
 
@@ -24,7 +24,7 @@ from flask import Flask, has_request_context, request
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from .. import calls, db, errors, ringing
+from .. import calls, clock, db, errors, ringing
 from ..db import utcnow
 from ..events import stream
 from . import batches, webhooks
@@ -112,7 +112,11 @@ def apply_entry(app: Flask, entry: Entry, ended: frozenset[str] = frozenset()) -
     if entry.route == "voice":
         quiet = form.get("CallSid") in ended or calls.is_stale(entry.received_at)
         ring = webhooks.ring_of(form, entry.received_at, quiet=quiet)
-        _commit(app, lambda s: ringing.record(s.connection(), [ring], _region(app)), None)
+        _commit(
+            app,
+            lambda s: ringing.record(s.connection(), [ring], _region(app), today=_today(app)),
+            None,
+        )
         return
     if entry.route == "sms":
         _commit(app, lambda s: webhooks.apply_text(s, form, _region(app), entry.received_at), None)
@@ -123,7 +127,7 @@ def apply_entry(app: Flask, entry: Entry, ended: frozenset[str] = frozenset()) -
         "voicemail": webhooks.apply_voicemail,
         "callback_status": webhooks.apply_callback_status,
     }[entry.route]
-    _commit(app, lambda s: apply(s, form, _region(app)), None)
+    _commit(app, lambda s: apply(s, form, _region(app), _today(app)), None)
 
 
 def store_alone(app: Flask, entry: Entry) -> Outcome:
@@ -277,7 +281,7 @@ def _record_rings(
     def attempt(some: list[ringing.Ring], seconds: float) -> list[ringing.Ringing]:
         with db.engine_for(app).begin() as connection:
             db.bound(connection, seconds)
-            return ringing.record(connection, some, _region(app))
+            return ringing.record(connection, some, _region(app), today=_today(app))
 
     kind = batches.Kind(attempt, lambda ring: "/twilio/voice", lambda ring: ring.call_sid)
     recorded = batches.record(kind, rings, deadline, _try_for(app))
@@ -314,7 +318,7 @@ def _apply_batch(app: Flask, entries: list[Entry], deadline: float) -> list[bool
         def apply_all(session: Session) -> None:
             for i in order:
                 try:
-                    _APPLY[some[i].route](session, some[i].form, _region(app))
+                    _APPLY[some[i].route](session, some[i].form, _region(app), _today(app))
                     applied[i] = True
                 except calls.CallNotYetKnown:
                     pass  # its webhook spools it, to be applied after its call
@@ -347,3 +351,7 @@ def _rule(route: str) -> str:
 
 def _region(app: Flask) -> str:
     return app.config["CALLERID_DEFAULT_REGION"]
+
+
+def _today(app: Flask) -> date:
+    return clock.business_today(app.config)

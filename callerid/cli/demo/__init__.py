@@ -13,7 +13,7 @@ from flask.cli import with_appcontext
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from ... import db
+from ... import clock, db
 from ...auth.users import create_user, find
 from ...directory.cards import occasion
 from ...models import Call, Customer, Event, Line, Note, PhoneNumber, User
@@ -60,7 +60,12 @@ def demo_command(reset: bool, url: str | None) -> None:
         if reset:
             clear(session)
         users = [_ensure_user(session, name, role) for name, role in USERS]
-        summary = fill(session, now=db.utcnow(), note_authors=[user for user, _ in users])
+        summary = fill(
+            session,
+            now=db.utcnow(),
+            today=clock.business_today(current_app.config),
+            note_authors=[user for user, _ in users],
+        )
         session.commit()
     _print_summary(summary, users, url)
 
@@ -80,11 +85,13 @@ class Summary:
     lines: list[Line]
 
 
-def fill(session: Session, *, now: datetime, note_authors: Sequence[User] = ()) -> Summary:
+def fill(
+    session: Session, *, now: datetime, today: date, note_authors: Sequence[User] = ()
+) -> Summary:
     """Add the demo's lines, customers, calls and call notes (no events: history only). The
-    content is fixed by ``SEED``; dates are relative to ``now`` so the history looks recent."""
+    content is fixed by ``SEED``; dates are relative to ``now`` so the history looks recent,
+    and occasions to ``today``, the business's date, which the cards count from too."""
     rng = random.Random(SEED)
-    today = now.date()  # the cards count days to an occasion in UTC too
     lines = [_line(session, number, label) for number, label in LINES]
     pool = people.number_pool(rng, [number for number, _ in LINES])
     customers = people.regulars(today) + people.others(rng, pool, CUSTOMERS - len(people.REGULARS))
