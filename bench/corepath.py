@@ -62,11 +62,12 @@ def app_step(engine: Engine, callers: list[str], sids: list[str], batch: int = 1
     from callerid import db, ringing
 
     rings = [ringing.Ring(sid, caller, TO) for sid, caller in zip(sids, callers, strict=False)]
+    today = db.utcnow().date()
     started = time.thread_time()
     for start in range(0, len(rings), batch):
         with engine.begin() as connection:
             db.bound(connection, 1.0)
-            ringing.record(connection, rings[start : start + batch], "US")
+            ringing.record(connection, rings[start : start + batch], "US", today=today)
     return (time.thread_time() - started) / len(rings)
 
 

@@ -613,7 +613,7 @@ def roll_up(url: str) -> float:
     from sqlalchemy.orm import Session
 
     from callerid.db import utcnow
-    from callerid.history import rollup
+    from callerid.history import epoch, rollup
     from callerid.models import Call
 
     engine = create_engine(url)
@@ -622,7 +622,7 @@ def roll_up(url: str) -> float:
         with Session(engine) as session:
             oldest = session.scalar(select(func.min(Call.received_at)))
             if oldest is not None:
-                rollup.fill(session, *rollup.settled_days(oldest, utcnow(), utcnow()))
+                rollup.fill(session, *epoch.settled_days(oldest, utcnow(), utcnow()))
     finally:
         engine.dispose()
     return time.perf_counter() - started

@@ -9,14 +9,13 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask
-from flask_wtf.csrf import CSRFProtect
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 import config
 
 from . import database_url
+from .extensions import csrf
 
-csrf = CSRFProtect()
 TOP = Path(__file__).resolve().parent.parent
 
 
@@ -53,6 +52,7 @@ def create_app(settings: Mapping[str, Any] | None = None) -> Flask:
     )
     from .api import bp as api_bp
     from .cli import register as register_cli
+    from .events import gauges as event_gauges
     from .events.stream import bp as events_bp
 
     body_size.init_app(app)  # first: later hooks read bodies
@@ -70,6 +70,7 @@ def create_app(settings: Mapping[str, Any] | None = None) -> Flask:
     for blueprint in (telephony.bp, health.bp, events_bp, api_bp, board.bp):
         app.register_blueprint(blueprint)
     metrics.init_app(app)  # after the blueprints: it starts each /twilio/* route's counts at 0
+    event_gauges.init_app(app)
     register_cli(app)
     return app
 

@@ -3,14 +3,13 @@ saving a second record under the same name; undone within a minute."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from . import desk, directory, ringing
+from . import audit, directory, ringing, screens
 from .db import utcnow
-from .history import audit
 from .models import Call, Customer, PhoneNumber
 
 UNDO_WITHIN = timedelta(minutes=1)
@@ -27,7 +26,14 @@ class TooLate(LookupError):
 
 
 def attach(
-    session: Session, call: Call, customer_id: int, region: str, *, actor: str, user_id: int
+    session: Session,
+    call: Call,
+    customer_id: int,
+    region: str,
+    *,
+    actor: str,
+    user_id: int,
+    today: date,
 ) -> Customer:
     """Give the customer ``customer_id`` the caller's number of ``call``, and nothing else: their
     other fields stay as they are. The call counts as theirs, the change is in the audit log and
@@ -51,7 +57,7 @@ def attach(
         user_id=user_id,
         detail=f"added the number of call {call.call_sid} from the board",
     )
-    desk.customer_changed(session, customer, region)
+    screens.customer_changed(session, customer, region, today=today)
     return customer
 
 
@@ -63,6 +69,7 @@ def undo(
     *,
     actor: str,
     user_id: int,
+    today: date,
     now: datetime | None = None,
 ) -> None:
     """Take the caller's number of ``call`` away from the customer again, if it was added less
@@ -89,4 +96,4 @@ def undo(
         user_id=user_id,
         detail=f"took back the number of call {call.call_sid}",
     )
-    desk.customer_changed(session, customer, region, also=[call])
+    screens.customer_changed(session, customer, region, also=[call], today=today)

@@ -19,8 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from . import db, inputs
-from .history import audit
+from . import audit, db, inputs
 from .models import Setting, User
 
 

@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 from . import calls, db, numbers
 from .db import iso, utcnow
 from .events import store as events
-from .history import missed
+from .history import returned
 from .models import Call, Callback, User
 
 # A call-back with no news for this long is over: it no longer blocks the next one.
@@ -33,7 +33,7 @@ IN_FLIGHT_FOR = timedelta(minutes=10)
 RANK = {"starting": 0, "calling-staff": 1, "calling-customer": 2, "answered": 3, "ended": 4}
 
 
-class Refused(Exception):
+class CannotCallBack(Exception):
     """A call-back that cannot start; the message says why, in words for the person asking."""
 
 
@@ -46,21 +46,25 @@ def start(
 ) -> Callback:
     """Record a call-back to the caller of ``call_sid`` by ``user`` (ringing their phone, else
     ``forward_to``) and announce it; the caller commits, then has the call placed. Raises
-    ``UnknownCall``, or ``Refused`` when nobody can be called or a call-back to that number is
-    already under way."""
+    ``UnknownCall``, or ``CannotCallBack`` when nobody can be called or a call-back to that
+    number is already under way."""
     call = session.scalar(select(Call).where(Call.call_sid == call_sid))
     if call is None:
         raise UnknownCall(call_sid)
     if not call.from_number:
-        raise Refused("The caller's number is withheld or unusable: there is nobody to call.")
+        raise CannotCallBack(
+            "The caller's number is withheld or unusable: there is nobody to call."
+        )
     if any(customer.do_not_contact for customer in calls.customers_of(session, call)):
-        raise Refused(f"{_name(call)} asked not to be contacted: callerid will not call back.")
+        raise CannotCallBack(
+            f"{_name(call)} asked not to be contacted: callerid will not call back."
+        )
     line = call.line.number if call.line is not None else ""
     if not line.startswith("+"):
-        raise Refused("There is no line to call from: the call did not come in on a number.")
+        raise CannotCallBack("There is no line to call from: the call did not come in on a number.")
     staff = user.phone or forward_to
     if not staff:
-        raise Refused(
+        raise CannotCallBack(
             "There is no phone to ring for you: add one on the Users page, "
             "or set CALLERID_FORWARD_TO."
         )
@@ -68,7 +72,7 @@ def start(
     _end_stale(session, call.from_number, now, region)
     if call.customer_id is not None and _running_for(session, call.customer_id):
         # The same customer on another of their numbers: still one call-back per caller.
-        raise Refused(_busy(session, Callback.customer_id == call.customer_id, _name(call)))
+        raise CannotCallBack(_busy(session, Callback.customer_id == call.customer_id, _name(call)))
     callback = Callback(
         call=call,
         customer=call.customer,
@@ -83,7 +87,9 @@ def start(
         with session.begin_nested():
             session.add(callback)
     except IntegrityError:
-        raise Refused(_busy(session, Callback.number == call.from_number, _name(call))) from None
+        raise CannotCallBack(
+            _busy(session, Callback.number == call.from_number, _name(call))
+        ) from None
     _announce(session, "callback.started", callback, region)
     return callback
 
@@ -224,9 +230,9 @@ def _answered(session: Session, callback: Callback, region: str) -> None:
     _forward(callback, "answered")
     _announce(session, "callback.answered", callback, region)
     if callback.call is not None:
-        waiting = missed.latest_open(session, callback.call)
+        waiting = returned.latest_open(session, callback.call)
         if waiting is not None:
-            missed.call_back(session, waiting.call_sid, callback.by)
+            returned.call_back(session, waiting.call_sid, callback.by)
 
 
 def _end(

@@ -2,30 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from . import clock, db, directory, textback
+from . import db, directory, textback
 from .db import utcnow
 from .events import store as events
 from .models import Call, Customer
+from .models.calls import RANK, TERMINAL
 from .ringing import Ring, record
 
-# Twilio's CallStatus values by how far along a call is; a call only ever moves up this scale.
-RANK = {
-    "queued": 0,
-    "initiated": 0,
-    "ringing": 1,
-    "in-progress": 2,
-    "completed": 3,
-    "busy": 3,
-    "no-answer": 3,
-    "canceled": 3,
-    "failed": 3,
-}
-TERMINAL = 3
 MISSED_STATUSES = {"busy", "no-answer", "canceled", "failed"}
 # The <Dial action>'s DialCallStatus values that mean someone at the desk took the call.
 DIAL_ANSWERED = {"completed", "answered"}
@@ -49,6 +37,7 @@ def progress(
     at: datetime | None = None,
     duration: int | None = None,
     answered_by: str = "",
+    today: date,
 ) -> int | None:
     """Move ``call`` to Twilio's ``status`` if that is further along; return the new event's id.
 
@@ -72,39 +61,39 @@ def progress(
             call.is_missed = call.status in MISSED_STATUSES
             if was_missed and not call.is_missed:
                 # Screens showed it missed when it ended: the same card, put right, redraws it.
-                return announce(session, call, "call.ended", region)
+                return announce(session, call, "call.ended", region, today=today)
         return None
     call.status = status
     if rank == RANK["in-progress"]:
         call.answered_at = at
         call.answered_by = call.answered_by or answered_by
-        return announce(session, call, "call.answered", region)
+        return announce(session, call, "call.answered", region, today=today)
     if rank == TERMINAL:
         call.ended_at = at
         call.duration = duration if duration is not None else call.duration
         call.is_missed = call.answered_at is None or status in MISSED_STATUSES
         if call.is_missed:
             textback.missed(session, call)
-        return announce(session, call, "call.ended", region)
+        return announce(session, call, "call.ended", region, today=today)
     return None
 
 
-def claim(session: Session, call: Call, who: str, region: str) -> int | None:
+def claim(session: Session, call: Call, who: str, region: str, *, today: date) -> int | None:
     """Someone at the desk says "I've got it": the call counts as answered by ``who``."""
     if call.answered_by or RANK.get(call.status, 0) >= TERMINAL:
         return None
     call.answered_by = who
     if RANK.get(call.status, 0) < RANK["in-progress"]:
-        return progress(session, call, "in-progress", region, answered_by=who)
-    return announce(session, call, "call.answered", region)
+        return progress(session, call, "in-progress", region, answered_by=who, today=today)
+    return announce(session, call, "call.answered", region, today=today)
 
 
-def hand_over(session: Session, call: Call, who: str, region: str) -> int:
+def hand_over(session: Session, call: Call, who: str, region: str, *, today: date) -> int:
     """A transfer: the answered call is ``who``'s now. Screens hear it as ``call.answered``
     again (``call.ended``, redrawn, when the end was reported first)."""
     call.answered_by = who
     over = RANK.get(call.status, 0) >= TERMINAL
-    return announce(session, call, "call.ended" if over else "call.answered", region)
+    return announce(session, call, "call.ended" if over else "call.answered", region, today=today)
 
 
 def find(session: Session, call_sid: str, *, to_change: bool = False) -> Call | None:
@@ -127,11 +116,14 @@ def announce(
     kind: str,
     region: str,
     customers: list[Customer] | None = None,
+    *,
+    today: date,
 ) -> int:
-    """Append the event ``kind`` carrying the call's card."""
+    """Append the event ``kind`` carrying the call's card (``today``: the business's date, for
+    its occasions)."""
     if customers is None:
         customers = customers_of(session, call)
-    card = directory.card_for_call(session, call, customers, region, today=clock.today())
+    card = directory.card_for_call(session, call, customers, region, today=today)
     return events.append(session, kind, card)
 
 
@@ -157,6 +149,7 @@ def callback(
     direction: str = "inbound",
     at: datetime | None = None,
     duration: int | None = None,
+    today: date,
 ) -> int | None:
     """Apply a Twilio status callback, for the inbound call itself or for its dialled desk leg
     (``parent_call_sid`` set); return the id of the event it caused, if any.
@@ -165,7 +158,9 @@ def callback(
     webhook hit a database failure) records the call now, so the log stays complete.
     """
     if parent_call_sid:
-        return _desk_leg(session, call_sid, parent_call_sid, status, raw_to, region, at, duration)
+        return _desk_leg(
+            session, call_sid, parent_call_sid, status, raw_to, region, at, duration, today
+        )
     call = find(session, call_sid, to_change=True)
     if call is None:
         if direction != "inbound":
@@ -173,9 +168,12 @@ def callback(
         # Recorded now, so the log stays complete; a card says "ringing" only while it may be.
         over = is_final(status) or is_stale(at)
         call = record_ring(
-            session, Ring(call_sid, raw_from, raw_to, received_at=at, quiet=over), region
+            session,
+            Ring(call_sid, raw_from, raw_to, received_at=at, quiet=over),
+            region,
+            today=today,
         )
-    return progress(session, call, status, region, at=at, duration=duration)
+    return progress(session, call, status, region, at=at, duration=duration, today=today)
 
 
 def is_final(status: str) -> bool:
@@ -193,12 +191,12 @@ def is_stale(rang_at: datetime | None, now: datetime | None = None) -> bool:
     return rang_at is not None and (now or utcnow()) - rang_at > RINGING_FOR_AT_MOST
 
 
-def record_ring(session: Session, ring: Ring, region: str) -> Call:
+def record_ring(session: Session, ring: Ring, region: str, *, today: date) -> Call:
     """``ringing.record`` for one ring in a Session's transaction; the recorded call, locked
     until commit like ``find(to_change=True)``: another transaction may have recorded it first
     (then our insert did nothing), and the callback about to change it must not read it stale."""
     session.flush()  # record() writes plain SQL, which does not autoflush
-    (ringing,) = record(session.connection(), [ring], region)
+    (ringing,) = record(session.connection(), [ring], region, today=today)
     call = session.get(Call, ringing.call_id, with_for_update=True, populate_existing=True)
     assert call is not None
     return call
@@ -222,6 +220,7 @@ def _desk_leg(
     region: str,
     at: datetime | None,
     duration: int | None,
+    today: date,
 ) -> int | None:
     call = find(session, parent_call_sid, to_change=True)
     if call is None:
@@ -229,10 +228,12 @@ def _desk_leg(
     call.desk_call_sid = call.desk_call_sid or desk_call_sid
     rank = RANK.get(status, 0)
     if rank == RANK["in-progress"]:
-        return progress(session, call, status, region, at=at, answered_by=desk_name(raw_desk))
+        return progress(
+            session, call, status, region, at=at, answered_by=desk_name(raw_desk), today=today
+        )
     if rank == TERMINAL:
         # The desk leg is over, so is the front desk's part in the call (voicemail may follow).
-        return progress(session, call, status, region, at=at, duration=duration)
+        return progress(session, call, status, region, at=at, duration=duration, today=today)
     return None
 
 
@@ -246,6 +247,7 @@ def dial_finished(
     raw_from: str = "",
     raw_to: str = "",
     at: datetime | None = None,
+    today: date,
 ) -> bool:
     """Apply the ``<Dial action>`` request; return True when nobody at the desk answered."""
     missed = dial_missed(dial_status)
@@ -254,13 +256,15 @@ def dial_finished(
         # Its voice webhook is not recorded yet (spooled, or it failed open): the dial is over,
         # so record the call now, for the log, without a ringing card.
         ring = Ring(call_sid, raw_from, raw_to, received_at=at, quiet=True)
-        call = record_ring(session, ring, region)
+        call = record_ring(session, ring, region, today=today)
     if missed:
-        progress(session, call, dial_status if dial_status in RANK else "no-answer", region)
+        progress(
+            session, call, dial_status if dial_status in RANK else "no-answer", region, today=today
+        )
     else:
         # The desk answered even if its own callbacks never reached us.
-        progress(session, call, "in-progress", region)
-        progress(session, call, "completed", region, duration=duration)
+        progress(session, call, "in-progress", region, today=today)
+        progress(session, call, "completed", region, duration=duration, today=today)
     return call.is_missed
 
 

@@ -1,16 +1,23 @@
-"""The business's own date: birthdays and anniversaries turn at its midnight, not UTC's."""
+"""The business's own date: birthdays and anniversaries turn at its midnight, not UTC's.
+
+Entrypoints (views, CLI commands, the webhook recorder) work the date out here from the
+configuration and hand it to the services, which never read the configuration themselves."""
 
 from __future__ import annotations
 
-from datetime import date
-
-from flask import current_app, has_app_context
+from collections.abc import Mapping
+from datetime import date, tzinfo
+from typing import Any
 
 from .db import utcnow
 from .zones import business_zone
 
 
-def today() -> date:
-    """Today in ``CALLERID_TIMEZONE`` (UTC outside an app, as in scripts and benchmarks)."""
-    zone = business_zone(current_app.config if has_app_context() else {})
+def today(zone: tzinfo) -> date:
+    """Today's date in ``zone``."""
     return utcnow().astimezone(zone).date()
+
+
+def business_today(config: Mapping[str, Any]) -> date:
+    """Today in the business's zone: ``CALLERID_TIMEZONE`` in ``config``, UTC when unset."""
+    return today(business_zone(config))

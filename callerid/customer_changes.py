@@ -2,7 +2,7 @@
 
 The manager pages and the JSON API change customers through these functions: the directory does
 the change, then the board's cards that show the customer are sent again, fresh, in the same
-transaction (see ``desk.customer_changed``). Erasure announces only cards already stripped of
+transaction (see ``screens.customer_changed``). Erasure announces only cards already stripped of
 the customer: the event itself must not bring back what was erased.
 """
 
@@ -10,16 +10,16 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from datetime import date
 from typing import Any
 
 from sqlalchemy.orm import Session
 
-from . import desk
+from . import audit, screens
 from .directory import customers
 from .directory import erase as erasure
 from .directory import merge as merging
 from .events import store as events
-from .history import audit
 from .models import Customer, PhoneNumber
 
 Actor = tuple[str, int | None]  # who, for the audit log: their name and user id
@@ -33,12 +33,17 @@ AUDITED += ("birthday", "anniversary")
 
 
 def create(
-    session: Session, data: Mapping[str, Any], region: str, *, by: Actor | None = None
+    session: Session,
+    data: Mapping[str, Any],
+    region: str,
+    *,
+    today: date,
+    by: Actor | None = None,
 ) -> Customer:
     """``directory.customers.create``, announced (a ringing card may now know its caller), and
     in the audit log when ``by`` says who."""
     customer = customers.create(session, data, region)
-    desk.customer_changed(session, customer, region)
+    screens.customer_changed(session, customer, region, today=today)
     if by is not None:
         audit.record(session, AUDIT_CREATE, f"customer {customer.id}", actor=by[0], user_id=by[1])
     return customer
@@ -50,13 +55,14 @@ def update(
     data: Mapping[str, Any],
     region: str,
     *,
+    today: date,
     by: Actor | None = None,
 ) -> Customer:
     """``directory.customers.update``, announced, and in the audit log (the fields that changed)
     when ``by`` says who; raises what it raises."""
     with audited(session, customer_id, by):
         customer = customers.update(session, customer_id, data, region)
-    desk.customer_changed(session, customer, region)
+    screens.customer_changed(session, customer, region, today=today)
     return customer
 
 
@@ -93,11 +99,11 @@ def _snapshot(customer: Customer | None) -> dict[str, Any] | None:
 
 
 def attach_number(
-    session: Session, customer_id: int, raw_number: str, label: str, region: str
+    session: Session, customer_id: int, raw_number: str, label: str, region: str, *, today: date
 ) -> PhoneNumber:
     """``directory.customers.attach_number``, announced; raises what it raises."""
     row = customers.attach_number(session, customer_id, raw_number, label, region)
-    desk.customer_changed(session, row.customer, region)
+    screens.customer_changed(session, row.customer, region, today=today)
     return row
 
 
@@ -109,22 +115,29 @@ def merge(
     actor: str,
     user_id: int | None,
     region: str,
+    today: date,
 ) -> merging.Merged:
     """``directory.merge.merge`` (audited there), announced for the survivor: the merged
     customer's calls are the survivor's now, so their cards come with it."""
     merged = merging.merge(session, customer_id, into_id, actor=actor, user_id=user_id)
-    desk.customer_changed(session, merged.survivor, region)
+    screens.customer_changed(session, merged.survivor, region, today=today)
     return merged
 
 
 def erase(
-    session: Session, customer_id: int, *, actor: str, user_id: int | None, region: str
+    session: Session,
+    customer_id: int,
+    *,
+    actor: str,
+    user_id: int | None,
+    region: str,
+    today: date,
 ) -> erasure.Erased:
     """``directory.erase.erase`` (audited there), then ``customer.updated`` with ``customer``
     null, ``erased`` true and the cards that showed them, now anonymous. Raises what it raises."""
     customer = customers.get(session, customer_id)
     own = {row.number for row in customer.numbers}
-    shown = desk.board(session)
+    shown = screens.board(session)
     showing = [
         call
         for call in (*shown.live, *shown.recent)
@@ -133,7 +146,7 @@ def erase(
     erased = erasure.erase(session, customer_id, actor=actor, user_id=user_id, region=region)
     for call in showing:
         session.expire(call)  # anonymised by bulk UPDATEs the session did not see
-    cards = [desk.card(session, call, region) for call in showing]
+    cards = [screens.card(session, call, region, today=today) for call in showing]
     payload = {"customer_id": customer_id, "customer": None, "erased": True, "cards": cards}
     events.append(session, "customer.updated", payload)
     return erased

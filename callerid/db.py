@@ -1,4 +1,7 @@
-"""The database: one engine and session factory per app, SQLite tuned for a busy front desk."""
+"""The database: one engine and session factory per app, SQLite tuned for a busy front desk.
+
+Over 300 lines because the engine's making, SQLite's tuning and lock waits, and the per-request
+session are one lifecycle that ``init_app`` wires, and every module imports them from here."""
 
 from __future__ import annotations
 
@@ -12,10 +15,12 @@ from typing import Any
 
 from flask import Flask, g
 from sqlalchemy import (
+    BigInteger,
     Connection,
     CursorResult,
     DateTime,
     Engine,
+    Integer,
     Result,
     String,
     Table,
@@ -44,6 +49,10 @@ def utcnow() -> datetime:
 def iso(moment: datetime | None) -> str | None:
     """ISO 8601 in UTC to the second, as the API and events show times: 2026-11-20T18:02:11Z."""
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ") if moment else None
+
+
+# SQLite only gives a 64-bit autoincrement to "INTEGER PRIMARY KEY"; PostgreSQL gets BIGINT.
+BigId = BigInteger().with_variant(Integer(), "sqlite")
 
 
 class UTCDateTime(TypeDecorator[datetime]):

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -28,7 +28,7 @@ EXTENSION_DIGITS = 6
 _EXTENSION = re.compile(rf"[*#]?\d{{1,{EXTENSION_DIGITS}}}")
 # What a desk phone's caller-name field holds (3CX, Asterisk's CALLERID(name) on most handsets).
 DISPLAY_MAX = 15
-# Twilio's CallStatus each event moves a call to (calls.RANK).
+# Twilio's CallStatus each event moves a call to (models.calls.RANK).
 _STATUS = {"ringing": "ringing", "answered": "in-progress", "ended": "completed"}
 
 
@@ -132,7 +132,7 @@ def call_sid_for(source: str, call_id: str) -> str:
     return "PX" + digest[:32]
 
 
-def apply(session: Session, event: PhoneEvent, region: str) -> Applied:
+def apply(session: Session, event: PhoneEvent, region: str, *, today: date) -> Applied:
     """Record ``event`` and announce what changed (``call.ringing``, ``call.answered``,
     ``call.ended``) as Twilio's webhooks do. The caller commits.
 
@@ -145,35 +145,50 @@ def apply(session: Session, event: PhoneEvent, region: str) -> Applied:
         return Applied(None)
     call = calls.find(session, call_sid_for(event.source, event.call_id), to_change=True)
     if call is None:
-        call = _record(session, event, region)
+        call = _record(session, event, region, today)
     at = event.at or utcnow()
     if event.event == "answered":
-        _answered(session, call, event.answered_by, at, region)
+        _answered(session, call, event.answered_by, at, region, today)
     elif event.event == "ended":
-        calls.progress(session, call, _STATUS["ended"], region, at=at, duration=_duration(call, at))
+        calls.progress(
+            session,
+            call,
+            _STATUS["ended"],
+            region,
+            at=at,
+            duration=_duration(call, at),
+            today=today,
+        )
     return Applied(call)
 
 
-def _record(session: Session, event: PhoneEvent, region: str) -> Call:
+def _record(session: Session, event: PhoneEvent, region: str, today: date) -> Call:
     quiet = event.event == "ended" or calls.is_stale(event.at)
     sid = call_sid_for(event.source, event.call_id)
     call = calls.record_ring(
-        session, Ring(sid, event.raw_from, event.raw_to, received_at=event.at, quiet=quiet), region
+        session,
+        Ring(sid, event.raw_from, event.raw_to, received_at=event.at, quiet=quiet),
+        region,
+        today=today,
     )
     call.source, call.source_call_id = event.source, event.call_id
     return call
 
 
-def _answered(session: Session, call: Call, who: str, at: datetime, region: str) -> None:
+def _answered(
+    session: Session, call: Call, who: str, at: datetime, region: str, today: date
+) -> None:
     if call.answered_at is None:
-        calls.progress(session, call, _STATUS["answered"], region, at=at, answered_by=who)
+        calls.progress(
+            session, call, _STATUS["answered"], region, at=at, answered_by=who, today=today
+        )
         return
     if at <= call.answered_at:
         # The first answer, repeated or come in late: who has the call now is unchanged.
         call.answered_at = min(at, call.answered_at)
         return
     if who and who != call.answered_by:
-        calls.hand_over(session, call, who, region)
+        calls.hand_over(session, call, who, region, today=today)
 
 
 def _duration(call: Call, ended_at: datetime) -> int | None:

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import Connection, TextClause, bindparam, text
 
-from . import clock, directory, numbers
+from . import directory, numbers
 from .db import UTCDateTime, utcnow
 from .events import store as events
 
@@ -78,7 +78,9 @@ class _NewCall:
     outcome: str = ""
 
 
-def record(connection: Connection, rings: Sequence[Ring], region: str) -> list[Ringing]:
+def record(
+    connection: Connection, rings: Sequence[Ring], region: str, *, today: date
+) -> list[Ringing]:
     """Record incoming calls and announce each new one (``call.ringing``) unless its ring is
     ``quiet``; one result per ring, in order. The caller commits. This is the one way a ring is
     recorded: the voice webhook's batches, a callback for a call never recorded, the spool.
@@ -120,7 +122,7 @@ def record(connection: Connection, rings: Sequence[Ring], region: str) -> list[R
         connection,
         [(call, owners_, line) for call, owners_, line, _ in batch],
         region,
-        today=clock.today(),
+        today=today,
     )
     inserted = _insert_calls(connection, batch)
     ids = _existing_ids(connection, [c.call_sid for c, *_ in batch if c.call_sid not in inserted])

@@ -30,7 +30,7 @@ from phonenumbers import PhoneNumberType
 from sqlalchemy import event, select, text, update
 from sqlalchemy.orm import Session
 
-from . import business_settings, db, texts, textstatus, textwords
+from . import business_settings, db, texts, textstatus, textwords, zones
 from .business_settings import BusinessSettings
 from .directory.lookup import find_by_number
 from .models import Call, TextSent
@@ -107,7 +107,7 @@ def options(config: Mapping[str, Any]) -> Options:
     lines = (config.get("CALLERID_TEXT_NOT_FROM") or "").replace(";", ",").split(",")
     return Options(
         region=config.get("CALLERID_DEFAULT_REGION") or "US",
-        zone=ZoneInfo(config.get("CALLERID_TIMEZONE") or "UTC"),
+        zone=zones.business_zone(config),
         text_from=config.get("CALLERID_TEXT_FROM") or None,
         service=config.get("TWILIO_MESSAGING_SERVICE_SID") or None,
         not_from=frozenset(line.strip() for line in lines if line.strip()),

@@ -14,8 +14,8 @@ from callerid.auth import tokens
 from callerid.auth.users import create_user
 from callerid.db import utcnow
 from callerid.models import Call, Customer, Line, PhoneNumber, User
+from callerid.models.webhooks import WebhookDelivery, WebhookEndpoint
 from callerid.webhooks import delivery
-from callerid.webhooks.tables import WebhookDelivery, WebhookEndpoint
 
 _sids = count(1)
 PASSWORD = "correct horse"  # add_user's, unless a test sets its own

@@ -37,7 +37,8 @@ from werkzeug.datastructures import MultiDict
 from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
-from callerid.cli.simulate import durations, new_call_sid, progress, read_dial
+from callerid.cli.simulate.answers import read_dial
+from callerid.cli.simulate.forms import durations, new_call_sid, progress
 
 SPEC = Path(__file__).parent / "samples" / "twilio" / "openapi" / "twilio_api_v2010_subset.json"
 # The account the samples in tests/samples/twilio/ belong to: one account for both sides.

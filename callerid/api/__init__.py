@@ -7,6 +7,7 @@ from flask_login import current_user
 
 from ..auth import bearer_token
 from ..clients import SAFE_METHODS
+from ..extensions import csrf
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
@@ -24,8 +25,6 @@ def _csrf_checked_writes() -> None:
         return
     if not current_user.is_authenticated:
         return  # login_required answers 401
-    from .. import csrf
-
     csrf.protect()
 
 

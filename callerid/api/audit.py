@@ -7,12 +7,11 @@ from typing import Any
 from flask import abort, jsonify, request, url_for
 from flask.typing import ResponseReturnValue
 
-from .. import db
+from .. import audit, db
 from ..auth import manager_required
 from ..db import iso
-from ..history import audit
+from ..request_args import limit_arg
 from . import bp
-from .params import limit_arg
 
 MAX_LIMIT = 500
 

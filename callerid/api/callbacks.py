@@ -32,7 +32,7 @@ def call_back(call_sid: str) -> ResponseReturnValue:
         )
     except callbacks.UnknownCall:
         abort(404, description=f"No call {call_sid}.")
-    except callbacks.Refused as refused:
+    except callbacks.CannotCallBack as refused:
         abort(409, description=str(refused))
     session.commit()
     base = settings["CALLERID_PUBLIC_URL"] or request.host_url

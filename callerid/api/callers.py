@@ -20,5 +20,7 @@ def caller(raw_number: str) -> ResponseReturnValue:
         abort(400, description=f"{raw_number!r} is {exc.reason}.")
     session = db.session()
     customers = directory.find_by_number(session, number)
-    card = directory.caller_card(session, number, customers, region, today=clock.today())
+    card = directory.caller_card(
+        session, number, customers, region, today=clock.business_today(current_app.config)
+    )
     return jsonify(card)

@@ -12,8 +12,8 @@ from .. import db
 from ..db import iso
 from ..history import calllog
 from ..models import Call
+from ..request_args import bad, limit_arg, log_filters
 from . import bp
-from .params import bad, limit_arg, log_filters
 
 MAX_LIMIT = 500
 

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import date
 from typing import Any
 
 from flask import abort, current_app, jsonify, request, url_for
 from flask.typing import ResponseReturnValue
+from sqlalchemy.orm import Session
 
 from .. import clock, customer_changes, db, inputs, numbers
 from ..auth import manager_required
@@ -17,9 +19,9 @@ from ..directory.cards import occasion
 from ..directory.search import search
 from ..events import stream
 from ..models import Customer
+from ..request_args import actor, bad, int_arg, json_object, limit_arg
 from . import bp
 from .calls import call_json
-from .params import actor, bad, int_arg, json_object, limit_arg
 
 MAX_LIMIT = 200
 
@@ -61,18 +63,21 @@ def customer_list() -> ResponseReturnValue:
 def customer_create() -> ResponseReturnValue:
     session = db.session()
     with _mapped_errors():
-        customer = customer_changes.create(session, json_object(), _region(), by=actor())
+        customer = customer_changes.create(
+            session, json_object(), _region(), today=_today(), by=actor()
+        )
     _commit()
     location = url_for("api.customer_detail", customer_id=customer.id)
-    return jsonify(detail_json(customer)), 201, {"Location": location}
+    return jsonify(detail_json(session, customer, _today())), 201, {"Location": location}
 
 
 @bp.get("/customers/<int:customer_id>")
 @manager_required
 def customer_detail(customer_id: int) -> ResponseReturnValue:
+    session = db.session()
     with _mapped_errors():
-        customer = customers.get(db.session(), customer_id)
-    return jsonify(detail_json(customer))
+        customer = customers.get(session, customer_id)
+    return jsonify(detail_json(session, customer, _today()))
 
 
 @bp.patch("/customers/<int:customer_id>")
@@ -81,10 +86,10 @@ def customer_update(customer_id: int) -> ResponseReturnValue:
     session = db.session()
     with _mapped_errors():
         customer = customer_changes.update(
-            session, customer_id, json_object(), _region(), by=actor()
+            session, customer_id, json_object(), _region(), today=_today(), by=actor()
         )
     _commit()
-    return jsonify(detail_json(customer))
+    return jsonify(detail_json(session, customer, _today()))
 
 
 @bp.delete("/customers/<int:customer_id>")
@@ -94,7 +99,7 @@ def customer_erase(customer_id: int) -> ResponseReturnValue:
     name, user_id = actor()
     with _mapped_errors():
         erased = customer_changes.erase(
-            session, customer_id, actor=name, user_id=user_id, region=_region()
+            session, customer_id, actor=name, user_id=user_id, region=_region(), today=_today()
         )
     _commit()
     return jsonify(
@@ -120,12 +125,21 @@ def customer_merge(customer_id: int) -> ResponseReturnValue:
     name, user_id = actor()
     with _mapped_errors():
         merged = customer_changes.merge(
-            session, customer_id, into, actor=name, user_id=user_id, region=_region()
+            session,
+            customer_id,
+            into,
+            actor=name,
+            user_id=user_id,
+            region=_region(),
+            today=_today(),
         )
     _commit()
     moved = {"numbers": merged.numbers, "calls": merged.calls, "notes": merged.notes}
     return jsonify(
-        {"customer": detail_json(merged.survivor), "merged": {"id": merged.merged_id, **moved}}
+        {
+            "customer": detail_json(session, merged.survivor, _today()),
+            "merged": {"id": merged.merged_id, **moved},
+        }
     )
 
 
@@ -146,9 +160,9 @@ def summary_json(customer: Customer, calls_count: int, last_call_at: Any) -> dic
     }
 
 
-def detail_json(customer: Customer) -> dict[str, Any]:
-    """Everything about the customer, and their latest calls with the notes written on them."""
-    session = db.session()
+def detail_json(session: Session, customer: Customer, today: date) -> dict[str, Any]:
+    """Everything about the customer, and their latest calls with the notes written on them;
+    ``today`` (the business's date) says which occasion comes next."""
     calls_count, last_call_at = activity.call_stats(session, [customer.id]).get(
         customer.id, (0, None)
     )
@@ -162,7 +176,7 @@ def detail_json(customer: Customer) -> dict[str, Any]:
         "pronunciation": customer.pronunciation,
         "birthday": customer.birthday.isoformat() if customer.birthday else None,
         "anniversary": customer.anniversary.isoformat() if customer.anniversary else None,
-        "occasion": occasion(customer, clock.today()),
+        "occasion": occasion(customer, today),
         "created_at": iso(customer.created_at),
         "updated_at": iso(customer.updated_at),
         "timeline": [
@@ -207,3 +221,7 @@ def _commit() -> None:
     # Every change here is announced as customer.updated: wake this process's streams for it.
     db.session().commit()
     stream.wake(current_app)
+
+
+def _today() -> date:
+    return clock.business_today(current_app.config)

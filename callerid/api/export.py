@@ -15,15 +15,15 @@ from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from .. import db
+from .. import audit, db
 from ..auth import manager_required
 from ..csvcells import escaped
 from ..db import utcnow
-from ..history import audit, calllog
+from ..history import calllog
 from ..models import Call, Note
+from ..request_args import LOG_FILTERS, actor, log_filters, zone_arg
 from . import bp
 from .calls import call_json
-from .params import LOG_FILTERS, actor, log_filters, zone_arg
 
 # The columns are GET /api/calls's fields, nested ones flattened: the two always agree.
 COLUMNS = [

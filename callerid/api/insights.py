@@ -13,8 +13,8 @@ from .. import db, zones
 from ..auth import manager_required
 from ..db import iso, utcnow
 from ..history import insights
+from ..request_args import bad, time_arg, zone_arg
 from . import bp
-from .params import bad, time_arg, zone_arg
 
 MAX_DAYS = zones.MAX_DAYS
 

@@ -2,35 +2,27 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from flask import abort, current_app, jsonify, request
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 
-from .. import db, numbers, zones
+from .. import db, zones
 from ..db import iso, utcnow
-from ..history import missed
-from ..history.retention import ANONYMISED
-from ..models import Call
+from ..history import calllog, missed, returned
+from ..request_args import limit_arg, time_arg
 from . import bp
-from .params import limit_arg, time_arg
 
-DEFAULT_DAYS = 30
 MAX_GROUPS = 500
-_NO_NUMBER = {
-    numbers.WITHHELD: "Number withheld",
-    numbers.INVALID: "Unrecognised number",
-    ANONYMISED: "Anonymised",
-}
 
 
 @bp.get("/missed")
 @login_required
 def missed_list() -> ResponseReturnValue:
     """Open missed calls of the last ``DEFAULT_DAYS`` days (or ``since``), grouped per caller."""
-    since = time_arg(request.args.get("since"), "since") or open_since()
+    since = time_arg(request.args.get("since"), "since") or _open_since()
     groups = missed.open_groups(
         db.session(), since=since, limit=limit_arg(request.args.get("limit"), 100, MAX_GROUPS)
     )
@@ -44,7 +36,7 @@ def missed_count() -> ResponseReturnValue:
     """Who waits to be called back, over the last ``DEFAULT_DAYS`` days of the business: the
     callers (what the navigation shows, refetched by the board when a call ends missed or is
     called back) and their calls; ``open`` is ``open_calls`` under its old name, for a release."""
-    found = missed.waiting(db.session(), since=open_since())
+    found = missed.waiting(db.session(), since=_open_since())
     response = jsonify(
         {"open_callers": found.callers, "open_calls": found.calls, "open": found.calls}
     )
@@ -52,23 +44,15 @@ def missed_count() -> ResponseReturnValue:
     return response
 
 
-def open_since() -> datetime:
-    """Where the missed-calls list and its count start by default: midnight ``DEFAULT_DAYS``
-    days back in the business's zone (today included), as the insights page's default period."""
-    zone = zones.business_zone(current_app.config)
-    first = utcnow().astimezone(zone).date() - timedelta(days=DEFAULT_DAYS - 1)
-    return zones.local_midnight(first, zone)
-
-
 @bp.post("/missed/<call_sid>/called-back")
 @login_required
 def called_back(call_sid: str) -> ResponseReturnValue:
     session = db.session()
     try:
-        done = missed.call_back(session, call_sid, current_user.name)
-    except missed.UnknownCall:
+        done = returned.call_back(session, call_sid, current_user.name)
+    except returned.UnknownCall:
         abort(404, description=f"No call {call_sid}.")
-    except missed.NotMissed:
+    except returned.NotMissed:
         abort(409, description=f"Call {call_sid} was answered: there is nothing to call back.")
     session.commit()
     return jsonify(
@@ -87,10 +71,10 @@ def called_back_undo(call_sid: str) -> ResponseReturnValue:
     """Undo a "Called back": the calls it marked wait again."""
     session = db.session()
     try:
-        reopened = missed.undo_call_back(session, call_sid, current_user.name)
-    except missed.UnknownCall:
+        reopened = returned.undo_call_back(session, call_sid, current_user.name)
+    except returned.UnknownCall:
         abort(404, description=f"No call {call_sid}.")
-    except missed.NotCalledBack:
+    except returned.NotCalledBack:
         abort(409, description=f"Call {call_sid} is not marked called back.")
     session.commit()
     return jsonify({"call_sid": call_sid, "reopened": reopened})
@@ -100,7 +84,7 @@ def _group_json(group: missed.Group, region: str) -> dict[str, Any]:
     call = group.last_call
     customer = call.customer
     number = call.from_number
-    display = caller_display(call, region)
+    display = calllog.caller_display(call, region)
     return {
         "caller": group.caller,
         "caller_kind": call.caller_kind,
@@ -114,8 +98,6 @@ def _group_json(group: missed.Group, region: str) -> dict[str, Any]:
     }
 
 
-def caller_display(call: Call, region: str) -> str:
-    """The caller's number as people write it, or why there is none."""
-    if call.from_number:
-        return numbers.display(call.from_number, region)
-    return _NO_NUMBER.get(call.caller_kind, call.raw_from)
+def _open_since() -> datetime:
+    zone = zones.business_zone(current_app.config)
+    return missed.open_since(zone, utcnow())

@@ -8,7 +8,7 @@ from flask import abort, current_app, jsonify, request
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 
-from .. import calls, db, desk
+from .. import calls, clock, db, screens
 from ..events import stream
 from . import bp
 
@@ -28,18 +28,19 @@ def add_note(call_sid: str) -> ResponseReturnValue:
         abort(404, description=f"No call {call_sid}.")
     region = current_app.config["CALLERID_DEFAULT_REGION"]
     try:
-        note, _ = desk.add_note(
+        note, _ = screens.add_note(
             session,
             call,
             region,
             body=text,
             outcome=outcome,
             author=current_user._get_current_object(),
+            today=clock.business_today(current_app.config),
         )
-    except ValueError as exc:
+    except screens.InvalidNote as exc:
         abort(400, description=str(exc))
     session.commit()
     stream.wake(current_app)
     answer: dict[str, Any] = {"call_sid": call.call_sid, "outcome": call.outcome}
-    answer["note"] = desk.note_json(note) if note else None
+    answer["note"] = screens.note_json(note) if note else None
     return jsonify(answer), 201

@@ -11,7 +11,7 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from werkzeug.exceptions import HTTPException, TooManyRequests
 
-from .. import db, numbers, phones
+from .. import clock, db, numbers, phones
 from ..auth import bearer_token
 from ..auth.buckets import Throttle
 from ..errors import BadField
@@ -35,7 +35,12 @@ def phone_events() -> ResponseReturnValue:
     db.release_session()  # the token's read; the write below has a session of its own
     with db.new_session(app) as session:
         db.bound(session, app.config["CALLERID_DB_TIMEOUT"])
-        applied = phones.apply(session, event, app.config["CALLERID_DEFAULT_REGION"])
+        applied = phones.apply(
+            session,
+            event,
+            app.config["CALLERID_DEFAULT_REGION"],
+            today=clock.business_today(app.config),
+        )
         answer = _event_answer(event, applied)
         session.commit()
     stream.wake(app)

@@ -12,10 +12,10 @@ from flask_login import current_user
 from .. import db
 from ..auth import manager_required
 from ..errors import BadField
+from ..models import WebhookEndpoint
+from ..request_args import json_object
 from ..webhooks import delivery, endpoints
-from ..webhooks.tables import WebhookEndpoint
 from . import bp
-from .params import json_object
 
 
 @bp.get("/webhooks")

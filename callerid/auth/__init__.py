@@ -27,13 +27,10 @@ __all__ = [
     "credential",
     "login_sessions",
     "init_app",
-    "login_required_api",
     "manager_required",
     "set_password",
     "tokens",
 ]
-
-login_required_api = login_required
 
 
 class CookieSessions(SecureCookieSessionInterface):

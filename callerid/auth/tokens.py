@@ -9,8 +9,8 @@ from datetime import timedelta
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from .. import audit
 from ..db import utcnow
-from ..history import audit
 from ..models import ApiToken, User
 
 PREFIX = "cid_"
@@ -81,12 +81,6 @@ def live_token(session: Session, token: str) -> ApiToken | None:
     return row
 
 
-def user_for(session: Session, token: str) -> User | None:
-    """The active user a live ``user`` token acts as, or None (other kinds act as nobody)."""
-    row = live_token(session, token)
-    return row.user if row is not None and row.kind == "user" else None
-
-
 def is_due_for_use_mark(row: ApiToken) -> bool:
     """Whether ``row.last_used_at`` is older than ``USE_GRANULARITY`` (or unset)."""
     return row.last_used_at is None or row.last_used_at < utcnow() - USE_GRANULARITY
@@ -120,16 +114,6 @@ def revoke(session: Session, user: User, token_id: int, *, by: User) -> ApiToken
         row.revoked_at = utcnow()
         _record(session, "token.revoke", row, by)
     return row
-
-
-def revoke_all(session: Session, user: User) -> int:
-    """Revoke every live token of ``user``; return how many."""
-    rows = session.scalars(
-        select(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
-    ).all()
-    for row in rows:
-        row.revoked_at = utcnow()
-    return len(rows)
 
 
 def digest(token: str) -> str:

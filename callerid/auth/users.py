@@ -10,9 +10,8 @@ from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from .. import numbers
+from .. import audit, numbers
 from ..db import utcnow
-from ..history import audit
 from ..models import ApiToken, User
 from . import login_sessions, throttle
 
@@ -47,6 +46,10 @@ def _dummy_hash(method: str) -> str:
     return generate_password_hash("not a real password", method)
 
 
+class InvalidUser(ValueError):
+    """An unknown role, or a name that is empty or too long."""
+
+
 class UserExists(ValueError):
     pass
 
@@ -63,19 +66,20 @@ class UnknownUser(LookupError):
     pass
 
 
-class Refused(ValueError):
+class WouldLockOut(ValueError):
     """A change that would lock people out: deactivating yourself or the last active manager."""
 
 
 def create_user(session: Session, name: str, role: str, password: str) -> User:
-    """Add a user; raises ValueError for an unknown role or empty password, UserExists if taken."""
+    """Add a user; raises ``InvalidUser`` for an unknown role or a bad name, ``WeakPassword``,
+    or ``UserExists`` if the name is taken."""
     name = name.strip()
     if role not in ROLES:
-        raise ValueError(f"role must be one of {', '.join(ROLES)}")
+        raise InvalidUser(f"role must be one of {', '.join(ROLES)}")
     if not name:
-        raise ValueError("a user needs a name")
+        raise InvalidUser("a user needs a name")
     if len(name) > 80:
-        raise ValueError("a name has at most 80 characters")
+        raise InvalidUser("a name has at most 80 characters")
     check_strength(password)
     if session.scalar(select(User).where(User.name == name)) is not None:
         raise UserExists(f"a user named {name!r} already exists")
@@ -132,12 +136,12 @@ def authenticate(session: Session, name: str, password: str) -> User | None:
 
 
 @dataclass(frozen=True, slots=True)
-class Listed:
+class ListedUser:
     user: User
     live_tokens: int
 
 
-def listing(session: Session) -> list[Listed]:
+def listing(session: Session) -> list[ListedUser]:
     """Every user, managers first then by name, with how many unrevoked API tokens they hold."""
     live = (
         select(ApiToken.user_id, func.count().label("live"))
@@ -150,7 +154,7 @@ def listing(session: Session) -> list[Listed]:
         .outerjoin(live, live.c.user_id == User.id)
         .order_by(case((User.role == "manager", 0), else_=1), func.lower(User.name), User.id)
     ).all()
-    return [Listed(user, count) for user, count in rows]
+    return [ListedUser(user, count) for user, count in rows]
 
 
 def get(session: Session, user_id: int) -> User:
@@ -194,11 +198,11 @@ def change_own_password(session: Session, user: User, current: str, new: str) ->
 def deactivate(session: Session, user: User, *, by: User) -> None:
     """Stop ``user`` logging in; their logins end and their tokens stop working at their next
     request, their open screens within a heartbeat.
-    Raises ``Refused`` for oneself and for the last active manager."""
+    Raises ``WouldLockOut`` for oneself and for the last active manager."""
     if user.id == by.id:
-        raise Refused("You cannot deactivate yourself: ask another manager.")
+        raise WouldLockOut("You cannot deactivate yourself: ask another manager.")
     if user.is_manager and user.is_active and not _active_manager_ids(session) - {user.id}:
-        raise Refused(f"{user.name} is the last active manager: make another manager first.")
+        raise WouldLockOut(f"{user.name} is the last active manager: make another manager first.")
     if user.is_active:
         user.is_active = False
         login_sessions.end_all(session, user)

@@ -14,7 +14,8 @@ from flask_wtf.csrf import validate_csrf
 from werkzeug.wrappers import Response
 from wtforms import ValidationError
 
-from .. import csrf, db
+from .. import db
+from ..extensions import csrf
 from ..models import User
 from . import login_sessions, signin, throttle
 

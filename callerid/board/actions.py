@@ -13,7 +13,7 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 from sqlalchemy.orm import Session
 
-from .. import calls, clock, customer_changes, db, desk, directory
+from .. import calls, clock, customer_changes, db, directory, screens
 from ..events import stream
 from ..models import Call, Customer
 from .views import bp
@@ -28,7 +28,9 @@ def claim(call_sid: str) -> ResponseReturnValue:
     screen = body.get("screen") if isinstance(body, dict) else None
     session = db.session()
     call = _call(call_sid)
-    event_id = desk.claim(session, call, current_user.name, str(screen or ""), _region())
+    event_id = screens.claim(
+        session, call, current_user.name, str(screen or ""), _region(), today=_today()
+    )
     _commit()
     return jsonify(claimed=event_id is not None, answered_by=call.answered_by, status=call.status)
 
@@ -37,7 +39,7 @@ def claim(call_sid: str) -> ResponseReturnValue:
 @login_required
 def shown(call_sid: str) -> ResponseReturnValue:
     """A screen displayed the card; the first one sets ``card_shown_at`` (screen-pop time)."""
-    desk.mark_shown(db.session(), call_sid)
+    screens.mark_shown(db.session(), call_sid)
     db.session().commit()
     return "", 204
 
@@ -52,10 +54,10 @@ def save_caller(call_sid: str) -> ResponseReturnValue:
     session = db.session()
     call = _call(call_sid)
     try:
-        customer, _ = desk.save_caller(session, call, name, _region())
-    except desk.AlreadyKnown as exc:
+        customer, _ = screens.save_caller(session, call, name, _region(), today=_today())
+    except screens.AlreadyKnown as exc:
         abort(409, description=f"This caller is already saved as {exc}.")
-    except (desk.NoNumber, directory.InvalidChange) as exc:
+    except (screens.NoNumber, directory.InvalidChange) as exc:
         abort(400, description=str(exc))
     _commit()
     return jsonify(customer_id=customer.id, name=customer.name), 201
@@ -77,13 +79,13 @@ def edit_customer(customer_id: int) -> ResponseReturnValue:
             directory.update_customer(session, customer, _json())
     except directory.InvalidChange as exc:
         abort(400, description=str(exc))
-    desk.customer_changed(session, customer, _region())
+    screens.customer_changed(session, customer, _region(), today=_today())
     _commit()
     return jsonify(customer=directory.customer_details(session, customer, today=_today()))
 
 
 def _may_edit(session: Session, customer: Customer) -> bool:
-    return current_user.is_manager or bool(desk.cards_showing(session, customer))
+    return current_user.is_manager or bool(screens.cards_showing(session, customer))
 
 
 def _json() -> dict[str, Any]:
@@ -111,4 +113,4 @@ def _region() -> str:
 
 
 def _today() -> date:
-    return clock.today()
+    return clock.business_today(current_app.config)

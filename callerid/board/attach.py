@@ -12,7 +12,7 @@ from .. import attach as attaching
 from .. import db, inputs
 from ..db import iso
 from ..directory import suggest
-from .actions import _call, _commit, _json, _region
+from .actions import _call, _commit, _json, _region, _today
 from .views import bp
 
 
@@ -47,7 +47,9 @@ def attach(call_sid: str) -> ResponseReturnValue:
     customer_id = _customer_id()
     call = _call(call_sid)
     try:
-        customer = attaching.attach(db.session(), call, customer_id, _region(), **_actor())
+        customer = attaching.attach(
+            db.session(), call, customer_id, _region(), today=_today(), **_actor()
+        )
     except attaching.CannotAttach as exc:
         abort(409, description=f"Could not attach: {exc}.")
     _commit()
@@ -62,7 +64,7 @@ def undo_attach(call_sid: str) -> ResponseReturnValue:
     customer_id = _customer_id()
     call = _call(call_sid)
     try:
-        attaching.undo(db.session(), call, customer_id, _region(), **_actor())
+        attaching.undo(db.session(), call, customer_id, _region(), today=_today(), **_actor())
     except attaching.TooLate as exc:
         abort(409, description=f"Could not undo: {exc}.")
     _commit()

@@ -10,7 +10,7 @@ from flask_login import current_user, login_required
 from flask_wtf.csrf import generate_csrf
 from sqlalchemy import select
 
-from .. import callbacks, db, desk, events
+from .. import callbacks, clock, db, events, screens
 from ..models import Line
 
 bp = Blueprint("board", __name__)
@@ -31,15 +31,16 @@ def live() -> ResponseReturnValue:
     between the snapshot and the stream)."""
     session = db.session()
     position = events.latest_position(session)  # read first: later changes arrive as events
-    shown = desk.board(session)
+    shown = screens.board(session)
     region = current_app.config["CALLERID_DEFAULT_REGION"]
-    notes = desk.notes_of(session, [call.id for call in (*shown.live, *shown.recent)])
-    claims = desk.claims_of(session)
+    today = clock.business_today(current_app.config)
+    notes = screens.notes_of(session, [call.id for call in (*shown.live, *shown.recent)])
+    claims = screens.claims_of(session)
 
     def cards(rows: list[Any]) -> list[dict[str, Any]]:
         return [
             {
-                **desk.card(session, c, region),
+                **screens.card(session, c, region, today=today),
                 "call_notes": notes.get(c.id, []),
                 "claimed": claims.get(c.call_sid),
             }

@@ -14,7 +14,7 @@ from flask import current_app
 from flask.cli import AppGroup
 from sqlalchemy.exc import SQLAlchemyError
 
-from .. import db
+from .. import audit, db
 from ..directory.csvfile import (
     EXAMPLE_HEADER,
     BadCsv,
@@ -22,7 +22,6 @@ from ..directory.csvfile import (
     export_customers,
     import_customers,
 )
-from ..history import audit
 
 # Files with more lines than this get a progress bar on stderr.
 LARGE_FILE_LINES = 5000

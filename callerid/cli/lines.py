@@ -39,7 +39,7 @@ def label_command(number: str, label: str) -> None:
             line, created = lines.label(session, number, label, region)
         except numbers.InvalidNumber as exc:
             raise click.BadParameter(exc.reason, param_hint="NUMBER") from exc
-        except ValueError as exc:
+        except lines.InvalidLabel as exc:
             raise click.BadParameter(str(exc), param_hint="LABEL") from exc
         session.commit()
         shown, text = _shown(line.number, region), line.label

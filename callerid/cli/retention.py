@@ -10,7 +10,7 @@ from flask.cli import AppGroup
 
 from .. import db
 from ..db import iso, utcnow
-from ..history import retention, rollup
+from ..history import epoch, retention, rollup
 
 calls_group = AppGroup(
     "calls", help="The call log: retention of old calls, and the insights rollup."
@@ -59,11 +59,11 @@ def rollup_command(days: int) -> None:
     long period after an upgrade or an import does not do it while a manager waits. Days already
     counted are skipped; safe to repeat. Insights count days on demand without it."""
     now = utcnow()
-    first, last = rollup.settled_days(now - timedelta(days=days), now, now)
+    first, last = epoch.settled_days(now - timedelta(days=days), now, now)
     done = 0
     with db.new_session(current_app) as session:
         for start in range(first, last, rollup.FILL_DAYS):
             end = min(last, start + rollup.FILL_DAYS)
             done += rollup.fill(session, start, end)
-            click.echo(f"Counted up to {rollup.day_start(end).date()}.", err=True)
+            click.echo(f"Counted up to {epoch.day_start(end).date()}.", err=True)
     click.echo(f"Rolled up {done} days; {last - first - done} were already counted.")

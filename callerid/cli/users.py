@@ -8,7 +8,16 @@ from flask import current_app
 from flask.cli import AppGroup
 
 from .. import db
-from ..auth.users import ROLES, BadPhone, UserExists, create_user, find, set_phone
+from ..auth.users import (
+    ROLES,
+    BadPhone,
+    InvalidUser,
+    UserExists,
+    WeakPassword,
+    create_user,
+    find,
+    set_phone,
+)
 from .tokens import issue_and_print
 
 users_group = AppGroup("users", help="Staff and manager accounts, and API tokens.")
@@ -31,7 +40,7 @@ def create(name: str, role: str, password: str | None) -> None:
     with db.new_session(current_app) as session:
         try:
             create_user(session, name, role, password)
-        except (UserExists, ValueError) as exc:
+        except (InvalidUser, UserExists, WeakPassword) as exc:
             raise click.ClickException(str(exc)) from exc
         session.commit()
     click.echo(f"Created {role} {name!r}.")

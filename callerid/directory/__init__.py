@@ -5,7 +5,6 @@ from .desk import InvalidChange, new_customer, update_customer
 from .lookup import (
     add_number,
     find_by_number,
-    find_line,
     line_key,
     lines_of,
     owners_of_many,
@@ -19,7 +18,6 @@ __all__ = [
     "cards_for_calls",
     "customer_details",
     "find_by_number",
-    "find_line",
     "greeting",
     "line_key",
     "lines_of",

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from ..history import audit
+from .. import audit
 from ..models import Customer
 from .customers import update
 from .record import TEXT_FIELDS

@@ -18,9 +18,9 @@ import phonenumbers
 from sqlalchemy import and_, delete, or_, select
 from sqlalchemy.orm import Session
 
-from .. import numbers
+from .. import audit, numbers
 from ..db import changed_rows, utcnow
-from ..history import audit, retention
+from ..history import retention
 from ..models import (
     Call,
     Callback,

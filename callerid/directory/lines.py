@@ -8,6 +8,11 @@ from sqlalchemy.orm import Session
 from .. import numbers
 from ..models import Call, Line
 
+
+class InvalidLabel(ValueError):
+    """A line label longer than ``LABEL_MAX``."""
+
+
 LABEL_MAX = 80
 
 
@@ -25,10 +30,10 @@ def with_counts(session: Session) -> list[tuple[Line, int]]:
 def label(session: Session, raw_number: str, text: str, region: str) -> tuple[Line, bool]:
     """Give the line ``raw_number`` (any format) the label ``text``; a line that has not rung
     yet is created, so a new number can be named before its first call. Returns the line and
-    whether it was created. Raises ``numbers.InvalidNumber`` and ValueError (label too long)."""
+    whether it was created. Raises ``numbers.InvalidNumber`` and ``InvalidLabel``."""
     text = " ".join(text.split())
     if len(text) > LABEL_MAX:
-        raise ValueError(f"a label has at most {LABEL_MAX} characters")
+        raise InvalidLabel(f"a label has at most {LABEL_MAX} characters")
     number = _key(raw_number, region)
     line = session.scalar(select(Line).where(Line.number == number))
     created = line is None
@@ -41,7 +46,8 @@ def label(session: Session, raw_number: str, text: str, region: str) -> tuple[Li
 
 
 def _key(raw_number: str, region: str) -> str:
-    # The key find_line files a call under: E.164, or the address itself for client:/sip: lines.
+    # The key a call is filed under (lookup.line_key): E.164, or the address itself for
+    # client:/sip: lines.
     text = raw_number.strip()
     if text.lower().startswith(("client:", "sip:")):
         return text[:64]

@@ -7,12 +7,11 @@ from datetime import UTC, datetime
 from typing import Any, Protocol, TypeVar
 
 from sqlalchemy import Boolean, Connection, Date, Row, bindparam, select, text
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.types import TypeEngine
 
 from ..db import UTCDateTime
-from ..models import Customer, Line, PhoneNumber
+from ..models import Customer, PhoneNumber
 
 
 def find_by_number(session: Session, number: str) -> list[Customer]:
@@ -37,22 +36,6 @@ def add_number(session: Session, customer: Customer, number: str, label: str = "
     row = PhoneNumber(number=number, label=label)
     customer.numbers.append(row)
     return row
-
-
-def find_line(session: Session, raw_to: str, number: str | None) -> Line:
-    """Return the line that was called, creating it (unlabelled) the first time it rings."""
-    key = line_key(raw_to, number)
-    line = session.scalar(select(Line).where(Line.number == key))
-    if line is not None:
-        return line
-    try:
-        # A savepoint: two first calls to a new line at once must not fail the second call.
-        with session.begin_nested():
-            line = Line(number=key, label="")
-            session.add(line)
-        return line
-    except IntegrityError:
-        return session.scalars(select(Line).where(Line.number == key)).one()
 
 
 # The voice webhook's look-ups, written once as SQL: building SQLAlchemy statements per call cost
@@ -132,7 +115,7 @@ def line_key(raw_to: str, number: str | None) -> str:
 
 
 def lines_of(connection: Connection, keys: Collection[str]) -> dict[str, Row[Any]]:
-    """``find_line`` as rows (id, number, label) for several keys (``line_key``) at once, for the
+    """The lines (rows of id, number, label) for several keys (``line_key``) at once, for the
     webhook path; each line is created (unlabelled) the first time it rings."""
     lines = {row.number: row for row in connection.execute(_LINES, {"keys": sorted(set(keys))})}
     for key in set(keys) - lines.keys():

@@ -13,8 +13,9 @@ from dataclasses import dataclass
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from .. import audit
 from ..db import changed_rows
-from ..history import audit, rollup
+from ..history import relink
 from ..models import Call, Customer, Note
 from .customers import get
 from .record import FLAGS, TEXT_FIELDS, tags_of
@@ -96,7 +97,7 @@ def merge(
     locked = {i: get(session, i, for_update=True) for i in sorted((customer_id, into_id))}
     merged, survivor = locked[customer_id], locked[into_id]
     moved_numbers = _move_numbers(merged, survivor)
-    with rollup.relinking(session, [merged.id, survivor.id]):  # insights' rolled-up days
+    with relink.relinking(session, [merged.id, survivor.id]):  # insights' rolled-up days
         calls = _reassign(session, Call, merged.id, survivor.id)
     notes = _reassign(session, Note, merged.id, survivor.id)
     _combine(survivor, merged)

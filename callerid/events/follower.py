@@ -87,14 +87,10 @@ class Follower:
         if self._waker is not None:
             self._waker.stop()
 
-    def after(self, position: int, timeout: float) -> list[StoredEvent]:
-        """Events with ids above ``position``, oldest first; waits up to ``timeout`` seconds for
-        one to arrive and returns ``[]`` if none did."""
-        return [event for event, _frame in self._framed_after(position, timeout)]
-
     def frames_after(self, position: int, timeout: float) -> tuple[int, bytes]:
-        """Like ``after``, as the SSE bytes a stream writes: (new position, frames); ``b""`` when
-        nothing arrived within ``timeout``."""
+        """The events with positions above ``position``, oldest first, as the SSE bytes a stream
+        writes: (new position, frames). Waits up to ``timeout`` seconds for one to arrive;
+        ``b""`` (and ``position``) when none did."""
         fresh = self._framed_after(position, timeout)
         if not fresh:
             return position, b""

@@ -1,5 +1,5 @@
-"""Manager history services: missed calls to return, insights, retention and the audit trail.
+"""Manager history services: missed calls to return, insights, the call log and retention.
 
-Deliberately empty of imports: ``directory`` uses ``history.audit`` and ``history.retention``,
-which use only the models, so importing one module here never drags in the others.
+Deliberately empty of imports: ``directory`` uses ``history.retention`` and ``history.relink``,
+and importing one module here must never drag in the others.
 """

@@ -12,10 +12,10 @@ from sqlalchemy import ColumnElement, and_, case, func, not_, or_, select, text
 from sqlalchemy.orm import Session, selectinload
 
 from .. import inputs, numbers
-from ..calls import RANK
-from ..desk import OUTCOMES
 from ..models import Call, Note
-from . import rollup
+from ..models.calls import OUTCOMES, RANK
+from . import counting
+from .retention import ANONYMISED
 
 # What ``status`` may be: a Twilio CallStatus, or one of the two words people use.
 STATUSES = ("missed", "answered", *RANK)
@@ -45,7 +45,7 @@ class Page:
 
 
 # Built once: making these expressions costs more than running them.
-_is_returning = cache(rollup.came_back)
+_is_returning = cache(counting.came_back)
 
 
 _UNKNOWN = Call.caller_kind.in_((numbers.WITHHELD, numbers.INVALID))
@@ -199,3 +199,17 @@ def _decode_cursor(cursor: str) -> tuple[datetime, int]:
         return _EPOCH + timedelta(microseconds=int(micros)), call_id
     except (ValueError, OverflowError) as exc:
         raise BadCursor(cursor) from exc
+
+
+_NO_NUMBER = {
+    numbers.WITHHELD: "Number withheld",
+    numbers.INVALID: "Unrecognised number",
+    ANONYMISED: "Anonymised",
+}
+
+
+def caller_display(call: Call, region: str) -> str:
+    """The caller's number as people write it, or why there is none."""
+    if call.from_number:
+        return numbers.display(call.from_number, region)
+    return _NO_NUMBER.get(call.caller_kind, call.raw_from)

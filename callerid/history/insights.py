@@ -15,10 +15,10 @@ from sqlalchemy.orm import Session
 
 from ..db import utcnow
 from ..models import Call, Customer
-from . import outreach, rollup
+from . import counting, epoch, outreach, rollup
+from .epoch import SLOT
 from .missed import waiting
 from .outreach import Outreach
-from .rollup import SLOT, epoch_slot, millis_between  # noqa: F401  (named here before rollup)
 
 DEFAULT_DAYS = 30
 TOP_CALLERS = 10
@@ -96,25 +96,25 @@ def summarise(session: Session, since: datetime, until: datetime, zone: ZoneInfo
     """
     found = Insights(since, until, zone.key)
     now = utcnow()
-    first, last = rollup.settled_days(since, until, now)
+    first, last = epoch.settled_days(since, until, now)
     # Whole quarter hours inside the window that have settled come from the rollup too.
-    lead = rollup.slot_of(since) + (rollup.slot_start(rollup.slot_of(since)) < since)
-    upto = max(lead, min(rollup.slot_of(until), rollup.settled_slot(now)))
+    lead = epoch.slot_of(since) + (epoch.slot_start(epoch.slot_of(since)) < since)
+    upto = max(lead, min(epoch.slot_of(until), epoch.settled_slot(now)))
     rolled = rollup.read(session, first, last, upto)
     slots = [row for row in rolled.slots if lead <= row[0] < upto]
     for start, end in [
-        (since, min(rollup.slot_start(lead), until)),
-        (max(rollup.slot_start(upto), since), until),
+        (since, min(epoch.slot_start(lead), until)),
+        (max(epoch.slot_start(upto), since), until),
     ]:
         if start < end:
-            slots += rollup.slot_counts(session, rollup.inbound_between(start, end))
+            slots += counting.slot_counts(session, counting.inbound_between(start, end))
     pops = rolled.screen_pops
     if rolled.days:
         # Screen pops and callers come per whole day: the rollup's first day may start before
         # ``since`` (its part before ``since`` is taken off again), and the rest is live.
-        live = (rollup.day_start(last), until)
-        for _day, ms, n in rollup.screen_pops(
-            session, rollup.inbound_between(rollup.day_start(first), since)
+        live = (epoch.day_start(last), until)
+        for _day, ms, n in counting.screen_pops(
+            session, counting.inbound_between(epoch.day_start(first), since)
         ):
             pops[ms] -= n
     else:
@@ -131,7 +131,7 @@ def summarise(session: Session, since: datetime, until: datetime, zone: ZoneInfo
 def _live_pops(session: Session, since: datetime, until: datetime) -> Counter[int]:
     found: Counter[int] = Counter()
     if since < until:
-        for _day, ms, n in rollup.screen_pops(session, rollup.inbound_between(since, until)):
+        for _day, ms, n in counting.screen_pops(session, counting.inbound_between(since, until)):
             found[ms] += n
     return found
 
@@ -179,11 +179,11 @@ def _top_callers(
     day), every customer is counted."""
     counted_live: Counter[int] = Counter()
     if live[0] < live[1]:
-        for _day, customer_id, calls in rollup.caller_counts(
-            session, rollup.inbound_between(*live)
+        for _day, customer_id, calls in counting.caller_counts(
+            session, counting.inbound_between(*live)
         ):
             counted_live[customer_id] += calls
-    whole_first = rollup.day_start(rollup.day_of(since)) == since
+    whole_first = epoch.day_start(epoch.day_of(since)) == since
     low: dict[int, int] = {}
     high: dict[int, int] = {}
     for customer_id in {*counted_live, *rolled.first_day_callers, *rolled.repeat_callers}:
@@ -196,7 +196,7 @@ def _top_callers(
             if whole_first and on_first is not None:
                 low[customer_id] += on_first
     floor = sorted(low.values(), reverse=True)[TOP_CALLERS - 1] if len(low) >= TOP_CALLERS else 0
-    window = rollup.inbound_between(since, until)
+    window = counting.inbound_between(since, until)
     candidates = [c for c, bound in high.items() if bound >= floor]
     # Anyone else called at most once on each rolled-up day: ``rolled.days`` times in all.
     if floor <= rolled.days or len(candidates) > MAX_CANDIDATES:
@@ -231,7 +231,7 @@ def _exact_counts(
     others = [c for c in candidates if c not in set(regulars)]
     found: list[tuple[int, int]] = []
     if regulars:
-        first_day = rollup.inbound_between(since, rollup.day_start(rollup.day_of(since) + 1))
+        first_day = counting.inbound_between(since, epoch.day_start(epoch.day_of(since) + 1))
         on_first = dict(
             _calls_per_customer(
                 session, and_(first_day, Call.customer_id.in_(regulars)), limit=None
@@ -242,7 +242,7 @@ def _exact_counts(
             for c in regulars
         ]
     if others:
-        window = and_(rollup.inbound_between(since, until), Call.customer_id.in_(others))
+        window = and_(counting.inbound_between(since, until), Call.customer_id.in_(others))
         found += _calls_per_customer(session, window, limit=None)
     return found
 

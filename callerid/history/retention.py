@@ -27,14 +27,14 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
-from .. import numbers
+from .. import audit, numbers
 from ..db import changed_rows, iso, utcnow
 from ..events import store as events
 from ..models import Call, Callback, Event, Note, TextReceived, TextSent
-from . import audit, rollup
+from . import counting, relink
 
 ANONYMISED = "anonymised"
-RETURNING = rollup.RETURNING  # "returning"
+RETURNING = counting.RETURNING  # "returning"
 
 # A call that still says who called: anything else is already anonymous.
 IDENTIFIABLE = or_(
@@ -56,7 +56,7 @@ def anonymise_calls(session: Session, calls: ColumnElement[bool]) -> int:
     """Blank the caller of every call matching ``calls`` that still has one; return how many.
     Set-based (two UPDATEs), so it suits millions of rows. The caller commits."""
     linked = select(Call.customer_id).where(calls, Call.customer_id.is_not(None)).distinct()
-    with rollup.relinking(session, linked):  # insights' rolled-up days
+    with relink.relinking(session, linked):  # insights' rolled-up days
         return _anonymise(session, calls)
 
 
@@ -65,7 +65,7 @@ def _anonymise(session: Session, calls: ColumnElement[bool]) -> int:
     session.execute(
         update(Call)
         .where(calls, Call.customer_id.is_not(None))
-        .values(matched_by=case((rollup.called_before(), RETURNING), else_=None)),
+        .values(matched_by=case((counting.called_before(), RETURNING), else_=None)),
         execution_options={"synchronize_session": False},
     )
     result = session.execute(

@@ -8,7 +8,7 @@ in a side transaction committed at once, so the next request finds it; the rest 
 
 What can change a closed day afterwards is which customer a call belongs to: merging two
 customers, erasing one, anonymising old calls. Those services wrap the change in
-``relinking()``, which recounts the days whose "first call of a customer" moved and the
+``relink.relinking()``, which recounts the days whose "first call of a customer" moved and the
 customers' rows in ``caller_days``. Calling back a missed call changes no rollup: insights count
 the open missed calls from the calls (a small partial index).
 """
@@ -16,222 +16,33 @@ the open missed calls from the calls (a small partial index).
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
-from typing import Any
 
 from sqlalchemy import (
-    BigInteger,
-    ColumnElement,
-    Float,
-    Select,
     and_,
-    case,
     delete,
-    exists,
     func,
     insert,
-    or_,
     select,
 )
 from sqlalchemy.exc import DBAPIError, IntegrityError
-from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.orm import Session, aliased
-from sqlalchemy.sql.compiler import SQLCompiler
-from sqlalchemy.sql.functions import FunctionElement
+from sqlalchemy.orm import Session
 
-from ..models import Call, CallerDay, CallSlot, ScreenPopDay
+from ..models import CallerDay, CallSlot, ScreenPopDay
+from .counting import caller_counts, inbound_between, screen_pops, slot_counts
+from .epoch import (
+    SLOTS_PER_DAY,
+    day_start,
+    slot_start,
+)
 
-# Every time zone in use today is a whole number of quarter hours from UTC (India +5:30, Nepal
-# +5:45), so quarter hours in UTC can be placed in local days and hours.
-SLOT = 15 * 60
-DAY = 24 * 60 * 60
-SLOTS_PER_DAY = DAY // SLOT
 # A day's quarter hours are written all at once when the day is rolled up, so its last one
 # says the day is done (the settled quarter hours of the current day come earlier, without it).
 DONE = SLOTS_PER_DAY - 1
-# How old a day must be before it is rolled up: calls ringing at midnight have ended by then.
-SETTLE = timedelta(hours=2)
 # Days filled per side transaction: a first, cold request keeps what it already counted.
 FILL_DAYS = 31
-# Customers per IN (...) list.
-BATCH = 500
-EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-RETURNING = "returning"  # history.retention's mark (imported there from here would loop)
 
 
-class epoch_slot(FunctionElement[int]):  # noqa: N801  (an SQL function, named like one)
-    """Which ``SLOT``-second slot since 1970 a timestamp falls in."""
-
-    type = BigInteger()
-    inherit_cache = True
-
-
-class epoch_day(FunctionElement[int]):  # noqa: N801
-    """Which UTC day since 1970 a timestamp falls in."""
-
-    type = BigInteger()
-    inherit_cache = True
-
-
-class millis_between(FunctionElement[float]):  # noqa: N801
-    """Whole milliseconds from the first timestamp to the second."""
-
-    type = Float()
-    inherit_cache = True
-
-
-def _epoch_sqlite(moment: str, seconds: int) -> str:
-    # SQLite keeps UTC text; strftime('%s') reads it as UTC.
-    return f"(CAST(strftime('%s', {moment}) AS INTEGER) / {seconds})"
-
-
-def _epoch_postgresql(moment: str, seconds: int) -> str:
-    # date_part is double precision; EXTRACT's numeric costs twice the time per row.
-    return f"CAST(FLOOR(date_part('epoch', {moment}) / {seconds}) AS BIGINT)"
-
-
-@compiles(epoch_slot, "sqlite")
-def _slot_sqlite(element: epoch_slot, compiler: SQLCompiler, **kw: Any) -> str:
-    return _epoch_sqlite(compiler.process(element.clauses, **kw), SLOT)
-
-
-@compiles(epoch_slot, "postgresql")
-def _slot_postgresql(element: epoch_slot, compiler: SQLCompiler, **kw: Any) -> str:
-    return _epoch_postgresql(compiler.process(element.clauses, **kw), SLOT)
-
-
-@compiles(epoch_day, "sqlite")
-def _day_sqlite(element: epoch_day, compiler: SQLCompiler, **kw: Any) -> str:
-    return _epoch_sqlite(compiler.process(element.clauses, **kw), DAY)
-
-
-@compiles(epoch_day, "postgresql")
-def _day_postgresql(element: epoch_day, compiler: SQLCompiler, **kw: Any) -> str:
-    return _epoch_postgresql(compiler.process(element.clauses, **kw), DAY)
-
-
-@compiles(millis_between, "sqlite")
-def _millis_sqlite(element: millis_between, compiler: SQLCompiler, **kw: Any) -> str:
-    start, end = (compiler.process(c, **kw) for c in element.clauses)
-    # SQLite times carry milliseconds; rounding drops julianday's floating-point noise.
-    return f"ROUND((julianday({end}) - julianday({start})) * 86400000.0)"
-
-
-@compiles(millis_between, "postgresql")
-def _millis_postgresql(element: millis_between, compiler: SQLCompiler, **kw: Any) -> str:
-    start, end = (compiler.process(c, **kw) for c in element.clauses)
-    return f"ROUND(CAST(date_part('epoch', {end} - {start}) * 1000 AS NUMERIC))"
-
-
-# Days ---------------------------------------------------------------------------------------
-def day_of(moment: datetime) -> int:
-    return (moment - EPOCH) // timedelta(days=1)
-
-
-def day_start(day: int) -> datetime:
-    return EPOCH + timedelta(days=day)
-
-
-def slot_of(moment: datetime) -> int:
-    return (moment - EPOCH) // timedelta(seconds=SLOT)
-
-
-def slot_start(slot: int) -> datetime:
-    return EPOCH + timedelta(seconds=slot * SLOT)
-
-
-def settled_slot(now: datetime) -> int:
-    """The first quarter hour not settled yet."""
-    return slot_of(now - SETTLE)
-
-
-def settled_days(since: datetime, until: datetime, now: datetime) -> tuple[int, int]:
-    """The settled UTC days a window [since, until) covers, its first one maybe in part:
-    ``range(first, last)``, empty when none."""
-    first = day_of(since)
-    last = min(day_of(until), day_of(now - SETTLE))
-    return first, max(first, last)
-
-
-# Counting from the calls (for the rollup, and for the parts of a window it does not cover) ---
-def _tally(condition: ColumnElement[bool]) -> ColumnElement[int]:
-    return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
-
-
-def called_before() -> ColumnElement[bool]:
-    """A linked call whose customer has an earlier linked call (ties broken by id). Two probes of
-    the (customer_id, received_at) index; with the OR inside one EXISTS, SQLite walks every call
-    of the customer for each row."""
-    earlier = aliased(Call)
-    same = earlier.customer_id == Call.customer_id
-    return or_(
-        exists().where(same, earlier.received_at < Call.received_at),
-        exists().where(same, earlier.received_at == Call.received_at, earlier.id < Call.id),
-    )
-
-
-def came_back() -> ColumnElement[bool]:
-    """A call from a customer who had called before (``called_before``), or anonymised with that
-    mark (see ``history.retention``): the one meaning of "returning" in insights and the call
-    log. coalesce: a NULL ``matched_by`` reads as "not returning", also under NOT."""
-    return or_(
-        func.coalesce(Call.matched_by, "") == RETURNING,
-        and_(Call.customer_id.is_not(None), called_before()),
-    )
-
-
-def inbound_between(start: datetime, end: datetime) -> ColumnElement[bool]:
-    return and_(Call.direction == "inbound", Call.received_at >= start, Call.received_at < end)
-
-
-def slot_counts(session: Session, window: ColumnElement[bool]) -> list[tuple[int, ...]]:
-    """(slot, calls, answered, missed, returning) per quarter hour with calls in ``window``."""
-    slot = epoch_slot(Call.received_at)
-    rows = session.execute(
-        select(
-            slot,
-            func.count(),
-            _tally(Call.answered_at.is_not(None)),
-            _tally(Call.is_missed.is_(True)),
-            _tally(came_back()),
-        )
-        .where(window)
-        .group_by(slot)
-    )
-    return [tuple(int(value) for value in row) for row in rows]
-
-
-def screen_pops(session: Session, window: ColumnElement[bool]) -> list[tuple[int, int, int]]:
-    """(day, milliseconds, calls): received -> card shown, per UTC day, for ``window``."""
-    latency = millis_between(Call.received_at, Call.card_shown_at)
-    day = epoch_day(Call.received_at)
-    rows = session.execute(
-        select(day, latency, func.count())
-        .where(window, Call.card_shown_at.is_not(None))
-        .group_by(day, latency)
-    )
-    return [(int(d), int(round(float(ms))), int(n)) for d, ms, n in rows]
-
-
-def caller_counts(
-    session: Session, window: ColumnElement[bool], *, at_least: int = 1
-) -> list[tuple[int, int, int]]:
-    """(day, customer id, calls) per UTC day for customers with ``at_least`` calls that day."""
-    day = epoch_day(Call.received_at)
-    query = (
-        select(day, Call.customer_id, func.count())
-        .where(window, Call.customer_id.is_not(None))
-        .group_by(day, Call.customer_id)
-    )
-    if at_least > 1:
-        query = query.having(func.count() >= at_least)
-    return [(int(d), int(c), int(n)) for d, c, n in session.execute(query)]
-
-
-# Reading the rollup ---------------------------------------------------------------------------
 @dataclass
 class Rolled:
     """Settled whole days of a window, from the rollup."""
@@ -282,7 +93,7 @@ def _fill_slots(session: Session, lowest: int, highest: int) -> None:
             delete(CallSlot).where(between), execution_options={"synchronize_session": False}
         )
     window = inbound_between(slot_start(lowest), slot_start(highest))
-    _insert_slots(session, lowest, highest, slot_counts(session, window))
+    insert_slots(session, lowest, highest, slot_counts(session, window))
 
 
 def fill(session: Session, first: int, last: int) -> int:
@@ -331,7 +142,7 @@ def _fill(session: Session, first: int, last: int) -> None:
         delete(CallerDay).where(CallerDay.day >= first, CallerDay.day < last),
     ):
         session.execute(stale, execution_options={"synchronize_session": False})
-    _insert_slots(session, lowest, highest, slot_counts(session, window))
+    insert_slots(session, lowest, highest, slot_counts(session, window))
     pops = screen_pops(session, window)
     if pops:
         session.execute(
@@ -344,7 +155,7 @@ def _fill(session: Session, first: int, last: int) -> None:
         )
 
 
-def _insert_slots(
+def insert_slots(
     session: Session, lowest: int, highest: int, counted: list[tuple[int, ...]]
 ) -> None:
     # Every quarter hour gets a row, calls or not (see DONE).
@@ -428,86 +239,3 @@ def _counted(session: Session, first: int, last: int, upto: int) -> Rolled:
         calls, days = found.repeat_callers.get(customer_id, (0, 0))
         found.repeat_callers[customer_id] = (calls + n, days + 1)
     return found
-
-
-# Keeping it right when calls change customer ----------------------------------------------
-@contextmanager
-def relinking(session: Session, customers: Select[Any] | Sequence[int]) -> Iterator[None]:
-    """Wrap a change of which customer calls belong to (merge, erase, anonymise): afterwards the
-    rolled-up days where one of ``customers`` had their first call, before or after, are
-    recounted, and so are their repeat-caller rows. ``customers`` is a list of ids or a query
-    for them, read before the change. Runs in the caller's transaction."""
-    if session.scalar(select(CallSlot.slot).limit(1)) is None:
-        yield  # nothing rolled up yet: nothing to keep right
-        return
-    done = _done_days(session)
-    ids = list(customers) if isinstance(customers, Sequence) else list(session.scalars(customers))
-    before = _first_days(session, ids)
-    yield
-    session.flush()
-    for day in sorted((before | _first_days(session, ids)) & done):
-        _recount_day(session, day)
-    _recount_callers(session, ids, done)
-    # Quarter hours of a day not over yet: dropped, the next insights request counts them again.
-    started = set(session.scalars(select(CallSlot.slot // SLOTS_PER_DAY).distinct()))
-    for day in started - done:
-        session.execute(
-            delete(CallSlot).where(
-                CallSlot.slot >= day * SLOTS_PER_DAY, CallSlot.slot < (day + 1) * SLOTS_PER_DAY
-            ),
-            execution_options={"synchronize_session": False},
-        )
-
-
-def _batches(ids: Sequence[int]) -> Iterable[Sequence[int]]:
-    for start in range(0, len(ids), BATCH):
-        yield ids[start : start + BATCH]
-
-
-def _first_days(session: Session, ids: Sequence[int]) -> set[int]:
-    found: set[int] = set()
-    for part in _batches(ids):
-        firsts = session.scalars(
-            select(func.min(Call.received_at))
-            .where(Call.customer_id.in_(part))
-            .group_by(Call.customer_id)
-        )
-        found.update(day_of(moment) for moment in firsts if moment is not None)
-    return found
-
-
-def _done_days(session: Session) -> set[int]:
-    return set(
-        session.scalars(
-            select(CallSlot.slot // SLOTS_PER_DAY).where(CallSlot.slot % SLOTS_PER_DAY == DONE)
-        )
-    )
-
-
-def _recount_day(session: Session, day: int) -> None:
-    lowest, highest = day * SLOTS_PER_DAY, (day + 1) * SLOTS_PER_DAY
-    session.execute(
-        delete(CallSlot).where(CallSlot.slot >= lowest, CallSlot.slot < highest),
-        execution_options={"synchronize_session": False},
-    )
-    window = inbound_between(day_start(day), day_start(day + 1))
-    _insert_slots(session, lowest, highest, slot_counts(session, window))
-
-
-def _recount_callers(session: Session, ids: Sequence[int], done: set[int]) -> None:
-    for part in _batches(ids):
-        session.execute(
-            delete(CallerDay).where(CallerDay.customer_id.in_(part)),
-            execution_options={"synchronize_session": False},
-        )
-        rows = [
-            {"day": d, "customer_id": c, "calls": n}
-            for d, c, n in caller_counts(
-                session,
-                and_(Call.direction == "inbound", Call.customer_id.in_(part)),
-                at_least=2,
-            )
-            if d in done
-        ]
-        if rows:
-            session.execute(insert(CallerDay), rows)

@@ -63,7 +63,6 @@ def _missed_count() -> int | None:
     from sqlalchemy.exc import SQLAlchemyError
 
     from .. import db
-    from ..api.missed import open_since
     from ..history import missed
 
     try:
@@ -97,7 +96,7 @@ def answerer(answered_by: str) -> str:
 
 
 def init_app(app: Flask) -> None:
-    from . import (  # noqa: F401
+    from . import (  # noqa: F401  (their routes join the blueprint)
         audit,
         calllog,
         customer_merge,
@@ -114,3 +113,13 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals["nav_links"] = nav_links
     app.jinja_env.filters["business_time"] = business_time
     app.jinja_env.filters["answerer"] = answerer
+
+
+def open_since() -> datetime:
+    """Where the missed calls waiting to be called back start: ``history.missed.open_since`` in
+    the business's time zone."""
+    from ..db import utcnow
+    from ..history import missed
+
+    zone = zones.business_zone(current_app.config)
+    return missed.open_since(zone, utcnow())

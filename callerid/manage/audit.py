@@ -12,10 +12,9 @@ from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from .. import attach, customer_changes, db, zones
+from .. import attach, audit, customer_changes, db, zones
 from ..auth import manager_required
-from ..directory import allergies, quality
-from ..history import audit
+from ..directory import allergies, quality_fixes
 from ..models import Customer
 from . import bp
 
@@ -33,9 +32,9 @@ ACTIONS = {
     "user.reactivate": "Reactivated a login",
     "token.create": "Issued an API token",
     "token.revoke": "Revoked an API token",
-    quality.AUDIT_HOUSEHOLD: "Marked a shared number as a household",
-    quality.AUDIT_REMOVE: "Removed a number",
-    quality.AUDIT_NORMALISE: "Normalised a number",
+    quality_fixes.AUDIT_HOUSEHOLD: "Marked a shared number as a household",
+    quality_fixes.AUDIT_REMOVE: "Removed a number",
+    quality_fixes.AUDIT_NORMALISE: "Normalised a number",
     customer_changes.AUDIT_CREATE: "Added a customer",
     customer_changes.AUDIT_UPDATE: "Changed a customer",
     allergies.AUDIT_ALERTS: "Moved an allergy into alerts",

@@ -13,12 +13,11 @@ from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import BadRequest
 
 from .. import db
-from ..api.missed import caller_display
-from ..api.params import LOG_FILTERS, log_filters, zone_arg
 from ..auth import manager_required
-from ..desk import OUTCOMES
 from ..history import calllog
 from ..models import Call, Line
+from ..models.calls import OUTCOMES
+from ..request_args import LOG_FILTERS, log_filters, zone_arg
 from . import bp
 
 PAGE = 50
@@ -46,7 +45,7 @@ OUTCOME_CHOICES = [(outcome, outcome.capitalize()) for outcome in OUTCOMES] + [
 @bp.get("/calls")
 @manager_required
 def call_log() -> ResponseReturnValue:
-    """The filters are GET /api/calls's (``api.params.log_filters``); ``tz`` defaults to the
+    """The filters are GET /api/calls's (``request_args.log_filters``); ``tz`` defaults to the
     site's zone and is always written into the links, so the CSV reads the dates the same way."""
     args = with_zone(request.args)
     shown: dict[str, Any] = {key: args[key] for key in LOG_FILTERS if args.get(key)}
@@ -111,7 +110,7 @@ def _rows(session: Any, page: calllog.Page, zone: Any) -> list[dict[str, Any]]:
             "customer_url": url_for("manage.customers_show", customer_id=call.customer.id)
             if linked and call.customer
             else None,
-            "number": caller_display(call, region),
+            "number": calllog.caller_display(call, region),
             "status": status_of(call),
             "caller": page.callers.get(call.id, ""),
             "duration": _duration(call.duration),

@@ -12,7 +12,14 @@ from ..auth import manager_required
 from ..directory import activity, merge
 from ..directory.search import search
 from . import bp
-from .customers import counted, customer_or_gone, known_customer, page_of, phone_display
+from .customers import (
+    _today,
+    counted,
+    customer_or_gone,
+    known_customer,
+    page_of,
+    phone_display,
+)
 from .writes import saved
 
 MERGE_CHOICES = 10
@@ -61,6 +68,7 @@ def customers_merge_apply(customer_id: int, other_id: int) -> ResponseReturnValu
                 actor=current_user.name,
                 user_id=current_user.id,
                 region=_region(),
+                today=_today(),
             )
         except merge.SelfMerge:
             abort(400, description="A customer cannot be merged into itself.")
@@ -97,6 +105,7 @@ def customers_erase_apply(customer_id: int) -> ResponseReturnValue:
             actor=current_user.name,
             user_id=current_user.id,
             region=_region(),
+            today=_today(),
         )
     return saved(
         f"Customer #{customer_id} was erased: {counted(erased.calls, 'call')} anonymised, "

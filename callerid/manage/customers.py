@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import date
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from flask import abort, current_app, render_template, request, url_for
 from flask.typing import ResponseReturnValue
@@ -15,7 +15,7 @@ from flask_login import current_user
 from phonenumbers import NumberParseException
 from sqlalchemy.orm import Session
 
-from .. import clock, customer_changes, db, inputs, numbers, texts, textwords
+from .. import clock, customer_changes, db, inputs, numbers, texts, textwords, zones
 from ..auth import manager_required
 from ..directory import activity
 from ..directory import customers as records
@@ -74,7 +74,9 @@ def customers_create() -> ResponseReturnValue:
     customer = None
     if not errors:
         try:
-            customer = customer_changes.create(db.session(), data, _region(), by=_by())
+            customer = customer_changes.create(
+                db.session(), data, _region(), today=_today(), by=_by()
+            )
         except records.InvalidCustomer:
             errors["name"] = "Give a name, a phone number, or both."
     if customer is None:
@@ -107,7 +109,9 @@ def customers_update(customer_id: int) -> ResponseReturnValue:
         errors = customer_form.field_errors(data, _region())
         if not errors:
             try:
-                customer_changes.update(session, customer_id, data, _region(), by=_by())
+                customer_changes.update(
+                    session, customer_id, data, _region(), today=_today(), by=_by()
+                )
             except records.InvalidCustomer:
                 errors["name"] = "A customer without phone numbers needs a name."
     if errors:
@@ -124,7 +128,9 @@ def customers_add_number(customer_id: int) -> ResponseReturnValue:
     errors: dict[str, str] = {}
     with known_customer():
         try:
-            row = customer_changes.attach_number(session, customer_id, raw_number, label, _region())
+            row = customer_changes.attach_number(
+                session, customer_id, raw_number, label, _region(), today=_today()
+            )
         except numbers.InvalidNumber as exc:
             errors["number"] = _number_problem(exc)
         except records.InvalidCustomer as exc:
@@ -153,7 +159,9 @@ def customers_remove_number(customer_id: int) -> ResponseReturnValue:
         refused(back, numbers.InvalidNumber, records.InvalidCustomer, say=not_removed),
     ):
         change = {"remove_numbers": [number]}
-        customer_changes.update(db.session(), customer_id, change, _region(), by=_by())
+        customer_changes.update(
+            db.session(), customer_id, change, _region(), today=_today(), by=_by()
+        )
     return saved(f"Removed {phone_display(number)}.", back, wake=True)
 
 
@@ -181,7 +189,7 @@ def _show_page(customer: Customer, cursor: str | None, **extra: Any) -> str:
         "manage/customers/show.html",
         customer=customer,
         greeting=greeting(customer),
-        occasion=occasion(customer, clock.today()),
+        occasion=occasion(customer, _today()),
         calls=calls.calls,
         call_notes=activity.notes_on(session, [call.id for call in calls.calls]),
         older=calls.next_cursor,
@@ -205,7 +213,7 @@ def _show_page(customer: Customer, cursor: str | None, **extra: Any) -> str:
 
 def _texts_sent(session: Session, customer_id: int) -> list[dict[str, Any]]:
     """Our "sorry we missed you" texts to them, and what became of each, in words."""
-    zone = ZoneInfo(current_app.config["CALLERID_TIMEZONE"])
+    zone = zones.business_zone(current_app.config)
     return [
         {"row": row, "words": textwords.words(row, zone), "kind": textwords.kind(row)}
         for row in textwords.of_customer(session, customer_id)
@@ -291,3 +299,7 @@ def _by() -> customer_changes.Actor:
 
 def _region() -> str:
     return current_app.config["CALLERID_DEFAULT_REGION"]
+
+
+def _today() -> date:
+    return clock.business_today(current_app.config)

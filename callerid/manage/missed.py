@@ -14,12 +14,11 @@ from sqlalchemy.orm import Session
 from werkzeug.exceptions import BadRequest
 
 from .. import db, texts, textwords
-from ..api.missed import caller_display, open_since
-from ..api.params import zone_arg
 from ..db import utcnow
-from ..history import missed
+from ..history import calllog, missed, returned
 from ..models import Call, Line
-from . import bp
+from ..request_args import zone_arg
+from . import bp, open_since
 from .calllog import with_zone
 from .writes import refused, saved
 
@@ -41,7 +40,7 @@ def missed_page() -> ResponseReturnValue:
     session = db.session()
     _load_lines(session)
     groups = missed.open_groups(session, since=open_since(), limit=GROUPS)
-    done = missed.recently_called_back(session, since=utcnow() - RECENT) if show_done else []
+    done = returned.recently_called_back(session, since=utcnow() - RECENT) if show_done else []
     # What each waiting caller texted since their first missed call of the list.
     since = {g.last_call.from_number: g.first_missed_at for g in groups if g.last_call.from_number}
     replies = texts.latest_from(session, since)
@@ -67,8 +66,8 @@ def missed_page() -> ResponseReturnValue:
 @bp.post("/missed/<call_sid>/called-back")
 @login_required
 def missed_called_back(call_sid: str) -> ResponseReturnValue:
-    with refused(_back_url(), missed.UnknownCall, missed.NotMissed, say=_not_marked):
-        done = missed.call_back(db.session(), call_sid, current_user.name)
+    with refused(_back_url(), returned.UnknownCall, returned.NotMissed, say=_not_marked):
+        done = returned.call_back(db.session(), call_sid, current_user.name)
     call = done.call
     who = _caller_name(call)
     if done.marked:
@@ -80,8 +79,8 @@ def missed_called_back(call_sid: str) -> ResponseReturnValue:
 @login_required
 def missed_called_back_undo(call_sid: str) -> ResponseReturnValue:
     session = db.session()
-    with refused(_back_url(), missed.UnknownCall, missed.NotCalledBack, say=_not_undone):
-        reopened = missed.undo_call_back(session, call_sid, current_user.name)
+    with refused(_back_url(), returned.UnknownCall, returned.NotCalledBack, say=_not_undone):
+        reopened = returned.undo_call_back(session, call_sid, current_user.name)
     session.flush()
     call = session.scalar(select(Call).where(Call.call_sid == call_sid))
     who = _caller_name(call) if call is not None else "The caller"
@@ -90,7 +89,7 @@ def missed_called_back_undo(call_sid: str) -> ResponseReturnValue:
 
 
 def _not_marked(refusal: Exception) -> str:
-    if isinstance(refusal, missed.NotMissed):
+    if isinstance(refusal, returned.NotMissed):
         return "That call was answered: there is nothing to call back."
     return "That call is no longer in the list: nothing was marked."
 
@@ -112,7 +111,7 @@ def _load_lines(session: Session) -> None:
 def _caller_name(call: Call) -> str:
     if call.customer is not None and call.customer.name:
         return call.customer.name
-    return caller_display(call, current_app.config["CALLERID_DEFAULT_REGION"])
+    return calllog.caller_display(call, current_app.config["CALLERID_DEFAULT_REGION"])
 
 
 def _entry(call: Call, group: Any, zone: Any) -> dict[str, Any]:
@@ -125,7 +124,7 @@ def _entry(call: Call, group: Any, zone: Any) -> dict[str, Any]:
         "customer_url": url_for("manage.customers_show", customer_id=customer.id)
         if linked and customer is not None
         else None,
-        "number": caller_display(call, current_app.config["CALLERID_DEFAULT_REGION"]),
+        "number": calllog.caller_display(call, current_app.config["CALLERID_DEFAULT_REGION"]),
         "tel": call.from_number,
         # Asked never to be contacted by us: no "Call back" button.
         "do_not_contact": customer is not None and customer.do_not_contact,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from contextlib import AbstractContextManager
+from datetime import date
 from typing import TypedDict
 
 from flask import current_app, render_template, request, url_for
@@ -12,9 +13,9 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from phonenumbers import NumberParseException
 
-from .. import db, desk, inputs, numbers
+from .. import clock, db, inputs, numbers, screens
 from ..auth import manager_required
-from ..directory import allergies, namesakes, quality
+from ..directory import allergies, namesakes, quality, quality_fixes
 from ..directory.customers import ErasedCustomer, UnknownCustomer
 from ..models import Customer, PhoneNumber
 from . import bp
@@ -44,7 +45,7 @@ def quality_merge() -> ResponseReturnValue:
     others = [_int(raw) for raw in request.form.getlist("merge")]
     session = db.session()
     with _stale(UnknownCustomer, ErasedCustomer):
-        merged = quality.merge_duplicates(
+        merged = quality_fixes.merge_duplicates(
             session, request.form.get("number", ""), into, others, **_actor()
         )
     survivor = session.get_one(Customer, into)  # merge_duplicates refused an unknown one
@@ -59,7 +60,7 @@ def quality_merge() -> ResponseReturnValue:
 def quality_household() -> ResponseReturnValue:
     number = request.form.get("number", "")
     with _stale():
-        owners = quality.mark_household(db.session(), number, **_actor())
+        owners = quality_fixes.mark_household(db.session(), number, **_actor())
     return saved(f"{_shown(number)} is marked as a household of {owners}.", _here())
 
 
@@ -67,7 +68,9 @@ def quality_household() -> ResponseReturnValue:
 @manager_required
 def quality_remove() -> ResponseReturnValue:
     with _stale():
-        row = quality.remove_number(db.session(), _int(request.form.get("phone_id")), **_actor())
+        row = quality_fixes.remove_number(
+            db.session(), _int(request.form.get("phone_id")), **_actor()
+        )
     who = row.customer.name or "the customer"
     return _announced(row.customer, f"Removed {_shown(row.number)} from {who}.")
 
@@ -78,7 +81,7 @@ def quality_normalise() -> ResponseReturnValue:
     session = db.session()
     phone = session.get(PhoneNumber, _int(request.form.get("phone_id")))
     with _stale(), refused(_here(), numbers.InvalidNumber, say=_unreadable):
-        number = quality.normalise_number(
+        number = quality_fixes.normalise_number(
             session, _int(request.form.get("phone_id")), _region(), **_actor()
         )
     return _announced(
@@ -105,7 +108,7 @@ def quality_alerts() -> ResponseReturnValue:
 def _announced(customer: Customer | None, message: str) -> ResponseReturnValue:
     """Commit, telling open screens (``customer.updated``): a card on the board may show them."""
     if customer is not None:
-        desk.customer_changed(db.session(), customer, _region())
+        screens.customer_changed(db.session(), customer, _region(), today=_today())
     return saved(message, _here(), wake=True)
 
 
@@ -152,7 +155,7 @@ def _int(raw: str | None) -> int:
 
 def _stale(*also: type[Exception]) -> AbstractContextManager[None]:
     """A fix whose rows changed since the page was drawn: back to the list as it is now."""
-    return refused(_here(), quality.Stale, *also, say=_stale_message, category="message")
+    return refused(_here(), quality_fixes.Stale, *also, say=_stale_message, category="message")
 
 
 def _stale_message(_refusal: Exception) -> str:
@@ -165,3 +168,7 @@ def _unreadable(error: numbers.InvalidNumber) -> str:
 
 def _here() -> str:
     return url_for("manage.quality")
+
+
+def _today() -> date:
+    return clock.business_today(current_app.config)

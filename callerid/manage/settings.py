@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from flask import current_app, render_template, request, url_for
 from flask.typing import ResponseReturnValue
@@ -19,7 +18,7 @@ from phonenumbers import NumberParseException
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from .. import business_settings, db, numbers, textstatus
+from .. import business_settings, db, numbers, textstatus, zones
 from ..auth import manager_required
 from ..business_settings import FLAGS, KEYS, LABELS, InvalidSettings
 from ..models import TextSent
@@ -138,7 +137,7 @@ def _switches() -> list[Switch]:
 def _cap_reached(session: Session) -> int | None:
     """The daily cap in force when today's texts reached it, else None."""
     saved = business_settings.load(session)
-    zone = ZoneInfo(current_app.config["CALLERID_TIMEZONE"])
+    zone = zones.business_zone(current_app.config)
     return saved.daily_cap if textstatus.cap_reached_today(session, saved, zone) else None
 
 

@@ -30,7 +30,13 @@ def users_create() -> ResponseReturnValue:
     role = request.form.get("role", "staff")
     typed = request.form.get("password", "")
     password = typed or users.generate_password()
-    with refused(url_for("manage.users"), users.UserExists, ValueError, say=sentence):
+    with refused(
+        url_for("manage.users"),
+        users.InvalidUser,
+        users.UserExists,
+        users.WeakPassword,
+        say=sentence,
+    ):
         user = users.add(db.session(), name, role, password, by=current_user)
     if typed:
         return saved(f"Added {user.name} ({user.role}) with the password you typed.", _back(user))
@@ -89,7 +95,7 @@ def users_phone(user_id: int) -> ResponseReturnValue:
 @manager_required
 def users_deactivate(user_id: int) -> ResponseReturnValue:
     user = _user(user_id)
-    with refused(_back(user), users.Refused):
+    with refused(_back(user), users.WouldLockOut):
         users.deactivate(db.session(), user, by=current_user)
     return saved(
         f"{user.name} is deactivated: they are logged out and their tokens stop.", _back(user)

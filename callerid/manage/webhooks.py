@@ -13,8 +13,8 @@ from flask_login import current_user
 
 from .. import db
 from ..auth import manager_required
+from ..models import WebhookEndpoint
 from ..webhooks import delivery, endpoints, payloads
-from ..webhooks.tables import WebhookEndpoint
 from . import bp
 from .writes import refused, saved, sentence
 

@@ -5,6 +5,9 @@ Voice webhooks of a process share batches, and so do status callbacks (groupcomm
 a call's seven requests are callbacks). A batch is tried again as batches.py says, within the
 webhook's patience; what is still not recorded is spooled by its own webhook, which answers all
 the same.
+
+Over 300 lines because the commit-or-spool decision for every kind of webhook lives in this one
+place, so that none of them can acknowledge what is in neither.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ import enum
 import functools
 import logging
 from collections.abc import Callable, Mapping, Sequence
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import TypeVar
 
@@ -21,7 +24,7 @@ from flask import Flask, abort, has_request_context, request
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from .. import calls, db, errors, metrics, ringing
+from .. import calls, clock, db, errors, metrics, ringing
 from ..db import utcnow
 from ..events import stream
 from . import batches, webhooks
@@ -109,19 +112,25 @@ def apply_entry(app: Flask, entry: Entry, ended: frozenset[str] = frozenset()) -
     if entry.route == "voice":
         quiet = form.get("CallSid") in ended or calls.is_stale(entry.received_at)
         ring = webhooks.ring_of(form, entry.received_at, quiet=quiet)
-        _commit(app, lambda s: ringing.record(s.connection(), [ring], _region(app)), None)
+        _commit(
+            app,
+            lambda s: ringing.record(s.connection(), [ring], _region(app), today=_today(app)),
+            None,
+        )
         return
     if entry.route == "sms":
         _commit(app, lambda s: webhooks.apply_text(s, form, _region(app), entry.received_at), None)
+        return
+    if entry.route == "text_status":
+        _commit(app, lambda s: webhooks.apply_text_status(s, form, _region(app)), None)
         return
     apply = {
         "status": webhooks.apply_status,
         "dial": webhooks.apply_dial,
         "voicemail": webhooks.apply_voicemail,
         "callback_status": webhooks.apply_callback_status,
-        "text_status": webhooks.apply_text_status,
     }[entry.route]
-    _commit(app, lambda s: apply(s, form, _region(app)), None)
+    _commit(app, lambda s: apply(s, form, _region(app), _today(app)), None)
 
 
 def store_alone(app: Flask, entry: Entry) -> Outcome:
@@ -285,7 +294,7 @@ def _record_rings(
     def attempt(some: list[ringing.Ring], seconds: float) -> list[ringing.Ringing]:
         with db.engine_for(app).begin() as connection:
             db.bound(connection, seconds)
-            return ringing.record(connection, some, _region(app))
+            return ringing.record(connection, some, _region(app), today=_today(app))
 
     kind = batches.Kind(attempt, lambda ring: "/twilio/voice", lambda ring: ring.call_sid)
     recorded = batches.record(kind, rings, deadline, _try_for(app))
@@ -322,7 +331,7 @@ def _apply_batch(app: Flask, entries: list[Entry], deadline: float) -> list[bool
         def apply_all(session: Session) -> None:
             for i in order:
                 try:
-                    _APPLY[some[i].route](session, some[i].form, _region(app))
+                    _APPLY[some[i].route](session, some[i].form, _region(app), _today(app))
                     applied[i] = True
                 except calls.CallNotYetKnown:
                     pass  # its webhook spools it, to be applied after its call
@@ -355,3 +364,7 @@ def _rule(route: str) -> str:
 
 def _region(app: Flask) -> str:
     return app.config["CALLERID_DEFAULT_REGION"]
+
+
+def _today(app: Flask) -> date:
+    return clock.business_today(app.config)

@@ -17,6 +17,9 @@ Under gevent a blocking ``flock`` or a read of a big file would stop every reque
 so the lock is waited for with short sleeps (cooperative), a replay that applied nothing rewrites
 nothing (the replayer does not even read the spool until the database answers), and ``depth``
 counts only what was appended since it last looked.
+
+Over 300 lines because the file format, its lock and the line counter must change together:
+split, a change to one could no longer be checked against the others in one read.
 """
 
 from __future__ import annotations

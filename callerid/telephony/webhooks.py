@@ -7,7 +7,7 @@ spooled webhook is recorded exactly as it would have been live.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import date, datetime
 from email.utils import parsedate_to_datetime
 
 from sqlalchemy.orm import Session
@@ -44,8 +44,9 @@ def ends_call(route: str, form: Mapping[str, str]) -> bool:
     )
 
 
-def apply_status(session: Session, form: Mapping[str, str], region: str) -> int | None:
-    """A status callback, of the call itself or of its desk leg."""
+def apply_status(session: Session, form: Mapping[str, str], region: str, today: date) -> int | None:
+    """A status callback, of the call itself or of its desk leg (``today``: the business's
+    date, for the cards it announces)."""
     return calls.callback(
         session,
         form["CallSid"],
@@ -57,10 +58,11 @@ def apply_status(session: Session, form: Mapping[str, str], region: str) -> int 
         direction=form.get("Direction", "inbound"),
         at=timestamp(form.get("Timestamp")),
         duration=to_int(form.get("CallDuration")),
+        today=today,
     )
 
 
-def apply_dial(session: Session, form: Mapping[str, str], region: str) -> bool:
+def apply_dial(session: Session, form: Mapping[str, str], region: str, today: date) -> bool:
     """The ``<Dial action>``: how the desk leg ended."""
     return calls.dial_finished(
         session,
@@ -70,10 +72,11 @@ def apply_dial(session: Session, form: Mapping[str, str], region: str) -> bool:
         duration=to_int(form.get("DialCallDuration")),
         raw_from=form.get("From", ""),
         raw_to=form.get("To", ""),
+        today=today,
     )
 
 
-def apply_voicemail(session: Session, form: Mapping[str, str], region: str) -> None:
+def apply_voicemail(session: Session, form: Mapping[str, str], region: str, today: date) -> None:
     """The recording action: the caller left a message."""
     calls.voicemail_left(
         session,
@@ -96,7 +99,9 @@ def apply_text(session: Session, form: Mapping[str, str], region: str, at: datet
     )
 
 
-def apply_callback_status(session: Session, form: Mapping[str, str], region: str) -> None:
+def apply_callback_status(
+    session: Session, form: Mapping[str, str], region: str, today: date
+) -> None:
     """A status of one of a call-back's legs (``/twilio/callback/status``); ``id`` is the
     call-back's, from the URL Twilio was given."""
     callback_id = int(form["id"])

@@ -6,6 +6,9 @@ Planning needs no lock: a delivery is unique per (endpoint, position, kind), so 
 planning the same events insert each delivery once, and an endpoint's cursor only moves by
 compare-and-set. Claiming takes a lease (``FOR UPDATE SKIP LOCKED`` on PostgreSQL, the write
 lock on SQLite), so no two processes attempt the same delivery at the same moment.
+
+Over 300 lines because a delivery's life (plan, claim, send, record, resend) shares the lease
+and retry rules above, which would otherwise be split across modules that must agree on them.
 """
 
 from __future__ import annotations
@@ -24,10 +27,9 @@ from sqlalchemy.orm import Session, aliased
 
 from .. import db
 from ..db import changed_rows, iso, utcnow
-from ..models import Customer, Event
+from ..models import Customer, Event, WebhookDelivery, WebhookEndpoint
 from . import payloads
 from .sender import Answer
-from .tables import WebhookDelivery, WebhookEndpoint
 
 PLAN_BATCH = 500
 CLAIM_BATCH = 16

@@ -21,9 +21,9 @@ from standardwebhooks import Webhook
 
 from .. import db, errors
 from ..background import Background
+from ..models import WebhookEndpoint
 from . import delivery, sender
 from .addresses import Network
-from .tables import WebhookEndpoint
 
 log = logging.getLogger(__name__)
 # Seconds between looks while endpoints exist, and while none does.

@@ -9,10 +9,9 @@ from urllib.parse import urlsplit
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..history import audit
-from ..models import User
+from .. import audit
+from ..models import User, WebhookDelivery, WebhookEndpoint
 from . import addresses, delivery, payloads
-from .tables import WebhookDelivery, WebhookEndpoint
 
 FLAGS = ("share_alerts", "share_notes", "in_order")
 FIELDS = ("name", "url", "format", "event_types", *FLAGS)
@@ -108,7 +107,7 @@ def _url(value: Any, allowed: Sequence[addresses.Network]) -> str:
         raise InvalidEndpoint("url", "url is required")
     try:
         addresses.check_endpoint(url, allowed)
-    except addresses.Refused as error:
+    except addresses.AddressRefused as error:
         raise InvalidEndpoint("url", f"url: {error}") from error
     return url
 

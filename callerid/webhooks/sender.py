@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 import urllib3
 from urllib3.exceptions import HTTPError
 
-from .addresses import Network, Refused, check_url, reachable
+from .addresses import AddressRefused, Network, check_url, reachable
 
 # Seconds to connect, then to answer. A slow endpoint costs one dispatcher greenlet, never a call.
 CONNECT_TIMEOUT = 3.0
@@ -55,7 +55,7 @@ def post(url: str, body: bytes, headers: Mapping[str, str], allowed: Sequence[Ne
         finally:
             response.release_conn()
         return Answer(response.status, _since(began), excerpt)
-    except Refused as error:
+    except AddressRefused as error:
         return Answer(None, _since(began), f"refused: {error}")
     except (HTTPError, OSError) as error:
         return Answer(None, _since(began), f"no answer: {type(error).__name__}: {error}"[:EXCERPT])

@@ -59,7 +59,7 @@ def test_a_revoked_token_or_deactivated_user_is_refused(client, session):
     token = token_for(session, user)
     headers = {"Authorization": f"Bearer {token}"}
     assert client.get("/api/calls", headers=headers).status_code == 200
-    tokens.revoke_all(session, user)
+    tokens.revoke(session, user, tokens.live_token(session, token).id, by=user)
     session.commit()
     assert client.get("/api/calls", headers=headers).status_code == 401
     other = token_for(session, user)

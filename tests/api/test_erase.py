@@ -22,10 +22,17 @@ LINE = "+12025550143"
 def ring(session, sid: str, raw_from: str, *, answered: bool = True, days_ago: int = 1):
     """A call as the webhooks record it, with its events (cards) written."""
     at = utcnow() - timedelta(days=days_ago)
-    call = calls.record_ring(session, ringing.Ring(sid, raw_from, LINE, received_at=at), "US")
+    today = utcnow().date()
+    call = calls.record_ring(
+        session, ringing.Ring(sid, raw_from, LINE, received_at=at), "US", today=today
+    )
     if answered:
-        calls.progress(session, call, "in-progress", "US", at=at + timedelta(seconds=5))
-    calls.progress(session, call, "completed" if answered else "no-answer", "US", at=at)
+        calls.progress(
+            session, call, "in-progress", "US", at=at + timedelta(seconds=5), today=today
+        )
+    calls.progress(
+        session, call, "completed" if answered else "no-answer", "US", at=at, today=today
+    )
     session.commit()
     return call
 

@@ -6,6 +6,7 @@ import json
 
 from sqlalchemy import func, select
 
+from callerid import screens
 from callerid.models import AuditEntry, Call, Customer, Event, Note
 
 from ..conftest import wait_for_positions
@@ -71,6 +72,21 @@ def test_an_unknown_outcome_is_refused(client, session, desk):
     assert response.status_code == 400
     assert "booking, question, complaint, other" in response.get_json()["error"]["message"]
     assert session.scalar(select(func.count()).select_from(Note)) == 0
+
+
+def test_a_bug_inside_the_notes_service_is_a_500_not_a_400_carrying_its_message(
+    app, client, session, desk, monkeypatch
+):
+    # A ValueError from a bug (not a refusal the service names) must not read as the user's fault.
+    def broken_card(*_args: object, **_kwargs: object) -> None:
+        raise ValueError("bug: the card's inner detail")
+
+    monkeypatch.setattr(screens, "card", broken_card)
+    app.config["PROPAGATE_EXCEPTIONS"] = False  # answer as in production, not raise in the test
+    call = add_call(session)
+    response = client.post(f"/api/calls/{call.call_sid}/notes", json={"body": "x"}, headers=desk)
+    assert response.status_code == 500
+    assert "inner detail" not in response.get_data(as_text=True)
 
 
 def test_a_note_on_an_unknown_call_is_not_found(client, desk):

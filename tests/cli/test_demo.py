@@ -99,7 +99,7 @@ def test_demo_reset_replaces_everything_but_users(runner, session):
     result = runner.invoke(args=["demo", "--reset"])
     assert result.exit_code == 0, result.output
     assert count(session, Customer, Customer.name == "Real Customer") == 0
-    assert count(session, Customer) == 62  # 60, and two entered twice (see demo._untidy)
+    assert count(session, Customer) == 62  # 60, and two entered twice (see demo.people.untidy)
     assert "desk (password kept)" in result.output
     assert authenticate(session, "desk", "my own password") is not None
 
@@ -123,9 +123,9 @@ def test_demo_titles_fit_the_names_and_regulars_were_customers_before_they_calle
     runner.invoke(args=["demo"])
     for customer in session.scalars(select(Customer).where(Customer.salutation != "")):
         first = customer.name.split()[0]
-        if first in demo.MALE:
+        if first in demo.people.MALE:
             assert customer.salutation in ("Mr.", "Dr."), customer.name
-        if first in demo.FEMALE:
+        if first in demo.people.FEMALE:
             assert customer.salutation in ("Mrs.", "Ms.", "Dr."), customer.name
     firsts = dict(
         session.execute(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from callerid import calls, ringing
+from callerid.db import utcnow
 from callerid.models import Line
 
 from ..factories import add_call
@@ -16,7 +17,9 @@ def test_a_line_that_rang_gets_a_label_and_the_next_card_shows_it(runner, sessio
     assert result.output == "Line (202) 555-0143 is now labelled 'Reservations'.\n"
     session.expire_all()
     ring = ringing.Ring("CA" + "1" * 32, "+14155550134", "+12025550143")
-    assert calls.record_ring(session, ring, "US").line.label == "Reservations"
+    assert (
+        calls.record_ring(session, ring, "US", today=utcnow().date()).line.label == "Reservations"
+    )
 
 
 def test_a_line_can_be_named_before_its_first_call(runner, session):

@@ -13,6 +13,7 @@ from twilio.request_validator import RequestValidator
 
 from callerid import create_app, numbers
 from callerid.cli import simulate
+from callerid.cli.simulate import answers, forms
 from callerid.telephony import twiml
 
 from ..conftest import DESK, settings_for
@@ -32,7 +33,7 @@ def nowhere() -> str:
 
 
 def test_the_voice_webhook_carries_what_twilio_sends_including_empty_places():
-    params = simulate.voice_params(simulate.new_call_sid(), "+14155550134", "+12025550143")
+    params = forms.voice_params(forms.new_call_sid(), "+14155550134", "+12025550143")
     assert params["AccountSid"].startswith("AC") and len(params["AccountSid"]) == 34
     assert params["ApiVersion"] == "2010-04-01"
     assert (params["Direction"], params["CallStatus"]) == ("inbound", "ringing")
@@ -42,14 +43,14 @@ def test_the_voice_webhook_carries_what_twilio_sends_including_empty_places():
 
 
 def test_every_call_gets_a_fresh_twilio_shaped_call_sid():
-    first, second = simulate.new_call_sid(), simulate.new_call_sid()
+    first, second = forms.new_call_sid(), forms.new_call_sid()
     assert re.fullmatch(r"CA[0-9a-f]{32}", first) and first != second
 
 
 def test_a_dial_reads_as_plain_words():
     caller = numbers.normalise("+14155550134")
     body = twiml.dial({"CALLERID_FORWARD_TO": DESK}, caller, STATUS_URL, STATUS_URL)
-    assert simulate.say(ET.fromstring(body), "US") == (
+    assert answers.say(ET.fromstring(body), "US") == (
         f"Twilio would dial {DESK} (ringing up to 20 s); caller shown as (415) 555-0134"
     )
 
@@ -58,7 +59,7 @@ def test_the_dial_names_where_the_desk_leg_reports():
     body = twiml.dial(
         {"CALLERID_FORWARD_TO": "client:anna"}, numbers.normalise(""), STATUS_URL, STATUS_URL
     )
-    dial = simulate.find_dial(ET.fromstring(body), "http://127.0.0.1:8000/twilio/voice")
+    dial = answers.find_dial(ET.fromstring(body), "http://127.0.0.1:8000/twilio/voice")
     assert dial is not None
     assert (dial.target, dial.caller_id) == ("client:anna", None)
     assert dial.action == dial.status_callback == STATUS_URL
@@ -68,7 +69,7 @@ def test_the_dial_names_where_the_desk_leg_reports():
 def test_no_desk_reads_as_the_message_then_goodbye():
     body = twiml.no_answer({"CALLERID_NO_ANSWER_MESSAGE": "We are closed."})
     assert (
-        simulate.say(ET.fromstring(body), "US") == 'Twilio would say "We are closed.", then hang up'
+        answers.say(ET.fromstring(body), "US") == 'Twilio would say "We are closed.", then hang up'
     )
 
 
@@ -97,7 +98,7 @@ def test_signatures_are_made_over_the_url_twilio_would_call(app, monkeypatch):
         "http://127.0.0.1:9", "https://desk.example.com", "tok", pause=lambda s: None
     )
     monkeypatch.setattr(twilio.http, "post", post)
-    with pytest.raises(simulate.Refused):
+    with pytest.raises(simulate.ServerRefused):
         twilio.post("https://desk.example.com/twilio/voice", {"CallSid": "CA1"}, "voice")
     assert seen["url"] == "http://127.0.0.1:9/twilio/voice"
     validator = RequestValidator("tok")

@@ -4,11 +4,21 @@ from __future__ import annotations
 
 from callerid.auth import tokens
 
-from ..factories import add_user
+from ..factories import add_call, add_user
 
 
 def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
+
+
+def noted_by(client, session, token: str) -> str:
+    """Who a note posted with ``token`` is signed by: the user the token acts as."""
+    call = add_call(session)
+    response = client.post(
+        f"/api/calls/{call.call_sid}/notes", json={"body": "from the CRM"}, headers=bearer(token)
+    )
+    assert response.status_code == 201
+    return response.get_json()["note"]["author"]
 
 
 def test_a_user_token_is_the_default_and_acts_as_its_user(runner, session, client):
@@ -16,8 +26,8 @@ def test_a_user_token_is_the_default_and_acts_as_its_user(runner, session, clien
     result = runner.invoke(args=["tokens", "create", "wallboard"])
     assert result.exit_code == 0, result.output
     token = result.output.strip().splitlines()[-1]
-    assert tokens.user_for(session, token).name == "wallboard"
     assert client.get("/api/calls", headers=bearer(token)).status_code == 200
+    assert noted_by(client, session, token) == "wallboard"
 
 
 def test_a_metrics_token_is_printed_on_the_last_line_and_reads_no_api(runner, session, client):

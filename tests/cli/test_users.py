@@ -10,11 +10,12 @@ from sqlalchemy import select
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from callerid import create_app, db
-from callerid.auth import tokens, use_hash_method
+from callerid.auth import use_hash_method
 from callerid.models import User
 
 from ..conftest import TEST_HASH_METHOD, settings_for
 from ..factories import add_user
+from .test_tokens import noted_by
 
 
 def test_a_manager_is_created_with_a_hashed_password(runner, session):
@@ -91,8 +92,8 @@ def test_a_token_is_printed_on_the_last_line_and_works(runner, session, client):
     result = runner.invoke(args=["users", "token", "wallboard"])
     assert result.exit_code == 0
     token = result.output.strip().splitlines()[-1]
-    assert tokens.user_for(session, token).name == "wallboard"
     assert client.get("/api/calls", headers={"Authorization": f"Bearer {token}"}).status_code == 200
+    assert noted_by(client, session, token) == "wallboard"
 
 
 def test_a_token_for_nobody_is_refused(runner):

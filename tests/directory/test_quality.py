@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import func, select
 
 from callerid import numbers
-from callerid.directory import quality
+from callerid.directory import quality, quality_fixes
 from callerid.models import AuditEntry, Call, Customer, PhoneNumber
 
 from ..factories import add_call, add_customer
@@ -92,7 +92,7 @@ def test_marking_a_household_keeps_labels_and_takes_it_off_the_list(session):
     add_customer(session, "Grace Okafor", numbers=(HOME,))
     dan.numbers[0].label = "home"
     session.commit()
-    assert quality.mark_household(session, HOME, actor="Maria", user_id=None) == 2
+    assert quality_fixes.mark_household(session, HOME, actor="Maria", user_id=None) == 2
     session.commit()
     labels = sorted(session.scalars(select(PhoneNumber.label).where(PhoneNumber.number == HOME)))
     assert labels == ["home, household", "household"]
@@ -105,7 +105,7 @@ def test_marking_a_household_keeps_labels_and_takes_it_off_the_list(session):
 def test_a_new_owner_brings_a_marked_household_back_for_review(session):
     add_customer(session, "Daniel Okafor", numbers=(HOME,))
     add_customer(session, "Grace Okafor", numbers=(HOME,))
-    quality.mark_household(session, HOME, actor="Maria")
+    quality_fixes.mark_household(session, HOME, actor="Maria")
     session.commit()
     add_customer(session, "G. Okafor", numbers=(HOME,))
     [dup], _, _, _ = quality.shared_numbers(session)
@@ -116,7 +116,7 @@ def test_merging_duplicates_moves_calls_and_writes_the_audit_trail(session):
     anna = add_customer(session, "Anna Moors", numbers=(HOME,))
     copy = add_customer(session, "anna moors", numbers=(HOME,))
     add_call(session, copy)
-    merged = quality.merge_duplicates(session, HOME, anna.id, [copy.id], actor="Maria")
+    merged = quality_fixes.merge_duplicates(session, HOME, anna.id, [copy.id], actor="Maria")
     session.commit()
     assert merged == 1
     assert session.get(Customer, copy.id) is None
@@ -130,8 +130,8 @@ def test_merging_duplicates_moves_calls_and_writes_the_audit_trail(session):
 def test_merging_customers_who_no_longer_share_the_number_changes_nothing(session):
     anna = add_customer(session, "Anna Moors", numbers=(HOME,))
     other = add_customer(session, "Anna Moors", numbers=("+13125550142",))
-    with pytest.raises(quality.Stale):
-        quality.merge_duplicates(session, HOME, anna.id, [other.id], actor="Maria")
+    with pytest.raises(quality_fixes.Stale):
+        quality_fixes.merge_duplicates(session, HOME, anna.id, [other.id], actor="Maria")
     session.rollback()
     assert session.get(Customer, other.id) is not None
 
@@ -169,7 +169,7 @@ def test_the_number_list_is_cut_to_the_limit_with_the_total(session):
 def test_normalising_stores_e164_so_the_caller_is_found(session):
     legacy = add_customer(session, "Legacy", numbers=("(312) 555-0142",))
     phone_id = legacy.numbers[0].id
-    assert quality.normalise_number(session, phone_id, "US", actor="Maria") == "+13125550142"
+    assert quality_fixes.normalise_number(session, phone_id, "US", actor="Maria") == "+13125550142"
     session.commit()
     session.expire_all()
     assert [p.number for p in session.get(Customer, legacy.id).numbers] == ["+13125550142"]
@@ -179,7 +179,7 @@ def test_normalising_stores_e164_so_the_caller_is_found(session):
 
 def test_normalising_a_copy_of_a_number_the_customer_has_keeps_one(session):
     legacy = add_customer(session, "Legacy", numbers=("+13125550142", "312.555.0142"))
-    quality.normalise_number(session, legacy.numbers[1].id, "US", actor="Maria")
+    quality_fixes.normalise_number(session, legacy.numbers[1].id, "US", actor="Maria")
     session.commit()
     session.expire_all()
     assert [p.number for p in session.get(Customer, legacy.id).numbers] == ["+13125550142"]
@@ -188,7 +188,7 @@ def test_normalising_a_copy_of_a_number_the_customer_has_keeps_one(session):
 def test_a_number_that_cannot_be_read_is_refused_and_kept(session):
     legacy = add_customer(session, "Legacy", numbers=("555-0199",))
     with pytest.raises(numbers.InvalidNumber):
-        quality.normalise_number(session, legacy.numbers[0].id, "US", actor="Maria")
+        quality_fixes.normalise_number(session, legacy.numbers[0].id, "US", actor="Maria")
     session.rollback()
     assert quality.unnormalised(session, "US")[1] == 1
 
@@ -197,7 +197,7 @@ def test_normalising_uses_the_region_it_is_given(session):
     legacy = add_customer(session, "Legacy", numbers=("020 7946 0958",))
     [bad], _ = quality.unnormalised(session, "GB")
     assert bad.proposal == "+442079460958"
-    quality.normalise_number(session, legacy.numbers[0].id, "GB", actor="Maria")
+    quality_fixes.normalise_number(session, legacy.numbers[0].id, "GB", actor="Maria")
     session.commit()
     assert session.scalar(select(PhoneNumber.number)) == "+442079460958"
 
@@ -205,15 +205,15 @@ def test_normalising_uses_the_region_it_is_given(session):
 def test_removing_a_number_takes_it_off_one_customer_only(session):
     dan = add_customer(session, "Daniel Okafor", numbers=(HOME,))
     grace = add_customer(session, "Grace Okafor", numbers=(HOME,))
-    quality.remove_number(session, grace.numbers[0].id, actor="Maria")
+    quality_fixes.remove_number(session, grace.numbers[0].id, actor="Maria")
     session.commit()
     owners = list(
         session.scalars(select(PhoneNumber.customer_id).where(PhoneNumber.number == HOME))
     )
     assert owners == [dan.id]
     assert session.get(Customer, grace.id) is not None
-    with pytest.raises(quality.Stale):
-        quality.remove_number(session, grace.numbers[0].id, actor="Maria")
+    with pytest.raises(quality_fixes.Stale):
+        quality_fixes.remove_number(session, grace.numbers[0].id, actor="Maria")
 
 
 def test_the_report_puts_the_three_sections_together(session):

@@ -11,6 +11,8 @@ from callerid import db
 from callerid.events import store
 from callerid.events.follower import Follower
 
+from .frames import events_after
+
 
 @pytest.fixture
 def follower(app):
@@ -33,7 +35,7 @@ def test_new_events_reach_a_waiting_stream(app, follower):
     got = []
     deadline = time.monotonic() + 5
     while len(got) < 2 and time.monotonic() < deadline:
-        got += follower.after(got[-1].id if got else start, timeout=1)
+        got += events_after(follower, got[-1].id if got else start, timeout=1)
     assert [e.id for e in got] == ids
 
 
@@ -43,11 +45,11 @@ def test_a_stream_further_behind_than_memory_reads_the_table(app, follower):
     follower.wake()
     deadline = time.monotonic() + 5
     while follower.position < ids[-1] and time.monotonic() < deadline:
-        follower.after(follower.position, timeout=0.5)
+        events_after(follower, follower.position, timeout=0.5)
     assert follower.position == ids[-1]
-    replay = follower.after(start, timeout=1)
+    replay = events_after(follower, start, timeout=1)
     assert [e.id for e in replay] == ids
 
 
 def test_waiting_with_nothing_new_returns_nothing_after_the_timeout(follower):
-    assert follower.after(follower.position, timeout=0.1) == []
+    assert events_after(follower, follower.position, timeout=0.1) == []

@@ -17,6 +17,8 @@ from callerid import db
 from callerid.events import listener, store, wakeup
 from callerid.events.follower import Follower
 
+from .frames import events_after
+
 NEVER = 3600.0  # a poll interval no test waits for
 
 
@@ -61,7 +63,7 @@ def collect(follower: Follower, start: int, count: int) -> list[str]:
     got: list[str] = []
     position = start
     while len(got) < count:
-        fresh = follower.after(position, timeout=10)
+        fresh = events_after(follower, position, timeout=10)
         assert fresh, f"only {got} arrived"
         assert [event.id for event in fresh] == list(range(position + 1, position + 1 + len(fresh)))
         got += [json.loads(event.data)["mark"] for event in fresh]

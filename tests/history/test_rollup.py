@@ -15,7 +15,7 @@ from sqlalchemy import delete, func, select
 from callerid import numbers
 from callerid.db import utcnow
 from callerid.directory import erase, merge
-from callerid.history import insights, missed, retention
+from callerid.history import insights, retention, returned
 from callerid.models import Call, CallerDay, CallSlot, Customer, ScreenPopDay
 
 from ..factories import add_call, add_customer
@@ -273,7 +273,7 @@ def test_numbers_stay_right_after_missed_calls_are_called_back(session, history)
         .limit(1)
     )
     assert latest is not None
-    done = missed.mark_called_back(session, latest.call_sid, "anna")
+    done = returned.mark_called_back(session, latest.call_sid, "anna")
     session.commit()
     assert done.marked >= 1
     assert_unchanged_by_rollup(session)

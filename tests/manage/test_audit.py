@@ -8,7 +8,7 @@ from html import unescape
 
 import pytest
 
-from callerid.history import audit
+from callerid import audit
 
 from ..factories import add_customer, add_user, token_for
 

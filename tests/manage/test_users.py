@@ -251,7 +251,7 @@ def test_the_last_active_manager_cannot_be_deactivated(app, session):
     helper = add_user(session, "helper", role="manager")
     helper.is_active = False  # e.g. deactivated a moment ago on another screen
     session.commit()
-    with pytest.raises(users.Refused, match="last active manager"):
+    with pytest.raises(users.WouldLockOut, match="last active manager"):
         users.deactivate(session, maria, by=helper)
     session.rollback()
     assert user_named(session, "Maria").is_active

@@ -8,8 +8,8 @@ import re
 import pytest
 from sqlalchemy import select
 
+from callerid.models.webhooks import WebhookDelivery, WebhookEndpoint
 from callerid.webhooks import addresses
-from callerid.webhooks.tables import WebhookDelivery, WebhookEndpoint
 
 from ..factories import add_webhook
 

@@ -6,9 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from callerid import db, metrics
+from callerid import db, metrics, telephony
 from callerid.events import store, stream
-from callerid.metrics import defaults
 
 from ..conftest import wait_for_positions
 from ..factories import add_user, token_for
@@ -122,7 +121,7 @@ def test_a_scrape_gauge_registered_again_replaces_the_default(app, scrape):
     assert value(scrape(), "callerid_spool_depth") == 0
     metrics.on_scrape(app, "callerid_spool_depth", "Entries waiting.", lambda: 7)
     assert value(scrape(), "callerid_spool_depth") == 7
-    defaults.register(app)  # as if the spool had registered before metrics.init_app
+    telephony.publish_spool_depth(app)  # as if the spool registered again after a real one
     assert value(scrape(), "callerid_spool_depth") == 7
 
 

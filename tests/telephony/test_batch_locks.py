@@ -26,7 +26,7 @@ pytestmark = [
 def line_known(app):
     """The line has rung before: a first call to a line also writes the line's row."""
     with db.engine_for(app).begin() as connection:
-        ringing.record(connection, [ring(call_sid())], "US")
+        ringing.record(connection, [ring(call_sid())], "US", today=db.utcnow().date())
 
 
 def ring(sid: str, n: int = 0) -> ringing.Ring:
@@ -65,7 +65,9 @@ def test_batches_sharing_callsids_in_opposite_orders_never_deadlock(app, session
     with engine.connect() as a:
         a.begin()
         db.bound(a, 10)
-        ringing.record(a, [ring(first)], "US")  # a holds the first CallSid, uncommitted
+        ringing.record(
+            a, [ring(first)], "US", today=db.utcnow().date()
+        )  # a holds the first CallSid, uncommitted
         b_pid: list[int] = []
 
         def other_batch() -> None:
@@ -74,7 +76,11 @@ def test_batches_sharing_callsids_in_opposite_orders_never_deadlock(app, session
                     db.bound(b, 10)
                     b_pid.append(b.execute(text("SELECT pg_backend_pid()")).scalar())
                     # Arrival order second, first; written in CallSid order whatever it is.
-                    results.append(ringing.record(b, [ring(second), ring(first)], "US"))
+                    results.append(
+                        ringing.record(
+                            b, [ring(second), ring(first)], "US", today=db.utcnow().date()
+                        )
+                    )
             except BaseException as error:  # noqa: BLE001 - reported by the assertion below
                 errors.append(error)
 
@@ -85,7 +91,7 @@ def test_batches_sharing_callsids_in_opposite_orders_never_deadlock(app, session
             assert time.monotonic() < deadline and thread.is_alive(), errors
             time.sleep(0.02)
         # Had b written "second" before waiting on "first", this would deadlock (40P01).
-        ringing.record(a, [ring(second)], "US")
+        ringing.record(a, [ring(second)], "US", today=db.utcnow().date())
         a.commit()
         thread.join(10)
     assert errors == []

@@ -9,7 +9,7 @@ from datetime import timedelta
 
 from sqlalchemy import event, func, select
 
-from callerid import db, desk, ringing
+from callerid import clock, db, ringing, screens
 from callerid.db import utcnow
 from callerid.models import Call, Event, Note
 from callerid.telephony import recorder
@@ -23,7 +23,7 @@ LINE = "+12025550143"
 
 def ring_batch(app, rings: list[ringing.Ring]) -> list[ringing.Ringing]:
     with db.engine_for(app).begin() as connection:
-        return ringing.record(connection, rings, "US")
+        return ringing.record(connection, rings, "US", today=clock.business_today(app.config))
 
 
 def cards_by_sid(session) -> dict[str, dict]:
@@ -60,9 +60,10 @@ def test_each_call_of_a_batch_gets_its_own_customer_history_and_card(app, sessio
     assert cards[rings[2].call_sid]["customer"] is None
     assert cards[rings[3].call_sid]["caller"]["display"] == "Number withheld"
     # Each card is the one the board rebuilds for that call afterwards.
+    today = clock.business_today(app.config)
     for ring in rings:
         call = session.scalar(select(Call).where(Call.call_sid == ring.call_sid))
-        assert cards[ring.call_sid] == desk.card(session, call, "US")
+        assert cards[ring.call_sid] == screens.card(session, call, "US", today=today)
         assert call.line.number == LINE
 
 

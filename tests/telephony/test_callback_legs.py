@@ -137,7 +137,7 @@ def test_a_call_that_came_in_on_no_number_cannot_be_returned(session):
     call = add_call(session, status="no-answer", is_missed=True)
     call.line = None
     session.commit()
-    with pytest.raises(callbacks.Refused, match="no line to call from"):
+    with pytest.raises(callbacks.CannotCallBack, match="no line to call from"):
         callbacks.start(session, call.call_sid, add_user(session), DESK, "US")
 
 

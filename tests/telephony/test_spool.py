@@ -500,14 +500,16 @@ def test_two_callbacks_of_one_call_applied_at_once_both_count(app, client, sessi
     post_signed(client, "/twilio/voice", voice)
     sid = voice["CallSid"]
     first = db.new_session(app)
-    calls.callback(first, sid, "completed", "US", duration=61)
+    calls.callback(first, sid, "completed", "US", duration=61, today=db.utcnow().date())
     first.flush()  # holds the call until it commits
     done = threading.Event()
 
     def other_process() -> None:
         with db.new_session(app) as second:
             db.bound(second, 10)
-            calls.dial_finished(second, sid, "completed", "US", duration=61)
+            calls.dial_finished(
+                second, sid, "completed", "US", duration=61, today=db.utcnow().date()
+            )
             second.commit()
         done.set()
 

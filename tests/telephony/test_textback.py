@@ -31,7 +31,7 @@ def missed(session, customer=None, *, number=ANNA, ended=ENDED, rang=30, status=
     call.status, call.answered_at, call.ended_at = "ringing", None, None
     call.from_number = number  # None: withheld
     session.commit()
-    calls.progress(session, call, status, "US", at=ended)
+    calls.progress(session, call, status, "US", at=ended, today=ended.date())
     session.commit()
     return call
 
@@ -131,7 +131,7 @@ def test_a_text_is_cancelled_when_the_caller_was_reached_or_opted_out_meanwhile(
         texts.opt_out(session, ANNA, "STOP", "reply", utcnow())
         reason = "the number opted out of texts (STOP)"
     else:  # a late "in-progress": the desk had picked up after all
-        calls.progress(session, call, "in-progress", "US")
+        calls.progress(session, call, "in-progress", "US", today=utcnow().date())
         reason = "the call was answered after all"
     session.commit()
     assert texting.run_due(app, ENDED + timedelta(minutes=3)) == 0

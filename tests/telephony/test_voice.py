@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from callerid import desk
+from callerid import screens
 from callerid.db import utcnow
 from callerid.models import Call, Event, Note
 from callerid.telephony.signature import RETRY_FRAGMENT
@@ -183,7 +183,7 @@ def test_the_ringing_card_is_the_card_the_board_rebuilds_for_the_call(client, se
     post_signed(client, "/twilio/voice", sample("voice-inbound-us"))
     ringing = json.loads(session.scalar(select(Event.data)))
     call = session.scalar(select(Call).where(Call.call_sid == ringing["call_sid"]))
-    assert ringing == desk.card(session, call, "US")
+    assert ringing == screens.card(session, call, "US", today=utcnow().date())
     assert ringing["customer"]["calls_count"] == 4
     assert [c["notes"] for c in ringing["customer"]["recent_calls"]] == [
         ["Booked for four", "Asked for the terrace"],

@@ -25,13 +25,13 @@ PRIVATE = [
 
 @pytest.mark.parametrize("address", PRIVATE)
 def test_private_loopback_link_local_and_cgnat_addresses_are_refused(address):
-    with pytest.raises(addresses.Refused, match="CALLERID_WEBHOOK_ALLOW_NETS"):
+    with pytest.raises(addresses.AddressRefused, match="CALLERID_WEBHOOK_ALLOW_NETS"):
         addresses.check_address(address, "https", ())
 
 
 def test_a_public_address_takes_https_but_not_plain_http():
     addresses.check_address("93.184.216.34", "https", ())
-    with pytest.raises(addresses.Refused, match="plain http"):
+    with pytest.raises(addresses.AddressRefused, match="plain http"):
         addresses.check_address("93.184.216.34", "http", ())
 
 
@@ -40,7 +40,7 @@ def test_an_allowed_network_opens_private_addresses_and_plain_http():
     addresses.check_address("192.168.1.20", "http", allowed)
     addresses.check_address("::ffff:192.168.1.20", "http", allowed)
     addresses.check_address("10.8.0.5", "https", allowed)
-    with pytest.raises(addresses.Refused):
+    with pytest.raises(addresses.AddressRefused):
         addresses.check_address("192.168.2.20", "http", allowed)
 
 
@@ -59,7 +59,7 @@ def test_an_allow_list_entry_that_is_no_network_is_named():
     ],
 )
 def test_an_endpoint_url_must_be_http_with_a_host_and_no_credentials(url, reason):
-    with pytest.raises(addresses.Refused, match=reason):
+    with pytest.raises(addresses.AddressRefused, match=reason):
         addresses.check_url(url)
 
 

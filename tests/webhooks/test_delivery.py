@@ -12,10 +12,11 @@ from sqlalchemy import select, text
 from standardwebhooks import Webhook
 
 from callerid import customer_changes
+from callerid.db import utcnow
 from callerid.events import store
 from callerid.models import Event
+from callerid.models.webhooks import WebhookDelivery, WebhookEndpoint
 from callerid.webhooks import addresses, delivery, dispatcher, endpoints
-from callerid.webhooks.tables import WebhookDelivery, WebhookEndpoint
 
 from ..factories import add_customer, add_user
 from .receiver import Receiver
@@ -182,7 +183,9 @@ def test_a_customer_erased_before_the_delivery_is_not_sent(app, session, hooks, 
     anna = add_customer(session, "Anna Moors", numbers=("+14155550134",))
     endpoint_for(session, hooks, receiver.url)
     ring(session, customer_id=anna.id)
-    customer_changes.erase(session, anna.id, actor="Maria", user_id=None, region="US")
+    customer_changes.erase(
+        session, anna.id, actor="Maria", user_id=None, region="US", today=utcnow().date()
+    )
     session.commit()
     deliver(app)
     assert all(b"Moors" not in r.body for r in receiver.received)

@@ -8,8 +8,7 @@ from datetime import datetime
 from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ..db import Base, UTCDateTime, utcnow
-from ..models import BigId
+from ..db import Base, BigId, UTCDateTime, utcnow
 
 
 class WebhookEndpoint(Base):

@@ -2,38 +2,33 @@
 
 from __future__ import annotations
 
-import math
-import secrets
 import time
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from email.utils import format_datetime
 from pathlib import Path
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urlsplit
 
 import click
-import phonenumbers
 import requests
 from flask import current_app
 from flask.cli import AppGroup
 from twilio.request_validator import RequestValidator
 
-from .. import numbers
+from ... import numbers
+from .answers import Dial, find_dial, say
+from .forms import ACCOUNT_SID, API_VERSION, durations, new_call_sid, progress, voice_params
 
 DEFAULT_URL = "http://127.0.0.1:8000"  # where `bash scripts/run` listens
 DEMO_LINE = "+12025550143"
 # scripts/run generates a development auth token once and keeps it here, beside the database.
 DEV_TOKEN_FILE = "dev_twilio_token"
-ACCOUNT_SID = "AC" + "c0ffee" * 5 + "00"
-API_VERSION = "2010-04-01"
 TIMEOUT = 10
 
 simulate_group = AppGroup("simulate", help="Play Twilio's part against a running server.")
 
 
-class Refused(click.ClickException):
+class ServerRefused(click.ClickException):
     """The server answered a simulated webhook with an error."""
 
 
@@ -114,7 +109,9 @@ class Twilio:
         voice_url = self.signed_base + "/twilio/voice"
         twiml = self.post(voice_url, params, "voice webhook")
         if twiml is None:
-            raise Refused("the voice webhook answered without TwiML; is that a callerid server?")
+            raise ServerRefused(
+                "the voice webhook answered without TwiML; is that a callerid server?"
+            )
         click.echo(f"  {say(twiml, region)}")
         dial = find_dial(twiml, voice_url)
         answered = dial is not None and answer
@@ -136,7 +133,7 @@ class Twilio:
 
     def post(self, twilio_url: str, params: Mapping[str, str], what: str) -> ET.Element | None:
         """POST ``params`` signed for ``twilio_url``; return the TwiML answer, if any. Raises
-        ``Refused`` for an error answer or an unreachable server."""
+        ``ServerRefused`` for an error answer or an unreachable server."""
         parts = urlsplit(twilio_url)
         target = self.base_url + parts.path + (f"?{parts.query}" if parts.query else "")
         signature = RequestValidator(self.token).compute_signature(twilio_url, dict(params))
@@ -145,17 +142,17 @@ class Twilio:
         try:
             response = self.http.post(target, data=dict(params), headers=headers, timeout=TIMEOUT)
         except requests.RequestException as exc:
-            raise Refused(
+            raise ServerRefused(
                 f"cannot reach {self.base_url} ({type(exc).__name__}): is the server running? "
                 "Start it with 'bash scripts/run', or pass --url."
             ) from exc
         if response.status_code == 403:
-            raise Refused(
+            raise ServerRefused(
                 "signature refused: does TWILIO_AUTH_TOKEN match the server's? "
                 f"(signed for {twilio_url})"
             )
         if response.status_code >= 400:
-            raise Refused(f"{target} answered {response.status_code}: {response.text[:300]}")
+            raise ServerRefused(f"{target} answered {response.status_code}: {response.text[:300]}")
         return _twiml(response)
 
 
@@ -243,123 +240,6 @@ class DeskLeg:
         }
 
 
-@dataclass(frozen=True)
-class Dial:
-    """What a <Dial> asks of Twilio: whom to ring and where to report."""
-
-    target: str
-    caller_id: str | None
-    timeout: str
-    action: str | None
-    status_callback: str | None
-    events: frozenset[str]
-    whisper: str | None = None  # the <Number url> played to whoever answers
-
-
-def find_dial(twiml: ET.Element | None, page_url: str) -> Dial | None:
-    """The first <Dial> in ``twiml``, its URLs made absolute against ``page_url``; None if none."""
-    dial = twiml.find("Dial") if twiml is not None else None
-    return read_dial(dial, page_url) if dial is not None else None
-
-
-def read_dial(dial: ET.Element, page_url: str) -> Dial:
-    noun = next((child for child in dial if child.tag in {"Number", "Client", "Sip"}), None)
-    source = noun if noun is not None else dial
-    target = (source.text or "").strip()
-    if noun is not None and noun.tag == "Client":
-        target = f"client:{target}"
-    callback = source.get("statusCallback")
-    whisper = source.get("url") if noun is not None else None
-    return Dial(
-        target=target,
-        caller_id=dial.get("callerId"),
-        timeout=dial.get("timeout", "30"),
-        action=urljoin(page_url, dial.get("action")) if dial.get("action") else None,
-        status_callback=urljoin(page_url, callback) if callback else None,
-        # Without statusCallbackEvent, Twilio reports only the end of the leg.
-        events=frozenset((source.get("statusCallbackEvent") or "completed").split()),
-        whisper=urljoin(page_url, whisper) if whisper else None,
-    )
-
-
-def say(twiml: ET.Element | None, region: str) -> str:
-    """What Twilio would do with this TwiML, in plain words."""
-    if twiml is None:
-        return "(no TwiML: Twilio only needs a 2xx here)"
-    steps = [_step(verb, region) for verb in twiml]
-    return "Twilio would " + (", then ".join(steps) if steps else "hang up (empty response)")
-
-
-def _step(verb: ET.Element, region: str) -> str:
-    if verb.tag == "Dial":
-        dial = read_dial(verb, "")
-        shown = _shown(dial.caller_id, region)
-        return f"dial {dial.target} (ringing up to {dial.timeout} s); caller shown as {shown}"
-    if verb.tag == "Say":
-        return f'say "{(verb.text or "").strip()}"'
-    if verb.tag == "Record":
-        return "record a voicemail"
-    if verb.tag == "Hangup":
-        return "hang up"
-    return f"<{verb.tag}>"
-
-
-def _shown(caller_id: str | None, region: str) -> str:
-    if not caller_id:
-        return "the caller sent it (no callerId)"
-    try:
-        return numbers.display(caller_id, region)
-    except phonenumbers.NumberParseException:
-        return caller_id
-
-
-def voice_params(call_sid: str, raw_from: str, to: str) -> dict[str, str]:
-    """The parameters of Twilio's incoming-call webhook, as its real requests carry them: the
-    place names it does not know are sent as empty strings (and signed all the same)."""
-    params = {
-        "AccountSid": ACCOUNT_SID,
-        "ApiVersion": API_VERSION,
-        "CallSid": call_sid,
-        "CallStatus": "ringing",
-        "Direction": "inbound",
-        "From": raw_from,
-        "Caller": raw_from,
-        "To": to,
-        "Called": to,
-    }
-    for side, number in (("From", raw_from), ("Caller", raw_from), ("To", to), ("Called", to)):
-        for part in ("City", "State", "Zip"):
-            params[side + part] = ""
-        params[side + "Country"] = _country(number)
-    return params
-
-
-def progress(status: str, sequence: int) -> dict[str, str]:
-    """The fields every call-progress callback carries."""
-    return {
-        "CallStatus": status,
-        "CallbackSource": "call-progress-events",
-        "SequenceNumber": str(sequence),
-        "Timestamp": format_datetime(datetime.now(UTC)),
-    }
-
-
-def durations(seconds: int) -> dict[str, str]:
-    """A finished leg's length: CallDuration in seconds, Duration in billed minutes."""
-    return {"CallDuration": str(seconds), "Duration": str(math.ceil(seconds / 60))}
-
-
-def new_call_sid() -> str:
-    return "CA" + secrets.token_hex(16)
-
-
-def _country(number: str) -> str:
-    try:
-        return phonenumbers.region_code_for_number(phonenumbers.parse(number)) or ""
-    except phonenumbers.NumberParseException:
-        return ""
-
-
 def _caller_id(raw_from: str, region: str) -> str:
     """What Twilio puts in ``From`` for this caller: E.164, a withheld marker, or an address."""
     caller = numbers.normalise(raw_from, region)
@@ -402,4 +282,4 @@ def _twiml(response: requests.Response) -> ET.Element | None:
     try:
         return ET.fromstring(response.content)
     except ET.ParseError as exc:
-        raise Refused(f"the server's answer is not TwiML: {response.text[:300]}") from exc
+        raise ServerRefused(f"the server's answer is not TwiML: {response.text[:300]}") from exc

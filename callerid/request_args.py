@@ -1,4 +1,5 @@
-"""Query parameters and JSON bodies, read the same way by every API view (400 when malformed)."""
+"""Query parameters and JSON bodies, read the same way by the API and the manager pages (400
+when malformed)."""
 
 from __future__ import annotations
 
@@ -10,8 +11,8 @@ from flask import abort, request
 from flask_login import current_user
 from werkzeug.datastructures import MultiDict
 
-from .. import inputs, zones
-from ..history import calllog
+from . import inputs, zones
+from .history import calllog
 
 
 def time_arg(raw: str | None, name: str, zone: tzinfo = UTC) -> datetime | None:

@@ -1,30 +1,35 @@
-"""The desk: what the front-desk screens show, and what staff do from a card."""
+"""The front-desk screens: what they show (the board, its cards) and what staff do from a card.
+
+Not ``directory.desk``, which holds the changes to customers staff make from a card."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, selectinload
 
-from . import calls, clock, directory, ringing
+from . import calls, directory, ringing
 from .db import iso, utcnow
 from .directory import activity
 from .events import store as events
 from .models import Call, Customer, Event, Note, User
+from .models.calls import OUTCOMES, RANK, TERMINAL
 
 # A call still "ringing" after this long lost its callbacks; an answered one leaves the live area.
 RINGING_FOR = timedelta(minutes=10)
 ANSWERED_FOR = timedelta(minutes=15)
 RECENT_LIMIT = 12
 RECENT_WITHIN = timedelta(hours=24)
-OUTCOMES = ("booking", "question", "complaint", "other")
 NOTE_MAX = 2000
-ANSWERED_RANK = calls.RANK["in-progress"]
+
+
+class InvalidNote(ValueError):
+    """A note or outcome the desk cannot record; the message says why, for the person."""
 
 
 class NoNumber(ValueError):
@@ -45,7 +50,7 @@ def board(session: Session, *, now: datetime | None = None) -> Board:
     """The calls a screen shows: ``live`` ones (ringing, or answered in the last ``ANSWERED_FOR``)
     and the ``RECENT_LIMIT`` latest ``recent`` ended ones, each newest first."""
     now = now or utcnow()
-    open_statuses = [status for status, rank in calls.RANK.items() if rank < calls.TERMINAL]
+    open_statuses = [status for status, rank in RANK.items() if rank < TERMINAL]
     candidates = session.scalars(
         select(Call)
         .options(selectinload(Call.customer), selectinload(Call.line))
@@ -57,10 +62,7 @@ def board(session: Session, *, now: datetime | None = None) -> Board:
         call
         for call in candidates
         if (call.answered_at or call.received_at) >= now - ANSWERED_FOR
-        and (
-            calls.RANK[call.status] >= calls.RANK["in-progress"]
-            or call.received_at >= now - RINGING_FOR
-        )
+        and (RANK[call.status] >= RANK["in-progress"] or call.received_at >= now - RINGING_FOR)
     ]
     recent = session.scalars(
         select(Call)
@@ -73,22 +75,24 @@ def board(session: Session, *, now: datetime | None = None) -> Board:
     return Board(live=live, recent=list(recent))
 
 
-def card(session: Session, call: Call, region: str) -> dict[str, Any]:
+def card(session: Session, call: Call, region: str, *, today: date) -> dict[str, Any]:
     """The call's card, as the events announcing it carry it (``directory.card_for_call``)."""
     customers = calls.customers_of(session, call)
-    return directory.card_for_call(session, call, customers, region, today=clock.today())
+    return directory.card_for_call(session, call, customers, region, today=today)
 
 
 SCREEN_LENGTH = 64
 
 
-def claim(session: Session, call: Call, who: str, screen: str, region: str) -> int | None:
+def claim(
+    session: Session, call: Call, who: str, screen: str, region: str, *, today: date
+) -> int | None:
     """ "I've got it" from the board screen ``screen`` (a browser tab's own id): the call is
     answered by ``who`` (``calls.claim``), and ``call.claimed`` tells every screen which tab took
     it, so that tab keeps the card open while the others fold it. Several screens share one
     login, so the login cannot say which screen it was. Returns the ``call.claimed`` event's id,
     or None when the call was already answered or over. The caller commits."""
-    if calls.claim(session, call, who, region) is None:
+    if calls.claim(session, call, who, region, today=today) is None:
         return None
     payload = {"call_sid": call.call_sid, "claimed_by": who, "screen": screen[:SCREEN_LENGTH]}
     return events.append(session, "call.claimed", payload)
@@ -124,19 +128,20 @@ def add_note(
     body: str = "",
     outcome: str | None = None,
     author: User | None = None,
+    today: date,
 ) -> tuple[Note | None, int]:
     """Add a note and/or set the outcome (one of ``OUTCOMES``, "" clears it) of ``call``; announce
     it as ``call.noted`` and return the note (None when only the outcome changed) and event id.
 
-    Raises ValueError for an unknown outcome, a note over ``NOTE_MAX`` characters, or nothing to
-    record. The caller commits."""
+    Raises ``InvalidNote`` for an unknown outcome, a note over ``NOTE_MAX`` characters, or
+    nothing to record. The caller commits."""
     body = (body or "").strip()
     if outcome is not None and outcome not in (*OUTCOMES, ""):
-        raise ValueError(f"outcome must be one of {', '.join(OUTCOMES)}")
+        raise InvalidNote(f"outcome must be one of {', '.join(OUTCOMES)}")
     if len(body) > NOTE_MAX:
-        raise ValueError(f"a note has at most {NOTE_MAX} characters")
+        raise InvalidNote(f"a note has at most {NOTE_MAX} characters")
     if not body and outcome is None:
-        raise ValueError("send a note body, an outcome, or both")
+        raise InvalidNote("send a note body, an outcome, or both")
     if outcome is not None:
         call.outcome = outcome
     note = None
@@ -144,7 +149,10 @@ def add_note(
         note = Note(call_id=call.id, customer_id=call.customer_id, author=author, body=body)
         session.add(note)
         session.flush()
-    payload = {**card(session, call, region), "note": note_json(note) if note else None}
+    payload = {
+        **card(session, call, region, today=today),
+        "note": note_json(note) if note else None,
+    }
     return note, events.append(session, "call.noted", payload)
 
 
@@ -163,7 +171,9 @@ def notes_of(session: Session, call_ids: list[int]) -> dict[int, list[dict[str, 
     return {call_id: [note_json(note) for note in notes] for call_id, notes in found.items()}
 
 
-def save_caller(session: Session, call: Call, name: str, region: str) -> tuple[Customer, int]:
+def save_caller(
+    session: Session, call: Call, name: str, region: str, *, today: date
+) -> tuple[Customer, int]:
     """Make the caller of ``call`` a customer named ``name`` (so their next call is greeted),
     link the call to them and announce ``customer.updated``; return the customer and event id.
 
@@ -176,7 +186,7 @@ def save_caller(session: Session, call: Call, name: str, region: str) -> tuple[C
     customer = directory.new_customer(session, name, call.from_number)
     call.customer = customer
     call.matched_by = ringing.matched_by(directory.find_by_number(session, call.from_number))
-    return customer, customer_changed(session, customer, region)
+    return customer, customer_changed(session, customer, region, today=today)
 
 
 def cards_showing(session: Session, customer: Customer, also: Sequence[Call] = ()) -> list[Call]:
@@ -193,15 +203,20 @@ def cards_showing(session: Session, customer: Customer, also: Sequence[Call] = (
 
 
 def customer_changed(
-    session: Session, customer: Customer, region: str, also: Sequence[Call] = ()
+    session: Session,
+    customer: Customer,
+    region: str,
+    also: Sequence[Call] = (),
+    *,
+    today: date,
 ) -> int:
     """Announce ``customer.updated`` with the customer's details and fresh cards for every call on
     the board that shows them (and for the calls ``also``, which stopped showing them), so open
     screens redraw those cards."""
     session.flush()
     calls = cards_showing(session, customer, also)
-    cards = [card(session, call, region) for call in calls]
-    details = directory.customer_details(session, customer, today=clock.today())
+    cards = [card(session, call, region, today=today) for call in calls]
+    details = directory.customer_details(session, customer, today=today)
     return events.append(
         session,
         "customer.updated",

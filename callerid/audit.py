@@ -1,4 +1,7 @@
-"""The audit trail: who exported, erased, merged or anonymised what, and when."""
+"""The audit trail: who exported, erased, merged or anonymised what, and when.
+
+A leaf of the import graph (models and inputs only): the directory, auth, webhooks and the
+manager pages all write to it, so it must import none of them."""
 
 from __future__ import annotations
 
@@ -7,8 +10,8 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from .. import inputs
-from ..models import AuditEntry
+from . import inputs
+from .models import AuditEntry
 
 # The actions this package writes; the trail is free text, so others may add their own.
 EXPORT = "export"
