@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 from functools import lru_cache
-from typing import Any, Protocol
+from typing import Any
 
 from sqlalchemy import Boolean, Connection, Row, TextualSelect, bindparam, text
 from sqlalchemy.orm import Session
@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from .. import numbers
 from ..db import UTCDateTime, iso
 from ..models import Call, Customer
+from .card_inputs import CardCall, CardCustomer, CardLine
 
 NEUTRAL_GREETING = "Thank you for calling"
 RECENT_CALLS = 3
@@ -22,85 +23,6 @@ OCCASION_DAYS = 7
 _MANY_NUMBERS = text(
     "SELECT customer_id, number FROM phone_numbers WHERE customer_id IN :ids ORDER BY id"
 ).bindparams(bindparam("ids", expanding=True))
-
-
-# What a card is built from. The pages pass models (Customer, Call, Line); the voice webhook
-# passes rows of its own SQL (directory.owners_of_many, lines_of) and ringing's not-yet-written
-# call, because loading models cost more than the queries (docs/benchmarks.md). Read-only
-# properties, so that models, rows and frozen dataclasses all fit.
-
-
-class CardCustomer(Protocol):
-    """The customer columns a card shows."""
-
-    @property
-    def id(self) -> int: ...
-    @property
-    def name(self) -> str: ...
-    @property
-    def salutation(self) -> str: ...
-    @property
-    def preferred_name(self) -> str: ...
-    @property
-    def notes(self) -> str: ...
-    @property
-    def preferences(self) -> str: ...
-    @property
-    def alerts(self) -> str: ...
-    @property
-    def pronunciation(self) -> str: ...
-    @property
-    def tags(self) -> str: ...
-    @property
-    def is_vip(self) -> bool: ...
-    @property
-    def do_not_greet(self) -> bool: ...
-    @property
-    def do_not_contact(self) -> bool: ...
-    @property
-    def birthday(self) -> date | None: ...
-    @property
-    def anniversary(self) -> date | None: ...
-
-
-class CardCall(Protocol):
-    """The call columns a card shows."""
-
-    @property
-    def id(self) -> int: ...
-    @property
-    def call_sid(self) -> str: ...
-    @property
-    def status(self) -> str: ...
-    @property
-    def from_number(self) -> str | None: ...
-    @property
-    def raw_from(self) -> str: ...
-    @property
-    def caller_kind(self) -> str: ...
-    @property
-    def received_at(self) -> datetime: ...
-    @property
-    def answered_at(self) -> datetime | None: ...
-    @property
-    def ended_at(self) -> datetime | None: ...
-    @property
-    def answered_by(self) -> str: ...
-    @property
-    def is_missed(self) -> bool: ...
-    @property
-    def duration(self) -> int | None: ...
-    @property
-    def outcome(self) -> str: ...
-
-
-class CardLine(Protocol):
-    """The line (our number) that was called."""
-
-    @property
-    def number(self) -> str: ...
-    @property
-    def label(self) -> str: ...
 
 
 def greeting(customer: CardCustomer | None) -> str:

@@ -1,6 +1,9 @@
 """Manager pages for customers: the directory, one customer with their calls, and the forms that
 add and edit them and their numbers (merging and erasing: ``customer_merge``). The same services
-as /api/customers; every change is announced to open screens (``customer_changes``)."""
+as /api/customers; every change is announced to open screens (``customer_changes``).
+
+Just over 300 lines because the list, the customer page and the forms share the look-up and
+wording helpers at its end, which ``customer_merge`` uses too."""
 
 from __future__ import annotations
 
