@@ -75,10 +75,10 @@ def app_step(engine: Engine, callers: list[str], sids: list[str], batch: int = 1
 def core_step(engine: Engine, callers: list[str], sids: list[str]) -> float:
     """CPU seconds per call for the same work in Core (see the module's docstring)."""
     from callerid import directory, numbers
-    from callerid.db import iso, utcnow
+    from callerid.db import iso, table_of, utcnow
     from callerid.models import Call, Customer, Event, Line, Note, PhoneNumber
 
-    calls_t, events_t = Call.__table__, Event.__table__
+    calls_t, events_t = table_of(Call), table_of(Event)
     upsert = pg_insert if engine.dialect.name == "postgresql" else sqlite_insert
     lines: dict[str, tuple[int, str, str]] = {}
     with engine.connect() as connection:

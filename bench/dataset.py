@@ -447,9 +447,10 @@ def _secondary_indexes(url: str) -> list[tuple[str, str, str]]:
     engine = create_engine(url)
     try:
         modelled = {
-            index.name: str(CreateIndex(index).compile(dialect=engine.dialect))
+            str(index.name): str(CreateIndex(index).compile(dialect=engine.dialect))
             for table in Base.metadata.sorted_tables
             for index in table.indexes
+            if index.name
         }
         found = inspect(engine)
         return [

@@ -33,7 +33,7 @@ def lookup_us(url: str, count: int) -> dict[str, Any]:
     engine = make_engine(url)
     sessions = sessionmaker(engine, expire_on_commit=False)
     numbers = known_numbers(url, count, seed=23)
-    timings = []
+    timings: list[float] = []
     try:
         for _round in range(2):  # the first round warms caches and is thrown away
             timings = []

@@ -17,7 +17,7 @@ from sqlalchemy import create_engine, select
 
 from callerid.models import Call, Event
 
-from .sse import Screen
+from .sse import Received, Screen
 
 KIND_ORDER = {"call.ringing": 0, "call.answered": 1, "call.ended": 2}
 # What screens get as the SSE id: the event's gap-free position (events not numbered yet have
@@ -148,34 +148,40 @@ def screens_figures(screens: list[Screen], stored: list[Stored], sent: dict[str,
     found = Screens(expected=len(wanted) * len(screens))
     for screen in screens:
         _status, events = screen.events()
-        mine = [event for event in events if event.id in wanted]
-        ids = [event.id for event in mine]
+        # Ours are the events with a stored id; the stored row names their call (a received
+        # event's call is only what a pattern found in its data).
+        mine = [
+            (event.id, wanted[event.id].call_sid, event)
+            for event in events
+            if event.id is not None and event.id in wanted
+        ]
+        ids = [event_id for event_id, _call_sid, _event in mine]
         found.duplicated += len(ids) - len(set(ids))
         missing = set(wanted) - set(ids)
         found.lost += len(missing)
         found.calls_with_loss |= {wanted[event_id].call_sid for event_id in missing}
-        for before, event in zip(mine, mine[1:], strict=False):
-            if event.id <= before.id:
+        for (before_id, _, before), (event_id, _, event) in zip(mine, mine[1:], strict=False):
+            if event_id <= before_id:
                 found.ids_back += 1
                 _example(found, screen.number, before, event)
         reached: dict[str, int] = {}
-        last: dict[str, Any] = {}
+        last: dict[str, Received] = {}
         popped: set[str] = set()
-        for event in mine:
+        for _event_id, call_sid, event in mine:
             rank = KIND_ORDER.get(event.kind, 0)
-            if rank < reached.get(event.call_sid, -1):
+            if rank < reached.get(call_sid, -1):
                 found.kinds_back += 1
-                _example(found, screen.number, last[event.call_sid], event)
-            reached[event.call_sid] = max(rank, reached.get(event.call_sid, -1))
-            last[event.call_sid] = event
-            first_ring = event.call_sid in sent and event.call_sid not in popped
+                _example(found, screen.number, last[call_sid], event)
+            reached[call_sid] = max(rank, reached.get(call_sid, -1))
+            last[call_sid] = event
+            first_ring = call_sid in sent and call_sid not in popped
             if event.kind == "call.ringing" and first_ring:
-                popped.add(event.call_sid)
-                found.pop_ms.append((event.at - sent[event.call_sid]) * 1000)
+                popped.add(call_sid)
+                found.pop_ms.append((event.at - sent[call_sid]) * 1000)
     return found
 
 
-def _example(found: Screens, screen: int, before: Any, event: Any) -> None:
+def _example(found: Screens, screen: int, before: Received, event: Received) -> None:
     found.out_of_order += 1
     if len(found.examples) < 10:
         found.examples.append(

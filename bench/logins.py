@@ -29,7 +29,10 @@ def login_millis(app: Flask, name: str, address: str) -> float:
     client = app.test_client()
     environ = {"REMOTE_ADDR": address}
     page = client.get("/login", environ_base=environ).get_data(as_text=True)
-    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)  # type: ignore[union-attr]
+    found = re.search(r'name="csrf_token" value="([^"]+)"', page)
+    if found is None:
+        raise RuntimeError(f"the login page has no CSRF token: {page[:200]!r}")
+    token = found.group(1)
     form = {"name": name, "password": "not the password", "csrf_token": token}
     started = time.perf_counter()
     response = client.post("/login", data=form, environ_base=environ)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Self
 
 from tests.e2e import server as e2e
 from tests.e2e.server import FULL_APP
@@ -87,7 +88,7 @@ class Server(e2e.Server):
         marks = ("Traceback", "ERROR", "CRITICAL", "WORKER TIMEOUT", "Exception")
         return [line for line in self.log().splitlines() if any(m in line for m in marks)]
 
-    def __enter__(self) -> Server:
+    def __enter__(self) -> Self:
         self.start()
         return self
 

@@ -28,7 +28,7 @@ from callerid.models import Call, Event
 
 from . import load, report, sse, twilio
 from .dataset import Size
-from .ledger import stored_events
+from .ledger import Stored, stored_events
 from .server import Server, app_env, raise_open_files
 from .webhook import callers_for
 from .workspace import Workspace, add_common_arguments, chosen_backends, describe
@@ -127,7 +127,7 @@ def unrecorded(log: str) -> dict[str, int]:
 
 async def settle(
     screens: list[sse.Screen], url: str, first_id: int, calls: set[str], limit: float = 60.0
-) -> list[tuple[int, str, str]]:
+) -> list[Stored]:
     """Wait until the server has written no new event for ``calls`` for 2 s and every screen
     holds as many events as were written (at most ``limit`` seconds); return those written.
 
@@ -179,7 +179,7 @@ def call_states(url: str, calls: set[str]) -> dict[str, tuple[str, bool]]:
 
 
 def written(
-    stored: list[tuple[int, str, str]],
+    stored: list[Stored],
     sent: dict[str, float],
     states: dict[str, tuple[str, bool]],
 ) -> dict[str, Any]:
@@ -205,7 +205,7 @@ def written(
     return found
 
 
-def delivery(screens: list[sse.Screen], stored: list[tuple[int, str, str]]) -> dict[str, Any]:
+def delivery(screens: list[sse.Screen], stored: list[Stored]) -> dict[str, Any]:
     """Each screen's events against the events table: what it missed, what it got twice."""
     wanted = {event_id for event_id, _kind, _sid in stored}
     lost = duplicated = screens_missing = 0

@@ -13,6 +13,7 @@ import re
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import partial
 
 from sqlalchemy.orm import Session
 
@@ -55,8 +56,10 @@ class Screen(asyncio.Protocol):
         self.transport: asyncio.Transport | None = None
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        self.transport = transport  # type: ignore[assignment]
-        self.transport.write(self.request)  # type: ignore[union-attr]
+        # create_connection hands a stream protocol a full Transport, the kind with write().
+        assert isinstance(transport, asyncio.Transport)
+        self.transport = transport
+        transport.write(self.request)
 
     def data_received(self, data: bytes) -> None:
         at = time.perf_counter()
@@ -163,10 +166,10 @@ async def open_screens(
         batch = []
         for number in range(start, min(count, start + batch_size)):
             host, port = targets[number % len(targets)]
-            screen = Screen(host, port, token, number, incremental=incremental)
-            batch.append(loop.create_connection(lambda s=screen: s, host, port))
-            screens.append(screen)
-        await asyncio.gather(*batch)
+            new_screen = partial(Screen, host, port, token, number, incremental=incremental)
+            batch.append(loop.create_connection(new_screen, host, port))
+        # gather keeps the order of its arguments, so screen i is still number i.
+        screens.extend(screen for _transport, screen in await asyncio.gather(*batch))
     done = await asyncio.wait_for(
         asyncio.gather(*(s.opened for s in screens), return_exceptions=True), timeout
     )

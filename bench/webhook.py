@@ -214,7 +214,7 @@ def wsgi_environs(signed: Sequence[twilio.Signed], host: str) -> list[dict[str, 
             base_url=f"http://{host}",
             data=request.body,
             content_type="application/x-www-form-urlencoded",
-            headers={"X-Twilio-Signature": request.signature},
+            headers=[("X-Twilio-Signature", request.signature)],
         )
         environs.append(builder.get_environ())
         builder.close()

@@ -120,15 +120,15 @@ class Workspace:
             partial.replace(target)
         else:
             cluster = self.cluster()
-            partial, name = f"partial_{size.name}", f"ds_{size.name}"
+            partial_name, name = f"partial_{size.name}", f"ds_{size.name}"
             cluster.admin(
-                f'DROP DATABASE IF EXISTS "{partial}" WITH (FORCE)',
-                f'CREATE DATABASE "{partial}"',
+                f'DROP DATABASE IF EXISTS "{partial_name}" WITH (FORCE)',
+                f'CREATE DATABASE "{partial_name}"',
             )
-            built = build(cluster.url_for(partial), size)
+            built = build(cluster.url_for(partial_name), size)
             cluster.admin(
                 f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)',
-                f'ALTER DATABASE "{partial}" RENAME TO "{name}"',
+                f'ALTER DATABASE "{partial_name}" RENAME TO "{name}"',
             )
         marker.write_text(
             json.dumps(
@@ -156,9 +156,8 @@ class Workspace:
         engine = create_engine(engine_url)
         try:
             with engine.connect() as connection:
-                return int(
-                    connection.execute(text("SELECT pg_database_size(current_database())")).scalar()
-                )
+                size_query = text("SELECT pg_database_size(current_database())")
+                return int(connection.execute(size_query).scalar_one())
         finally:
             engine.dispose()
 

@@ -15,6 +15,7 @@ import subprocess
 import tempfile
 import time
 from pathlib import Path
+from typing import Self
 
 from sqlalchemy import create_engine, text
 
@@ -93,7 +94,7 @@ class Cluster:
     def _run(self, *args: str) -> None:
         subprocess.run([*self._as, *args], check=True, capture_output=True, cwd=self.root)
 
-    def start(self) -> Cluster:
+    def start(self) -> Self:
         """Create the cluster (with an empty ``callerid`` database) unless ``root`` holds one,
         and start it; returns once it accepts connections."""
         self.root.mkdir(parents=True, exist_ok=True)

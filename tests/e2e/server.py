@@ -13,6 +13,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Self
 
 from ..pg import free_port
 
@@ -62,7 +63,7 @@ class Server:
         self.process: subprocess.Popen[bytes] | None = None
         self._log_offset = 0
 
-    def start(self) -> Server:
+    def start(self) -> Self:
         self.start_process()
         try:
             self._wait_until_ready(deadline=time.monotonic() + 60)
@@ -129,7 +130,7 @@ class Server:
         except OSError:
             return ""
 
-    def __enter__(self) -> Server:
+    def __enter__(self) -> Self:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:
