@@ -7,6 +7,7 @@ The tests start one per test process in a temp folder, with durability off; the 
 from __future__ import annotations
 
 import glob
+import itertools
 import os
 import secrets
 import shutil
@@ -54,11 +55,29 @@ def _bindir() -> Path:
     )
 
 
+# Ports for the servers tests start (gunicorn, PostgreSQL, nginx): below the kernel's ephemeral
+# range (32768 and up), which hands out the ports of every bind(("", 0)) and outgoing connection,
+# and in a block of its own per test process. A port taken from the ephemeral range was free when
+# asked, but another process's stand-in server could bind it before our gunicorn did; the
+# gunicorn's readiness probe then reached that stand-in (seen once, with three test processes).
+_FIRST_PORT = 20000
+_BLOCK = 1000
+_next_port = itertools.count()
+
+
 def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
+    """A free port no other test process will pick."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    block = int(worker[2:]) if worker.startswith("gw") else 8 + os.getpid() % 4  # bench runs
+    for _ in range(_BLOCK):
+        port = _FIRST_PORT + block * _BLOCK + next(_next_port) % _BLOCK
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue  # taken, or closing (TIME_WAIT): the next one
         return port
+    raise RuntimeError(f"no free port in {_FIRST_PORT + block * _BLOCK} and the {_BLOCK} after")
 
 
 class Cluster:
