@@ -45,21 +45,6 @@ def submitted(form: MultiDict[str, str], *, with_numbers: bool = False) -> dict[
     return data
 
 
-def changed(customer: Customer, data: dict[str, Any]) -> dict[str, Any]:
-    """``data`` without the texts the customer already has: notes that imports and merges let
-    grow past the field's limit come back unchanged with every save, and must not block a
-    change to another field. A browser sends a text area's line ends as CRLF."""
-    return {
-        key: value
-        for key, value in data.items()
-        if not (
-            key in record.TEXT_FIELDS
-            and isinstance(value, str)
-            and value.replace("\r\n", "\n").strip() == (getattr(customer, key) or "").strip()
-        )
-    }
-
-
 def shown(form: MultiDict[str, str]) -> dict[str, Any]:
     """What the form showed, to show it again exactly as typed."""
     return {**form.to_dict(), **{flag: flag in form for flag in record.FLAGS}}
