@@ -257,14 +257,15 @@ def dial_finished(
         # so record the call now, for the log, without a ringing card.
         ring = Ring(call_sid, raw_from, raw_to, received_at=at, quiet=True)
         call = record_ring(session, ring, region, today=today)
+    # ``at``: when Twilio asked, also for a spooled action applied later. The text-back's rules
+    # (a ring under 5 s, the 12 h drop) read the end.
     if missed:
-        progress(
-            session, call, dial_status if dial_status in RANK else "no-answer", region, today=today
-        )
+        status = dial_status if dial_status in RANK else "no-answer"
+        progress(session, call, status, region, at=at, today=today)
     else:
         # The desk answered even if its own callbacks never reached us.
-        progress(session, call, "in-progress", region, today=today)
-        progress(session, call, "completed", region, duration=duration, today=today)
+        progress(session, call, "in-progress", region, at=at, today=today)
+        progress(session, call, "completed", region, at=at, duration=duration, today=today)
     return call.is_missed
 
 

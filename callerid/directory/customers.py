@@ -108,7 +108,7 @@ def update(
     ``UnknownCustomer``, ``ErasedCustomer``, ``InvalidCustomer`` and ``numbers.InvalidNumber``,
     and changes nothing then. The caller commits."""
     customer = get(session, customer_id)
-    values, lists = _changes(data, region)
+    values, lists = _changes(unchanged_left_out(customer, data), region)
     if "numbers" in lists and len(lists) > 1:
         raise InvalidCustomer("send either numbers (the whole list) or add_numbers/remove_numbers")
     if "numbers" in lists:
@@ -124,6 +124,22 @@ def update(
     _replace_numbers(customer, wanted)
     session.flush()
     return customer
+
+
+def unchanged_left_out(customer: Customer, data: Mapping[str, Any]) -> dict[str, Any]:
+    """``data`` without the texts the customer already has. Imports and merges append notes
+    past the field's limit, and older imports took any email: a form or a client that sends
+    back what it read must still be able to change another field. A browser sends a text
+    area's line ends as CRLF."""
+    return {
+        key: value
+        for key, value in data.items()
+        if not (
+            key in record.TEXT_FIELDS
+            and isinstance(value, str)
+            and value.replace("\r\n", "\n").strip() == (getattr(customer, key) or "").strip()
+        )
+    }
 
 
 def attach_number(

@@ -1,9 +1,10 @@
 """Merging two records of one customer: everything of the merged one moves to the survivor.
 
-Nothing is lost: numbers, calls and notes move; the survivor's empty fields are filled from the
-merged record; notes and preferences are appended; tags are united; VIP, "do not greet" and "do
-not contact" hold if either record said so; a differing name, email or date the survivor already
-has a value for is written into the survivor's notes. The merged record is then deleted.
+Nothing is lost: numbers, calls, notes, texts and call-backs move; the survivor's empty fields
+are filled from the merged record; notes and preferences are appended; tags are united; VIP, "do
+not greet" and "do not contact" hold if either record said so; a differing name, email or date
+the survivor already has a value for is written into the survivor's notes. The merged record is
+then deleted.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from sqlalchemy.orm import Session
 from .. import audit
 from ..db import changed_rows
 from ..history import relink
-from ..models import Call, Customer, Note
+from ..models import Call, Callback, Customer, Note, TextReceived, TextSent
 from .customers import get
 from .record import FLAGS, TEXT_FIELDS, tags_of
 
@@ -100,6 +101,10 @@ def merge(
     with relink.relinking(session, [merged.id, survivor.id]):  # insights' rolled-up days
         calls = _reassign(session, Call, merged.id, survivor.id)
     notes = _reassign(session, Note, merged.id, survivor.id)
+    # Their page lists these by customer: left on the merged record, its deletion would
+    # orphan them (SET NULL) and the survivor's page would never show them.
+    for model in (TextSent, TextReceived, Callback):
+        _reassign(session, model, merged.id, survivor.id)
     _combine(survivor, merged)
     session.delete(merged)
     session.flush()
@@ -130,7 +135,12 @@ def _move_numbers(merged: Customer, survivor: Customer) -> int:
     return moved
 
 
-def _reassign(session: Session, model: type[Call] | type[Note], old: int, new: int) -> int:
+def _reassign(
+    session: Session,
+    model: type[Call | Note | TextSent | TextReceived | Callback],
+    old: int,
+    new: int,
+) -> int:
     result = session.execute(
         update(model).where(model.customer_id == old).values(customer_id=new),
         execution_options={"synchronize_session": False},

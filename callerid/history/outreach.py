@@ -120,9 +120,10 @@ def _returned(session: Session, since: datetime, until: datetime) -> list[tuple[
 def _texts(
     session: Session, since: datetime, until: datetime
 ) -> list[tuple[datetime | None, datetime, str]]:
-    """(sent at, last changed, status) of texts sent in the window or refused in it unsent."""
+    """(sent at, last changed, status) of texts sent in the window or refused in it unsent:
+    sent at is None for a text Twilio refused (no message SID), though it was handed over."""
     rows = session.execute(
-        select(TextSent.sent_at, TextSent.updated_at, TextSent.status).where(
+        select(TextSent.sent_at, TextSent.updated_at, TextSent.status, TextSent.message_sid).where(
             or_(
                 and_(TextSent.sent_at >= since, TextSent.sent_at < until),
                 and_(
@@ -134,7 +135,11 @@ def _texts(
             )
         )
     )
-    return [(sent_at, updated_at, status) for sent_at, updated_at, status in rows]
+    # "sending" stamps sent_at before the REST request; a refusal leaves it, "failed" and no SID.
+    return [
+        (None if status == "failed" and sid is None else sent_at, sent_at or updated_at, status)
+        for sent_at, updated_at, status, sid in rows
+    ]
 
 
 def _day(moment: datetime, zone: ZoneInfo, found: Outreach) -> date:

@@ -108,7 +108,7 @@ def customers_update(customer_id: int) -> ResponseReturnValue:
     session = db.session()
     with known_customer():
         customer = records.get(session, customer_id)
-        data = customer_form.submitted(request.form)
+        data = records.unchanged_left_out(customer, customer_form.submitted(request.form))
         errors = customer_form.field_errors(data, _region())
         if not errors:
             try:

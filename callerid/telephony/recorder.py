@@ -124,13 +124,11 @@ def apply_entry(app: Flask, entry: Entry, ended: frozenset[str] = frozenset()) -
     if entry.route == "text_status":
         _commit(app, lambda s: webhooks.apply_text_status(s, form, _region(app)), None)
         return
-    apply = {
-        "status": webhooks.apply_status,
-        "dial": webhooks.apply_dial,
-        "voicemail": webhooks.apply_voicemail,
-        "callback_status": webhooks.apply_callback_status,
-    }[entry.route]
-    _commit(app, lambda s: apply(s, form, _region(app), _today(app)), None)
+    if entry.route == "callback_status":
+        apply = webhooks.apply_callback_status
+        _commit(app, lambda s: apply(s, form, _region(app), _today(app)), None)
+        return
+    _commit(app, lambda s: _apply(app, s, entry), None)
 
 
 def store_alone(app: Flask, entry: Entry) -> Outcome:
@@ -331,7 +329,7 @@ def _apply_batch(app: Flask, entries: list[Entry], deadline: float) -> list[bool
         def apply_all(session: Session) -> None:
             for i in order:
                 try:
-                    _APPLY[some[i].route](session, some[i].form, _region(app), _today(app))
+                    _apply(app, session, some[i])
                     applied[i] = True
                 except calls.CallNotYetKnown:
                     pass  # its webhook spools it, to be applied after its call
@@ -343,6 +341,15 @@ def _apply_batch(app: Flask, entries: list[Entry], deadline: float) -> list[bool
         attempt, lambda e: f"/twilio/{e.route}", lambda e: e.form.get("CallSid", "?")
     )
     return batches.record(batch, entries, deadline, _try_for(app))
+
+
+def _apply(app: Flask, session: Session, entry: Entry) -> None:
+    if entry.route == "dial":
+        # The call ended when Twilio asked, not when a spooled copy is applied.
+        form, region, today = entry.form, _region(app), _today(app)
+        webhooks.apply_dial(session, form, region, today, at=entry.received_at)
+        return
+    _APPLY[entry.route](session, entry.form, _region(app), _today(app))
 
 
 def _locked_call(entry: Entry) -> str:

@@ -62,8 +62,15 @@ def apply_status(session: Session, form: Mapping[str, str], region: str, today: 
     )
 
 
-def apply_dial(session: Session, form: Mapping[str, str], region: str, today: date) -> bool:
-    """The ``<Dial action>``: how the desk leg ended."""
+def apply_dial(
+    session: Session,
+    form: Mapping[str, str],
+    region: str,
+    today: date,
+    at: datetime | None = None,
+) -> bool:
+    """The ``<Dial action>``: how the desk leg ended, at ``at`` (when it was received: Twilio
+    sends no timestamp with it)."""
     return calls.dial_finished(
         session,
         form["CallSid"],
@@ -72,6 +79,7 @@ def apply_dial(session: Session, form: Mapping[str, str], region: str, today: da
         duration=to_int(form.get("DialCallDuration")),
         raw_from=form.get("From", ""),
         raw_to=form.get("To", ""),
+        at=at,
         today=today,
     )
 

@@ -150,6 +150,19 @@ def test_what_get_answers_can_be_sent_back_as_a_patch(client, session, manager):
     assert response.get_json()["name"] == "Anna M."
 
 
+def test_notes_grown_past_the_limit_can_be_sent_back_unchanged(client, session, manager):
+    # Imports and merges append notes without a limit: a client that edits what it read
+    # sends them back, and changing the name must not fail on them.
+    notes = "Birthday dinner every May, window table.\n" * 120  # 4,920 characters
+    anna = add_customer(session, "Anna Moors", notes=notes)
+    read = client.get(f"/api/customers/{anna.id}", headers=manager).get_json()
+    response = client.patch(
+        f"/api/customers/{anna.id}", json={**read, "name": "Anna M."}, headers=manager
+    )
+    assert response.status_code == 200, response.get_json()
+    assert (response.get_json()["name"], response.get_json()["notes"]) == ("Anna M.", notes)
+
+
 def test_merge_answers_with_the_survivor_and_what_moved(client, session, manager):
     anna = add_customer(session, "Anna Moors", numbers=("+14155550134",))
     dupe = add_customer(session, "", numbers=("+14155550199",), email="anna@example.com")

@@ -7,10 +7,11 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import select
 
+from callerid import texts, textwords
 from callerid.db import utcnow
 from callerid.directory import customers
 from callerid.directory.merge import SelfMerge, merge
-from callerid.models import AuditEntry, Call, Customer, Note, PhoneNumber
+from callerid.models import AuditEntry, Call, Callback, Customer, Note, PhoneNumber, TextSent
 
 from ..factories import add_call, add_customer
 
@@ -104,3 +105,38 @@ def test_merging_with_an_unknown_customer_changes_nothing(session, pair):
         merge(session, merged.id, 999, actor="boss")
     session.rollback()
     assert customers.get(session, merged.id).name == "Anna M."
+
+
+def test_the_merged_customers_texts_and_call_backs_move_to_the_survivor(session, pair):
+    # The survivor's page lists texts and call-backs by customer: left behind, they vanished.
+    survivor, merged = pair
+    call = add_call(session, merged, status="no-answer", is_missed=True)
+    session.add(
+        TextSent(
+            call_id=call.id,
+            customer_id=merged.id,
+            number="+14155550100",
+            sender="+12025550143",
+            body="Hi Anna, sorry we missed your call.",
+            status="delivered",
+            due_at=utcnow(),
+        )
+    )
+    texts.receive(
+        session, message_sid="SM" + "1" * 32, raw_from="+447912345678", raw_to="+12025550143",
+        body="Can I book for 8?", opt_out_type="", region="US", at=utcnow(),
+    )  # fmt: skip
+    session.add(
+        Callback(
+            call_id=call.id, customer_id=merged.id, number="+14155550100",
+            line="+12025550143", status="ended", ended_at=utcnow(),
+        )
+    )  # fmt: skip
+    session.commit()
+    merge(session, merged.id, survivor.id, actor="boss")
+    session.commit()
+    session.expire_all()
+    sent = textwords.of_customer(session, survivor.id)
+    assert [row.body for row in sent] == ["Hi Anna, sorry we missed your call."]
+    assert [row.body for row in texts.of_customer(session, survivor.id)] == ["Can I book for 8?"]
+    assert session.scalar(select(Callback.customer_id)) == survivor.id

@@ -653,3 +653,24 @@ def test_a_customers_page_shows_their_texts_and_their_opt_out(as_manager, sessio
     assert "Texts from them" in page and "Can I book for 8?" in page
     assert "opted out of texts on" in page and "(STOP)" in page
     assert "a reply to their missed call of" in page
+
+
+def test_notes_grown_past_the_limit_do_not_block_changing_another_field(as_manager, session):
+    # Imports and merges append notes without a limit, and older imports took any email; the
+    # form sends them back unchanged (a browser with CRLF line ends): saving VIP must work.
+    notes = "Birthday dinner every May, window table.\n" * 120  # 4,920 characters
+    ben = add_customer(session, "Ben Lowe", numbers=(ANNA,), notes=notes, email="n/a")
+    response = post(
+        as_manager,
+        f"/customers/{ben.id}/edit",
+        name="Ben Lowe",
+        email="n/a",
+        notes=notes.replace("\n", "\r\n"),
+        vip="on",
+    )
+    assert response.status_code == 302
+    session.expire_all()
+    ben = session.get(Customer, ben.id)
+    assert (ben.is_vip, ben.notes) == (True, notes)
+    response = post(as_manager, f"/customers/{ben.id}/edit", name="Ben Lowe", notes=notes + "x")
+    assert response.status_code == 400  # what is typed anew still keeps the limit

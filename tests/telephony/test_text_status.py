@@ -5,12 +5,14 @@ times, spooled while the database cannot take them."""
 from __future__ import annotations
 
 import sqlite3
+from datetime import timedelta
 
 import pytest
 
 from callerid import texts
 from callerid.telephony import recorder, replayer, texting
 
+from ..factories import add_user, token_for
 from ..twilio import post_signed
 from ..twilio_api import ACCOUNT_SID
 from .test_textback import ANNA, LINE, missed, text_of
@@ -109,3 +111,18 @@ def test_a_status_the_database_cannot_take_now_is_spooled_and_applied_later(
     assert recorder.replay(app) == (1, None)
     assert text_of(session, text.call).status == "delivered"
     locked.close()
+
+
+def test_a_text_twilio_refused_counts_as_failed_not_as_sent_in_the_insights(
+    app, client, session, twilio
+):
+    twilio.refuse(21606, to=ANNA)
+    text = text_of(session, missed(session))
+    assert texting.run_due(app, text.due_at) == 1
+    manager = {
+        "Authorization": f"Bearer {token_for(session, add_user(session, 'boss', 'manager'))}"
+    }
+    day, next_day = text.due_at.date(), text.due_at.date() + timedelta(days=1)
+    window = f"since={day}&until={next_day}&tz=UTC"
+    body = client.get(f"/api/insights?{window}", headers=manager).get_json()
+    assert (body["texts_sent"], body["texts_failed"]) == (0, 1)

@@ -14,7 +14,8 @@ from sqlalchemy import select
 from callerid import calls, db, textback, texts, textwords
 from callerid.db import utcnow
 from callerid.models import Event, Setting, TextSent
-from callerid.telephony import texting
+from callerid.telephony import recorder, texting
+from callerid.telephony.spool import Entry
 
 from ..factories import add_call, add_customer, add_user, log_in
 from ..twilio import post_signed, sample
@@ -300,3 +301,23 @@ def test_with_text_back_off_a_missed_call_gets_no_text(app, session):
     assert not app.config["CALLERID_TEXT_BACK"]  # the default
     missed(session)
     assert session.scalars(select(TextSent)).all() == []
+
+
+def test_a_short_ring_whose_dial_action_was_spooled_gets_no_text_when_replayed(
+    app, session, twilio
+):
+    # Most missed calls end with the <Dial action>; in an outage it waits in the spool. Applied
+    # later, the call must end when Twilio said so: at the replay, a 3-second ring read as a
+    # long one and the customer was texted (and the 12-hour drop counted from the replay).
+    rang_at = utcnow() - timedelta(minutes=3)
+    call = add_call(session, from_number=ANNA, at=rang_at, line=LINE, status="ringing")
+    call.answered_at = call.ended_at = None
+    session.commit()
+    dial = sample("dial-action-no-answer", CallSid=call.call_sid, From=ANNA)
+    recorder.apply_entry(app, Entry("dial", dial, rang_at + timedelta(seconds=3)))
+    text = text_of(session, call)
+    assert (text.status, text.reason) == ("dropped", "it rang under 5 seconds")
+    session.refresh(call)
+    assert call.ended_at == rang_at + timedelta(seconds=3)  # the call log says when, too
+    assert texting.run_due(app, utcnow() + timedelta(minutes=5)) == 0
+    assert twilio.played == {}
