@@ -9,6 +9,7 @@ its default below, so a new database needs no rows.
 from __future__ import annotations
 
 import json
+import logging
 import re
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, fields
@@ -21,6 +22,8 @@ from sqlalchemy.orm import Session
 
 from . import audit, db, inputs
 from .models import Setting, User
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -57,9 +60,11 @@ def load(session: Session) -> BusinessSettings:
     for key, value in session.execute(select(Setting.key, Setting.value)):
         if key in KEYS:
             try:
-                saved[key] = json.loads(value)
+                saved[key] = _checked(key, json.loads(value))
             except ValueError:
-                continue  # a hand-edited row: its default is better than a crash
+                # A hand-edited row (bad JSON, "50" for a number, 25:00 for an hour): its
+                # default is better than a settings page and a text sender that crash on it.
+                log.warning("setting %s in the database is not valid; its default is used", key)
     return BusinessSettings(**saved)
 
 

@@ -14,7 +14,7 @@ from datetime import datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from . import db, texts, textwords
@@ -109,13 +109,18 @@ def _locked(session: Session, text_id: int) -> TextSent | None:
 
 def give_up_on_stuck(session: Session, now: datetime) -> None:
     """Texts left "sending" by a sender that died before Twilio answered it: "unknown"."""
+    stuck = and_(
+        TextSent.status == "sending",
+        TextSent.message_sid.is_(None),
+        TextSent.sent_at < now - STUCK_AFTER,
+    )
+    # Looked for first: every process asks every few seconds, and an UPDATE, even of no row,
+    # would take SQLite's write lock each time, making a webhook arriving then wait.
+    if session.scalar(select(TextSent.id).where(stuck).limit(1)) is None:
+        return
     session.execute(
         update(TextSent)
-        .where(
-            TextSent.status == "sending",
-            TextSent.message_sid.is_(None),
-            TextSent.sent_at < now - STUCK_AFTER,
-        )
+        .where(stuck)
         .values(status="unknown", error="The sender stopped before Twilio answered.")
         .execution_options(synchronize_session=False)
     )

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from callerid import business_settings, db
 from callerid.db import utcnow
-from callerid.models import AuditEntry, TextSent
+from callerid.models import AuditEntry, Setting, TextSent
 
 from ..factories import add_customer, add_user
 
@@ -201,3 +201,22 @@ def test_the_page_says_when_todays_texts_reached_the_daily_cap(as_manager, sessi
     session.commit()
     page = as_manager.get("/settings").get_data(as_text=True)
     assert "Today's texts reached the daily cap of 2: missed callers are not texted" in page
+
+
+def test_a_setting_edited_by_hand_into_nonsense_falls_back_to_its_default(as_manager, session):
+    session.add_all([
+        Setting(key="daily_cap", value='"lots"'),
+        Setting(key="quiet_start", value='"25:00"'),
+        Setting(key="booking_link", value="not json"),
+        Setting(key="cooldown_hours", value="12"),
+    ])  # fmt: skip
+    session.commit()
+    loaded = business_settings.load(session)
+    defaults = business_settings.DEFAULTS
+    assert (loaded.daily_cap, loaded.quiet_start, loaded.booking_link, loaded.cooldown_hours) == (
+        defaults.daily_cap,
+        defaults.quiet_start,
+        defaults.booking_link,
+        12,
+    )
+    assert as_manager.get("/settings").status_code == 200
