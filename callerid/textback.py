@@ -211,7 +211,7 @@ def claim(session: Session, text_id: int, opts: Options, now: datetime) -> Outgo
         .values(status="sending", sent_at=now, body=body, reason="", updated_at=now)
         .execution_options(synchronize_session=False)
     )
-    if taken.rowcount != 1:  # type: ignore[attr-defined]
+    if db.changed_rows(taken) != 1:
         session.rollback()
         return None
     session.refresh(row)

@@ -8,6 +8,7 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 
 from .. import callbacks, db
+from ..running_app import running_app
 from ..telephony import outbound, rest
 from . import bp
 
@@ -36,8 +37,7 @@ def call_back(call_sid: str) -> ResponseReturnValue:
         abort(409, description=str(refused))
     session.commit()
     base = settings["CALLERID_PUBLIC_URL"] or request.host_url
-    # Flask types current_app as the app itself; LocalProxy's _get_current_object is untyped.
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    app = running_app()
     outbound.place(app, callback.id, base)
     return jsonify({"callback": callbacks.payload(callback, region)}), 202
 

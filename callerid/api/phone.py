@@ -17,6 +17,7 @@ from ..auth.buckets import Throttle
 from ..errors import BadField
 from ..events import stream
 from ..models import ApiToken
+from ..running_app import running_app
 from . import bp
 
 log = logging.getLogger(__name__)
@@ -145,5 +146,4 @@ def _throttle(app: Flask) -> Throttle:
 
 
 def _app() -> Flask:
-    # Flask types current_app as the app itself; LocalProxy's _get_current_object is untyped.
-    return current_app._get_current_object()  # type: ignore[attr-defined]
+    return running_app()

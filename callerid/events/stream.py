@@ -6,11 +6,12 @@ import threading
 from collections.abc import Callable, Iterator
 from datetime import timedelta
 
-from flask import Blueprint, Flask, Response, abort, current_app, request
+from flask import Blueprint, Flask, Response, abort, request
 from flask_login import current_user
 
 from .. import auth, db, inputs, metrics
 from ..auth.login_sessions import LiveChecks
+from ..running_app import running_app
 from . import caps, sequencer, sse, wakeup
 from .follower import Follower
 
@@ -30,8 +31,7 @@ _admission = threading.BoundedSemaphore(ADMIT_AT_ONCE)
 
 @bp.get("/events")
 def events() -> Response:
-    # Flask types current_app as the app itself; LocalProxy's _get_current_object is untyped.
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    app = running_app()
     admitted_with, user_id = _authenticate(app)
     follower = follower_for(app)
     position = _start_position(follower)

@@ -8,9 +8,10 @@ spooled is answered 503, so that it is not taken as stored.
 
 from __future__ import annotations
 
-from flask import Response, current_app, request
+from flask import Response, request
 
 from ..db import utcnow
+from ..running_app import running_app
 from . import params, recorder, twiml
 from .signature import twilio_signed
 from .spool import Entry
@@ -21,7 +22,6 @@ from .views import bp
 @twilio_signed
 def text_received() -> Response:
     params.check("sms")
-    # Flask types current_app as the app itself; LocalProxy's _get_current_object is untyped.
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    app = running_app()
     recorder.keep(app, Entry("sms", dict(request.form), utcnow()), "/twilio/sms")
     return Response(twiml.no_reply(), status=200, mimetype="text/xml")

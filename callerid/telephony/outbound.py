@@ -14,6 +14,7 @@ from flask import Flask, Response, abort, current_app, request
 
 from .. import callbacks, db, inputs
 from ..db import utcnow
+from ..running_app import running_app
 from . import params, recorder, rest, twiml
 from .signature import RETRY_FRAGMENT, twilio_signed
 from .spool import Entry
@@ -96,8 +97,7 @@ def callback_status() -> Response:
     # The call-back's id comes in the URL Twilio was given: kept with the form, so that a
     # status spooled now is applied to the same call-back later.
     form = {**request.form.to_dict(), "id": request.args["id"]}
-    # Flask types current_app as the app itself; LocalProxy's _get_current_object is untyped.
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    app = running_app()
     recorder.keep(app, Entry("callback_status", form, utcnow()), "/twilio/callback/status")
     return Response(status=204)
 

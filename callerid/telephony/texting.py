@@ -13,7 +13,7 @@ import threading
 from datetime import datetime
 
 import requests
-from flask import Flask, Response, abort, current_app, request
+from flask import Flask, Response, abort, request
 from sqlalchemy.orm import Session
 from twilio.base.exceptions import TwilioRestException
 
@@ -21,6 +21,7 @@ from .. import db, inputs, textback, textstatus
 from ..background import Background
 from ..db import utcnow
 from ..events import stream
+from ..running_app import running_app
 from ..textwords import words_for_error
 from . import params, recorder, rest
 from .signature import RETRY_FRAGMENT, twilio_signed
@@ -150,6 +151,6 @@ def text_status() -> Response:
         abort(400, description="Missing the text's id in the URL.")
     # The id comes in the URL Twilio was given: kept with the form for a spooled replay.
     form = {**request.form.to_dict(), "id": request.args["id"]}
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    app = running_app()
     recorder.keep(app, Entry("text_status", form, utcnow()), "/twilio/text-status")
     return Response(status=204)

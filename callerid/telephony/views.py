@@ -16,6 +16,7 @@ from werkzeug.exceptions import HTTPException
 
 from .. import errors, metrics, numbers
 from ..db import utcnow
+from ..running_app import running_app
 from . import params, recorder, twiml, webhooks, whisper
 from .signature import RETRY_FRAGMENT, WHISPER_FRAGMENT, twilio_signed
 
@@ -125,8 +126,7 @@ def _count(outcome: recorder.Outcome, *, lost: str) -> None:
 
 
 def _app() -> Flask:
-    # Flask types current_app as the app itself; LocalProxy's _get_current_object is untyped.
-    return current_app._get_current_object()  # type: ignore[attr-defined]
+    return running_app()
 
 
 def _url(route: str, fragment: str = RETRY_FRAGMENT) -> str:
