@@ -36,6 +36,14 @@ def int_arg(raw: str | None, name: str) -> int | None:
     return value
 
 
+def link_query(args: MultiDict[str, str], **changes: Any) -> dict[str, Any]:
+    """A request's query again, for the link to its next page: ``changes`` applied, and any name
+    starting with "_" dropped, since ``url_for`` reads those itself (``?_external=1`` would
+    make the link absolute, ``_anchor`` add a fragment)."""
+    kept = {name: value for name, value in args.to_dict().items() if not name.startswith("_")}
+    return {**kept, **changes}
+
+
 def limit_arg(raw: str | None, default: int, maximum: int) -> int:
     return max(1, min(int_arg(raw, "limit") or default, maximum))
 

@@ -10,7 +10,7 @@ from flask.typing import ResponseReturnValue
 from .. import audit, db
 from ..auth import manager_required
 from ..db import iso
-from ..request_args import limit_arg
+from ..request_args import limit_arg, link_query
 from . import bp
 
 MAX_LIMIT = 500
@@ -47,6 +47,5 @@ def audit_trail() -> ResponseReturnValue:
         "next_cursor": page.next_cursor,
     }
     if page.next_cursor:
-        query: dict[str, Any] = {**args.to_dict(), "cursor": page.next_cursor}
-        body["next"] = url_for("api.audit_trail", **query)
+        body["next"] = url_for("api.audit_trail", **link_query(args, cursor=page.next_cursor))
     return jsonify(body)

@@ -12,7 +12,7 @@ from .. import db
 from ..db import iso
 from ..history import calllog
 from ..models import Call
-from ..request_args import bad, limit_arg, log_filters
+from ..request_args import bad, limit_arg, link_query, log_filters
 from . import bp
 
 MAX_LIMIT = 500
@@ -36,8 +36,7 @@ def call_log() -> ResponseReturnValue:
         "next": None,
     }
     if page.next_cursor:
-        query: dict[str, Any] = {**args.to_dict(), "cursor": page.next_cursor}
-        body["next"] = url_for("api.call_log", **query)
+        body["next"] = url_for("api.call_log", **link_query(args, cursor=page.next_cursor))
     body["next_cursor"] = page.next_cursor
     return jsonify(body)
 

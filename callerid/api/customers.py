@@ -19,7 +19,7 @@ from ..directory.cards import occasion
 from ..directory.search import search
 from ..events import stream
 from ..models import Customer
-from ..request_args import actor, bad, int_arg, json_object, limit_arg
+from ..request_args import actor, bad, int_arg, json_object, limit_arg, link_query
 from . import bp
 from .calls import call_json
 
@@ -53,8 +53,7 @@ def customer_list() -> ResponseReturnValue:
         "next": None,
     }
     if found.has_more:
-        query: dict[str, Any] = {**args.to_dict(), "page": page + 1}
-        body["next"] = url_for("api.customer_list", **query)
+        body["next"] = url_for("api.customer_list", **link_query(args, page=page + 1))
     return jsonify(body)
 
 

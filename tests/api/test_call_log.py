@@ -55,6 +55,15 @@ def test_pages_follow_each_other_without_repeats(client, session, headers):
     assert seen == [c.call_sid for c in made]
 
 
+def test_the_next_link_stays_on_this_site_whatever_the_query_says(client, session, headers):
+    for n in range(2):
+        add_call(session, None, at=utcnow() - timedelta(minutes=n))
+    query = "/api/calls?limit=1&_external=1&_scheme=https&_anchor=x"
+    link = client.get(query, headers=headers).get_json()["next"]
+    assert link.startswith("/api/calls?") and "_" not in link.split("?")[1].split("cursor")[0]
+    assert "#" not in link and "limit=1" in link
+
+
 @pytest.mark.parametrize(
     "query", ["since=yesterday", "customer_id=abc", "limit=-1", "cursor=not-a-cursor"]
 )
