@@ -11,7 +11,7 @@ from flask import abort, current_app, jsonify, request, url_for
 from flask.typing import ResponseReturnValue
 from sqlalchemy.orm import Session
 
-from .. import clock, customer_changes, db, inputs, numbers
+from .. import business, customer_changes, db, inputs, numbers
 from ..auth import manager_required
 from ..db import iso
 from ..directory import activity, customers, merge
@@ -39,7 +39,7 @@ def customer_list() -> ResponseReturnValue:
             sort=args.get("sort") or "name",
             page=page,
             limit=limit,
-            region=_region(),
+            region=business.region(),
         )
     body: dict[str, Any] = {
         "customers": [
@@ -63,11 +63,11 @@ def customer_create() -> ResponseReturnValue:
     session = db.session()
     with _mapped_errors():
         customer = customer_changes.create(
-            session, json_object(), _region(), today=_today(), by=actor()
+            session, json_object(), business.region(), today=business.today(), by=actor()
         )
     _commit()
     location = url_for("api.customer_detail", customer_id=customer.id)
-    return jsonify(detail_json(session, customer, _today())), 201, {"Location": location}
+    return jsonify(detail_json(session, customer, business.today())), 201, {"Location": location}
 
 
 @bp.get("/customers/<int:customer_id>")
@@ -76,7 +76,7 @@ def customer_detail(customer_id: int) -> ResponseReturnValue:
     session = db.session()
     with _mapped_errors():
         customer = customers.get(session, customer_id)
-    return jsonify(detail_json(session, customer, _today()))
+    return jsonify(detail_json(session, customer, business.today()))
 
 
 @bp.patch("/customers/<int:customer_id>")
@@ -85,10 +85,15 @@ def customer_update(customer_id: int) -> ResponseReturnValue:
     session = db.session()
     with _mapped_errors():
         customer = customer_changes.update(
-            session, customer_id, json_object(), _region(), today=_today(), by=actor()
+            session,
+            customer_id,
+            json_object(),
+            business.region(),
+            today=business.today(),
+            by=actor(),
         )
     _commit()
-    return jsonify(detail_json(session, customer, _today()))
+    return jsonify(detail_json(session, customer, business.today()))
 
 
 @bp.delete("/customers/<int:customer_id>")
@@ -98,7 +103,12 @@ def customer_erase(customer_id: int) -> ResponseReturnValue:
     name, user_id = actor()
     with _mapped_errors():
         erased = customer_changes.erase(
-            session, customer_id, actor=name, user_id=user_id, region=_region(), today=_today()
+            session,
+            customer_id,
+            actor=name,
+            user_id=user_id,
+            region=business.region(),
+            today=business.today(),
         )
     _commit()
     return jsonify(
@@ -129,14 +139,14 @@ def customer_merge(customer_id: int) -> ResponseReturnValue:
             into,
             actor=name,
             user_id=user_id,
-            region=_region(),
-            today=_today(),
+            region=business.region(),
+            today=business.today(),
         )
     _commit()
     moved = {"numbers": merged.numbers, "calls": merged.calls, "notes": merged.notes}
     return jsonify(
         {
-            "customer": detail_json(session, merged.survivor, _today()),
+            "customer": detail_json(session, merged.survivor, business.today()),
             "merged": {"id": merged.merged_id, **moved},
         }
     )
@@ -212,15 +222,7 @@ def _mapped_errors() -> Iterator[None]:
         abort(400, description=f"{text[:1].upper()}{text[1:]}.")
 
 
-def _region() -> str:
-    return current_app.config["CALLERID_DEFAULT_REGION"]
-
-
 def _commit() -> None:
     # Every change here is announced as customer.updated: wake this process's streams for it.
     db.session().commit()
     stream.wake(current_app)
-
-
-def _today() -> date:
-    return clock.business_today(current_app.config)

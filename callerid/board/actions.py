@@ -5,7 +5,6 @@ JSON in, JSON out; each write carries the page's CSRF token in an X-CSRFToken he
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 from flask import abort, current_app, jsonify, request
@@ -13,7 +12,7 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 from sqlalchemy.orm import Session
 
-from .. import calls, clock, customer_changes, db, directory, screens
+from .. import business, calls, customer_changes, db, directory, screens
 from ..events import stream
 from ..models import Call, Customer
 from .views import bp
@@ -29,7 +28,12 @@ def claim(call_sid: str) -> ResponseReturnValue:
     session = db.session()
     call = _call(call_sid)
     event_id = screens.claim(
-        session, call, current_user.name, str(screen or ""), _region(), today=_today()
+        session,
+        call,
+        current_user.name,
+        str(screen or ""),
+        business.region(),
+        today=business.today(),
     )
     _commit()
     return jsonify(claimed=event_id is not None, answered_by=call.answered_by, status=call.status)
@@ -54,7 +58,9 @@ def save_caller(call_sid: str) -> ResponseReturnValue:
     session = db.session()
     call = _call(call_sid)
     try:
-        customer, _ = screens.save_caller(session, call, name, _region(), today=_today())
+        customer, _ = screens.save_caller(
+            session, call, name, business.region(), today=business.today()
+        )
     except screens.AlreadyKnown as exc:
         abort(409, description=f"This caller is already saved as {exc}.")
     except (screens.NoNumber, directory.InvalidChange) as exc:
@@ -79,9 +85,9 @@ def edit_customer(customer_id: int) -> ResponseReturnValue:
             directory.update_customer(session, customer, _json())
     except directory.InvalidChange as exc:
         abort(400, description=str(exc))
-    screens.customer_changed(session, customer, _region(), today=_today())
+    screens.customer_changed(session, customer, business.region(), today=business.today())
     _commit()
-    return jsonify(customer=directory.customer_details(session, customer, today=_today()))
+    return jsonify(customer=directory.customer_details(session, customer, today=business.today()))
 
 
 def _may_edit(session: Session, customer: Customer) -> bool:
@@ -106,11 +112,3 @@ def _call(call_sid: str) -> Call:
 def _commit() -> None:
     db.session().commit()
     stream.wake(current_app)
-
-
-def _region() -> str:
-    return current_app.config["CALLERID_DEFAULT_REGION"]
-
-
-def _today() -> date:
-    return clock.business_today(current_app.config)

@@ -9,10 +9,10 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 
 from .. import attach as attaching
-from .. import db, inputs
+from .. import business, db, inputs
 from ..db import iso
 from ..directory import suggest
-from .actions import _call, _commit, _json, _region, _today
+from .actions import _call, _commit, _json
 from .views import bp
 
 
@@ -48,7 +48,7 @@ def attach(call_sid: str) -> ResponseReturnValue:
     call = _call(call_sid)
     try:
         customer = attaching.attach(
-            db.session(), call, customer_id, _region(), today=_today(), **_actor()
+            db.session(), call, customer_id, business.region(), today=business.today(), **_actor()
         )
     except attaching.CannotAttach as exc:
         abort(409, description=f"Could not attach: {exc}.")
@@ -64,7 +64,9 @@ def undo_attach(call_sid: str) -> ResponseReturnValue:
     customer_id = _customer_id()
     call = _call(call_sid)
     try:
-        attaching.undo(db.session(), call, customer_id, _region(), today=_today(), **_actor())
+        attaching.undo(
+            db.session(), call, customer_id, business.region(), today=business.today(), **_actor()
+        )
     except attaching.TooLate as exc:
         abort(409, description=f"Could not undo: {exc}.")
     _commit()

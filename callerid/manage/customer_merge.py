@@ -3,17 +3,16 @@ or erase its personal data (confirm, apply). Every change is announced to open s
 
 from __future__ import annotations
 
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
-from .. import customer_changes, db
+from .. import business, customer_changes, db
 from ..auth import manager_required
 from ..directory import activity, merge
 from ..directory.search import search
 from . import bp
 from .customers import (
-    _today,
     counted,
     customer_or_gone,
     known_customer,
@@ -33,7 +32,7 @@ def customers_merge(customer_id: int) -> ResponseReturnValue:
     q = request.args.get("q", "").strip()
     choices = []
     if q:
-        found = search(session, q, limit=MERGE_CHOICES + 1, region=_region())
+        found = search(session, q, limit=MERGE_CHOICES + 1, region=business.region())
         choices = [item for item in found.customers if item.customer.id != customer_id]
     return render_template(
         "manage/customers/merge.html",
@@ -67,8 +66,8 @@ def customers_merge_apply(customer_id: int, other_id: int) -> ResponseReturnValu
                 customer_id,
                 actor=current_user.name,
                 user_id=current_user.id,
-                region=_region(),
-                today=_today(),
+                region=business.region(),
+                today=business.today(),
             )
         except merge.SelfMerge:
             abort(400, description="A customer cannot be merged into itself.")
@@ -104,8 +103,8 @@ def customers_erase_apply(customer_id: int) -> ResponseReturnValue:
             customer_id,
             actor=current_user.name,
             user_id=current_user.id,
-            region=_region(),
-            today=_today(),
+            region=business.region(),
+            today=business.today(),
         )
     return saved(
         f"Customer #{customer_id} was erased: {counted(erased.calls, 'call')} anonymised, "
@@ -113,7 +112,3 @@ def customers_erase_apply(customer_id: int) -> ResponseReturnValue:
         url_for("manage.customers"),
         wake=True,
     )
-
-
-def _region() -> str:
-    return current_app.config["CALLERID_DEFAULT_REGION"]

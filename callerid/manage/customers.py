@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import date
 from typing import Any
 
 from flask import abort, current_app, render_template, request, url_for
@@ -18,7 +17,7 @@ from flask_login import current_user
 from phonenumbers import NumberParseException
 from sqlalchemy.orm import Session
 
-from .. import clock, customer_changes, db, inputs, numbers, texts, textwords, zones
+from .. import business, customer_changes, db, inputs, numbers, texts, textwords, zones
 from ..auth import manager_required
 from ..directory import activity
 from ..directory import customers as records
@@ -47,7 +46,7 @@ def customers() -> ResponseReturnValue:
     sort = request.args.get("sort", "name")
     sort = sort if sort in SORTS else "name"
     page = _page_number(request.args.get("page"))
-    found = search(db.session(), q, sort=sort, page=page, limit=PAGE_SIZE, region=_region())
+    found = search(db.session(), q, sort=sort, page=page, limit=PAGE_SIZE, region=business.region())
     last_page = max(1, -(-found.total // PAGE_SIZE))
     return render_template(
         "manage/customers/index.html",
@@ -73,12 +72,12 @@ def customers_new() -> ResponseReturnValue:
 @manager_required
 def customers_create() -> ResponseReturnValue:
     data = customer_form.submitted(request.form, with_numbers=True)
-    errors = customer_form.field_errors(data, _region())
+    errors = customer_form.field_errors(data, business.region())
     customer = None
     if not errors:
         try:
             customer = customer_changes.create(
-                db.session(), data, _region(), today=_today(), by=_by()
+                db.session(), data, business.region(), today=business.today(), by=_by()
             )
         except records.InvalidCustomer:
             errors["name"] = "Give a name, a phone number, or both."
@@ -109,11 +108,11 @@ def customers_update(customer_id: int) -> ResponseReturnValue:
     with known_customer():
         customer = records.get(session, customer_id)
         data = records.unchanged_left_out(customer, customer_form.submitted(request.form))
-        errors = customer_form.field_errors(data, _region())
+        errors = customer_form.field_errors(data, business.region())
         if not errors:
             try:
                 customer_changes.update(
-                    session, customer_id, data, _region(), today=_today(), by=_by()
+                    session, customer_id, data, business.region(), today=business.today(), by=_by()
                 )
             except records.InvalidCustomer:
                 errors["name"] = "A customer without phone numbers needs a name."
@@ -132,7 +131,7 @@ def customers_add_number(customer_id: int) -> ResponseReturnValue:
     with known_customer():
         try:
             row = customer_changes.attach_number(
-                session, customer_id, raw_number, label, _region(), today=_today()
+                session, customer_id, raw_number, label, business.region(), today=business.today()
             )
         except numbers.InvalidNumber as exc:
             errors["number"] = _number_problem(exc)
@@ -163,7 +162,7 @@ def customers_remove_number(customer_id: int) -> ResponseReturnValue:
     ):
         change = {"remove_numbers": [number]}
         customer_changes.update(
-            db.session(), customer_id, change, _region(), today=_today(), by=_by()
+            db.session(), customer_id, change, business.region(), today=business.today(), by=_by()
         )
     return saved(f"Removed {phone_display(number)}.", back, wake=True)
 
@@ -192,7 +191,7 @@ def _show_page(customer: Customer, cursor: str | None, **extra: Any) -> str:
         "manage/customers/show.html",
         customer=customer,
         greeting=greeting(customer),
-        occasion=occasion(customer, _today()),
+        occasion=occasion(customer, business.today()),
         calls=calls.calls,
         call_notes=activity.notes_on(session, [call.id for call in calls.calls]),
         older=calls.next_cursor,
@@ -235,7 +234,7 @@ def _form_page(customer: Customer | None, values: dict[str, Any], errors: dict[s
 
 
 def _number_problem(exc: numbers.InvalidNumber) -> str:
-    region = _region()
+    region = business.region()
     return (
         f"{exc.raw_number!r} is not a usable number: {exc.reason}. Write it with its country "
         f"code (+44 20 7946 0958) or as a {region} number."
@@ -274,14 +273,14 @@ def _gone(status: int, customer_id: int, erased: records.ErasedCustomer | None) 
 
 def phone_display(number: str) -> str:
     try:
-        return numbers.display(number, _region())
+        return numbers.display(number, business.region())
     except NumberParseException:
         return number  # stored before numbers were checked (see the data quality page)
 
 
 def _about(number: str) -> dict[str, str]:
     try:
-        return numbers.describe(number, _region())
+        return numbers.describe(number, business.region())
     except NumberParseException:
         return {"place": "", "country": "", "line_type": "not a valid number"}
 
@@ -298,11 +297,3 @@ def page_of(customer_id: int, anchor: str | None = None) -> str:
 
 def _by() -> customer_changes.Actor:
     return current_user.name, current_user.id
-
-
-def _region() -> str:
-    return current_app.config["CALLERID_DEFAULT_REGION"]
-
-
-def _today() -> date:
-    return clock.business_today(current_app.config)

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from contextlib import AbstractContextManager
-from datetime import date
 from typing import TypedDict
 
 from flask import current_app, render_template, request, url_for
@@ -13,7 +12,7 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from phonenumbers import NumberParseException
 
-from .. import clock, db, inputs, numbers, screens
+from .. import business, db, inputs, numbers, screens
 from ..auth import manager_required
 from ..directory import allergies, namesakes, quality, quality_fixes
 from ..directory.customers import ErasedCustomer, UnknownCustomer
@@ -25,7 +24,7 @@ from .writes import refused, saved
 @bp.get("/quality", endpoint="quality")
 @manager_required
 def quality_page() -> ResponseReturnValue:
-    found = quality.report(db.session(), _region())
+    found = quality.report(db.session(), business.region())
     return render_template(
         "manage/quality.html",
         found=found,
@@ -34,7 +33,7 @@ def quality_page() -> ResponseReturnValue:
         merge_url=_merge_link(),
         shown=_shown,
         customer_url=_customer_link(),
-        region=_region(),
+        region=business.region(),
     )
 
 
@@ -82,7 +81,7 @@ def quality_normalise() -> ResponseReturnValue:
     phone = session.get(PhoneNumber, _int(request.form.get("phone_id")))
     with _stale(), refused(_here(), numbers.InvalidNumber, say=_unreadable):
         number = quality_fixes.normalise_number(
-            session, _int(request.form.get("phone_id")), _region(), **_actor()
+            session, _int(request.form.get("phone_id")), business.region(), **_actor()
         )
     return _announced(
         phone.customer if phone is not None else None,
@@ -108,14 +107,14 @@ def quality_alerts() -> ResponseReturnValue:
 def _announced(customer: Customer | None, message: str) -> ResponseReturnValue:
     """Commit, telling open screens (``customer.updated``): a card on the board may show them."""
     if customer is not None:
-        screens.customer_changed(db.session(), customer, _region(), today=_today())
+        screens.customer_changed(db.session(), customer, business.region(), today=business.today())
     return saved(message, _here(), wake=True)
 
 
 def _shown(number: str) -> str:
     """A stored number as people write it; unreadable ones exactly as stored."""
     try:
-        return numbers.display(number, _region())
+        return numbers.display(number, business.region())
     except NumberParseException:
         return number
 
@@ -132,10 +131,6 @@ def _merge_link() -> Callable[[int, int], str] | None:
     return lambda keep, other: url_for(
         "manage.customers_merge_confirm", customer_id=keep, other_id=other
     )
-
-
-def _region() -> str:
-    return current_app.config.get("CALLERID_DEFAULT_REGION") or "US"
 
 
 class _Actor(TypedDict):
@@ -168,7 +163,3 @@ def _unreadable(error: numbers.InvalidNumber) -> str:
 
 def _here() -> str:
     return url_for("manage.quality")
-
-
-def _today() -> date:
-    return clock.business_today(current_app.config)
