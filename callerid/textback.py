@@ -35,9 +35,6 @@ from .business_settings import BusinessSettings
 from .directory.lookup import find_by_number
 from .models import Call, TextSent
 
-# The settings page shows whether today's cap is reached: ``textback.cap_reached_today``.
-cap_reached_today = textstatus.cap_reached_today
-
 log = logging.getLogger(__name__)
 _MISSED = "callerid.textback.missed"
 
@@ -92,9 +89,10 @@ def _schedule_marked(session: Session, config: Mapping[str, Any]) -> None:
     try:
         # A savepoint: whatever goes wrong here must not cost the call its record.
         with session.begin_nested():
+            settings = business_settings.load(session)  # once for the batch's calls
             for call in {id(call): call for call in marked}.values():
                 if call.is_missed:
-                    schedule(session, call, opts)
+                    schedule(session, call, opts, settings)
     except Exception:  # noqa: BLE001 - the call's own record matters more than its text
         log.exception("text-back: a missed call's text could not be scheduled")
 
@@ -114,12 +112,13 @@ def options(config: Mapping[str, Any]) -> Options:
     )
 
 
-def schedule(session: Session, call: Call, opts: Options) -> TextSent | None:
+def schedule(
+    session: Session, call: Call, opts: Options, settings: BusinessSettings
+) -> TextSent | None:
     """The text for a call that just ended missed: scheduled, or dropped with its reason.
     None when the call has one already. The caller commits."""
     if session.scalar(select(TextSent.id).where(TextSent.call_id == call.id)) is not None:
         return None
-    settings = business_settings.load(session)
     ended = call.ended_at or db.utcnow()
     row = TextSent(
         call=call,
@@ -270,11 +269,8 @@ def _cancelled_by(session: Session, call: Call) -> str | None:
 
 def _quiet_until(settings: BusinessSettings, local: datetime) -> datetime | None:
     """The end of the quiet hours ``local`` falls in (a local time), or None outside them."""
-    try:
-        start, end = _clock(settings.quiet_start), _clock(settings.quiet_end)
-    except ValueError:  # a hand-edited row: the default hours are better than no texts at all
-        defaults = business_settings.DEFAULTS
-        start, end = _clock(defaults.quiet_start), _clock(defaults.quiet_end)
+    # HH:MM, as business_settings.load checks (a bad value is replaced by its default there).
+    start, end = time.fromisoformat(settings.quiet_start), time.fromisoformat(settings.quiet_end)
     now = local.time()
     if start == end:
         return None
@@ -283,8 +279,3 @@ def _quiet_until(settings: BusinessSettings, local: datetime) -> datetime | None
         return None
     ends = datetime.combine(local.date(), end, local.tzinfo)
     return ends if ends > local else ends + timedelta(days=1)
-
-
-def _clock(value: str) -> time:
-    hours, _, minutes = value.partition(":")
-    return time(int(hours), int(minutes or 0))

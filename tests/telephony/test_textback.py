@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from callerid import calls, db, textback, texts, textwords
+from callerid import calls, db, textback, texts, textstatus, textwords
 from callerid.db import utcnow
 from callerid.models import Event, Setting, TextSent
 from callerid.telephony import recorder, texting
@@ -175,12 +175,12 @@ def test_the_daily_cap_stops_texts_and_says_so(app, session, twilio):
     capped = missed(session, number="+14155550177")
     zone = textback.options(app.config).zone
     settings = textback.business_settings.load(session)
-    assert not textback.cap_reached_today(session, settings, zone, ENDED)
+    assert not textstatus.cap_reached_today(session, settings, zone, ENDED)
     assert texting.run_due(app, ENDED + timedelta(minutes=5)) == 1
     assert text_of(session, capped).reason == "the daily cap of 1 texts was reached"
-    assert textback.cap_reached_today(session, settings, zone, ENDED + timedelta(minutes=5))
+    assert textstatus.cap_reached_today(session, settings, zone, ENDED + timedelta(minutes=5))
     # A new day in CALLERID_TIMEZONE: texts go out again.
-    assert not textback.cap_reached_today(session, settings, zone, ENDED + timedelta(days=1))
+    assert not textstatus.cap_reached_today(session, settings, zone, ENDED + timedelta(days=1))
 
 
 def test_a_text_taken_by_one_process_is_not_taken_by_another_nor_sent_again(app, session, twilio):
