@@ -6,6 +6,21 @@ from __future__ import annotations
 
 import threading
 from abc import ABC, abstractmethod
+from collections.abc import Callable
+
+from flask import Flask
+
+
+def on_first_request(app: Flask, start: Callable[[], None]) -> None:
+    """Run ``start`` once per process, on its first request: in the gunicorn worker, after the
+    fork (a thread started in the master before it would not be in the workers)."""
+    first = threading.Event()
+
+    @app.before_request
+    def _once() -> None:
+        if not first.is_set():
+            first.set()
+            start()
 
 
 class Background(ABC):

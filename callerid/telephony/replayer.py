@@ -10,7 +10,7 @@ import time
 from flask import Flask
 
 from .. import errors
-from ..background import Background
+from ..background import Background, on_first_request
 from . import recorder
 
 log = logging.getLogger(__name__)
@@ -102,13 +102,8 @@ def stop(app: Flask) -> None:
 
 def init_app(app: Flask) -> None:
     """Look at the spool on this process's first request (in the worker, after the fork)."""
-    looked = threading.Event()
 
-    @app.before_request
-    def _look_once() -> None:
-        if looked.is_set():
-            return
-        looked.set()
+    def look() -> None:
         try:
             waiting = recorder.spool_of(app).depth()
         except OSError as error:  # a misconfigured spool must not fail every request
@@ -116,3 +111,5 @@ def init_app(app: Flask) -> None:
             return
         if waiting:
             ensure_running(app)
+
+    on_first_request(app, look)

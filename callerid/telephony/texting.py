@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from twilio.base.exceptions import TwilioRestException
 
 from .. import db, inputs, textback, textstatus
-from ..background import Background
+from ..background import Background, on_first_request
 from ..db import utcnow
 from ..events import stream
 from ..running_app import running_app
@@ -131,14 +131,14 @@ def init_app(app: Flask) -> None:
             "CALLERID_TEXT_BACK is on without CALLERID_PUBLIC_URL: texts go out, but Twilio "
             "cannot tell us whether they were delivered"
         )
-    started = threading.Event()
+    if not app.config.get("CALLERID_TEXT_BACK"):
+        return
 
-    @app.before_request
-    def _start_once() -> None:
-        if started.is_set() or app.testing or not app.config.get("CALLERID_TEXT_BACK"):
-            return
-        started.set()
-        ensure_running(app)
+    def start() -> None:
+        if not app.testing:
+            ensure_running(app)
+
+    on_first_request(app, start)
 
 
 @bp.post("/text-status")

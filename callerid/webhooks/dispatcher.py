@@ -20,7 +20,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from standardwebhooks import Webhook
 
 from .. import db, errors
-from ..background import Background
+from ..background import Background, on_first_request
 from ..models import WebhookEndpoint
 from . import delivery, sender
 from .addresses import Network
@@ -197,11 +197,9 @@ def stop(app: Flask) -> None:
 def init_app(app: Flask) -> None:
     """Start the dispatcher on this process's first request (after gunicorn's fork); tests
     and the CLI, which serve no requests, run ``run_once`` themselves."""
-    started = threading.Event()
 
-    @app.before_request
-    def _start_once() -> None:
-        if started.is_set() or app.testing:
-            return
-        started.set()
-        ensure_running(app)
+    def start() -> None:
+        if not app.testing:
+            ensure_running(app)
+
+    on_first_request(app, start)
