@@ -10,14 +10,14 @@ on their way, for the cooldown and the daily cap.
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import Session
 
-from . import db, texts, textwords
+from . import db, texts, textwords, zones
 from .business_settings import BusinessSettings
 from .db import iso
 from .events import store as events
@@ -58,8 +58,7 @@ def not_sent(session: Session, text_id: int, code: int | None, words: str, at: d
     row = _locked(session, text_id)
     if row is not None:
         row.status, row.error_code, row.error = "failed", code, words[:300]
-        if code == OPTED_OUT and row.number:
-            texts.opt_out(session, row.number, "STOP", "twilio", at)
+        _opt_out_if_unsubscribed(session, row, code, at)
         announce(session, row)
 
 
@@ -90,9 +89,16 @@ def apply_status(
         return
     if error_code:
         row.error_code, row.error = error_code, textwords.words_for_error(error_code)[:300]
-        if error_code == OPTED_OUT and row.number:
-            texts.opt_out(session, row.number, "STOP", "twilio", at)
+        _opt_out_if_unsubscribed(session, row, error_code, at)
     announce(session, row)
+
+
+def _opt_out_if_unsubscribed(
+    session: Session, row: TextSent, code: int | None, at: datetime
+) -> None:
+    """Twilio's error 21610 (they replied STOP to Twilio): no text from any of our lines."""
+    if code == OPTED_OUT and row.number:
+        texts.opt_out(session, row.number, "STOP", "twilio", at)
 
 
 def _forward(row: TextSent, status: str) -> bool:
@@ -162,6 +168,6 @@ def cap_reached_today(
     """Whether today's texts (in ``zone``, the business's day) reached the daily cap: no more
     go out until midnight there. The settings page shows it."""
     local = (now or db.utcnow()).astimezone(zone)
-    midnight = datetime.combine(local.date(), time(0), zone)
+    midnight = zones.local_midnight(local.date(), zone)
     count = session.scalar(select(func.count()).where(TextSent.sent_at >= midnight, _ON_ITS_WAY))
     return bool((count or 0) >= settings.daily_cap)

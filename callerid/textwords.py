@@ -8,7 +8,7 @@ from datetime import datetime, tzinfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from .business_settings import BusinessSettings, fill
+from .business_settings import BusinessSettings, example_text
 from .directory.cards import NEUTRAL_GREETING, greeting
 from .models import Customer, TextSent
 
@@ -100,14 +100,7 @@ def of_customer(session: Session, customer_id: int, limit: int = 20) -> list[Tex
 
 
 def compose(settings: BusinessSettings, customer: Customer | None) -> str:
-    """The text from the manager's template (``business_settings.fill``, as the settings
-    page's preview shows it)."""
+    """The text from the manager's template, as the settings page's preview shows it."""
     name = greeting(customer) if customer is not None else NEUTRAL_GREETING
     name = "" if name == NEUTRAL_GREETING else name.removeprefix("Welcome back").lstrip(",")
-    body = fill(
-        settings.text_template,
-        business=settings.business_name,
-        name=f" {name.strip()}" if name.strip() else "",
-        booking_link=settings.booking_link,
-    )
-    return body.strip()[:1600]
+    return example_text(settings, name.strip()).strip()[:1600]

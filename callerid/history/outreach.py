@@ -21,7 +21,7 @@ import statistics
 from bisect import bisect_left
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, or_, select
@@ -65,8 +65,8 @@ def summarise(session: Session, since: datetime, until: datetime, zone: ZoneInfo
         found.days[day].call_back_median_seconds = _median(that_day)
     found.total.called_back = sum(len(that_day) for that_day in waits.values())
     found.total.call_back_median_seconds = _median([s for one in waits.values() for s in one])
-    for sent_at, refused_at, status in _texts(session, since, until):
-        figures = found.days[_day(sent_at or refused_at, zone, found)]
+    for sent_at, counted_at, status in _texts(session, since, until):
+        figures = found.days[_day(counted_at, zone, found)]
         figures.texts_sent += sent_at is not None
         figures.texts_delivered += status == "delivered"
         figures.texts_failed += status in FAILED
@@ -120,8 +120,9 @@ def _returned(session: Session, since: datetime, until: datetime) -> list[tuple[
 def _texts(
     session: Session, since: datetime, until: datetime
 ) -> list[tuple[datetime | None, datetime, str]]:
-    """(sent at, last changed, status) of texts sent in the window or refused in it unsent:
-    sent at is None for a text Twilio refused (no message SID), though it was handed over."""
+    """(sent at, the moment it counts at, status) of texts sent in the window or refused in it
+    unsent: sent at is None for a text Twilio refused (no message SID), though it was handed
+    over; it counts at its sending, else at its refusal."""
     rows = session.execute(
         select(TextSent.sent_at, TextSent.updated_at, TextSent.status, TextSent.message_sid).where(
             or_(
@@ -143,9 +144,7 @@ def _texts(
 
 
 def _day(moment: datetime, zone: ZoneInfo, found: Outreach) -> date:
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    day = moment.astimezone(zone).date()
+    day = moment.astimezone(zone).date()  # UTCDateTime columns read back aware
     found.days.setdefault(day, Figures())
     return day
 

@@ -122,11 +122,10 @@ def apply_entry(app: Flask, entry: Entry, ended: frozenset[str] = frozenset()) -
         _commit(app, lambda s: webhooks.apply_text(s, form, _region(app), entry.received_at), None)
         return
     if entry.route == "text_status":
-        _commit(app, lambda s: webhooks.apply_text_status(s, form, _region(app)), None)
+        _commit(app, lambda s: webhooks.apply_text_status(s, form), None)
         return
     if entry.route == "callback_status":
-        apply = webhooks.apply_callback_status
-        _commit(app, lambda s: apply(s, form, _region(app), _today(app)), None)
+        _commit(app, lambda s: webhooks.apply_callback_status(s, form, _region(app)), None)
         return
     _commit(app, lambda s: _apply(app, s, entry), None)
 

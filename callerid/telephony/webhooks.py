@@ -107,9 +107,7 @@ def apply_text(session: Session, form: Mapping[str, str], region: str, at: datet
     )
 
 
-def apply_callback_status(
-    session: Session, form: Mapping[str, str], region: str, today: date
-) -> None:
+def apply_callback_status(session: Session, form: Mapping[str, str], region: str) -> None:
     """A status of one of a call-back's legs (``/twilio/callback/status``); ``id`` is the
     call-back's, from the URL Twilio was given."""
     callback_id = int(form["id"])
@@ -121,7 +119,7 @@ def apply_callback_status(
         callbacks.staff_leg(session, callback_id, status, region)
 
 
-def apply_text_status(session: Session, form: Mapping[str, str], region: str) -> None:
+def apply_text_status(session: Session, form: Mapping[str, str]) -> None:
     """A text's status callback (``/twilio/text-status``); ``id`` is the text's, from the URL
     Twilio was given."""
     textstatus.apply_status(
